@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# build-aux/common.sh: shared by run-tests, run-demo and run-bench. Sourced, not run.
+#
+# Installs what is missing (Debian 12 / Ubuntu, apt), never what is already there, and uses
+# sudo only when not root. Safe to run again and again.
+
+THECAL_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Everything a build and every test suite needs. Later layers add to this list.
+THECAL_PACKAGES=(
+  build-essential
+  pkg-config
+  meson
+  ninja-build
+  gettext
+  locales
+  python3
+  libglib2.0-dev
+  libglib2.0-bin
+  libcjson-dev
+  check
+)
+
+# Locales the locale tests switch to, to prove text in and out ignores the locale.
+THECAL_TEST_LOCALES=(de_DE fr_FR)
+
+thecal_say () {
+  printf '\033[1m==> %s\033[0m\n' "$*" >&2
+}
+
+thecal_as_root () {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    echo "error: '$*' needs root and sudo is not installed; run this script as root." >&2
+    return 1
+  fi
+}
+
+thecal_missing_packages () {
+  local pkg status
+  for pkg in "$@"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    case "$status" in
+      *"install ok installed"*) ;;
+      *) printf '%s\n' "$pkg" ;;
+    esac
+  done
+}
+
+# thecal_ensure_packages [extra packages...]
+thecal_ensure_packages () {
+  local missing
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "warning: not a Debian-like system; install these yourself: ${THECAL_PACKAGES[*]} $*" >&2
+    return 0
+  fi
+  mapfile -t missing < <(thecal_missing_packages "${THECAL_PACKAGES[@]}" "$@")
+  if [ "${#missing[@]}" -eq 0 ]; then
+    return 0
+  fi
+  thecal_say "Installing ${missing[*]}"
+  thecal_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  thecal_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+thecal_ensure_locales () {
+  local loc have
+  have=$(locale -a 2>/dev/null | tr 'A-Z' 'a-z' | sed 's/utf-8/utf8/')
+  for loc in "${THECAL_TEST_LOCALES[@]}"; do
+    if ! printf '%s\n' "$have" | grep -qx "$(printf '%s.utf8' "$loc" | tr 'A-Z' 'a-z')"; then
+      thecal_say "Generating the $loc.UTF-8 locale for the locale tests"
+      thecal_as_root localedef -i "$loc" -f UTF-8 "$loc.UTF-8"
+    fi
+  done
+}
+
+# thecal_configure BUILDDIR [meson options...]: sets up once, reconfigures after.
+thecal_configure () {
+  local dir=$1
+  shift
+  if [ -f "$THECAL_TOP/$dir/build.ninja" ]; then
+    meson configure "$THECAL_TOP/$dir" "$@" >/dev/null
+  else
+    rm -rf "${THECAL_TOP:?}/$dir"
+    meson setup "$THECAL_TOP/$dir" "$THECAL_TOP" "$@"
+  fi
+}
