@@ -19,6 +19,7 @@ THECAL_PACKAGES=(
   libglib2.0-bin
   libcjson-dev
   check
+  libcairo2-dev
 )
 
 # Locales the locale tests switch to, to prove text in and out ignores the locale.

@@ -199,6 +199,7 @@ thecal_cli_bridge_report (ThecalCliOutput *out,
   return TRUE;
 }
 
+/* What priming and bridge share: the catheter and data-file options, and what they load. */
 typedef struct
 {
   char *catheter_length;
@@ -206,48 +207,81 @@ typedef struct
   char *pump;
   char *models_path;
   char *library_path;
-} BolusCommonOptions;
+  ThecalPumpModelSet *models;
+  ThecalDrugLibrary *library;
+  ThecalCatheter catheter;
+  const ThecalPumpModel *model;
+} BolusCommon;
 
 static void
-bolus_common_options_clear (BolusCommonOptions *options)
+bolus_common_clear (BolusCommon *common)
 {
-  g_free (options->catheter_length);
-  g_free (options->catheter_volume_per_cm);
-  g_free (options->pump);
-  g_free (options->models_path);
-  g_free (options->library_path);
+  g_free (common->catheter_length);
+  g_free (common->catheter_volume_per_cm);
+  g_free (common->pump);
+  g_free (common->models_path);
+  g_free (common->library_path);
+  g_free (common->models);
+  g_free (common->library);
 }
 
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BolusCommonOptions, bolus_common_options_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BolusCommon, bolus_common_clear)
+
+/* The options priming and bridge share. */
+#define N_COMMON_ENTRIES 5
+
+/* Parses the command line of a calculator whose own @n_own options come first in @entries; the
+ * shared ones are added after them (@entries has room for N_COMMON_ENTRIES more and the
+ * terminating zero entry). As thecal_cli_parse_command_line: after --help, out->help_shown. */
+static gboolean
+bolus_parse_command_line (BolusCommon *common,
+                          GOptionEntry *entries,
+                          gsize n_own,
+                          const char *summary,
+                          const char *description,
+                          ThecalCliOutput *out,
+                          int argc,
+                          char **argv,
+                          GError **error)
+{
+  const GOptionEntry shared[N_COMMON_ENTRIES + 1] = {
+    { "catheter-length", 0, 0, G_OPTION_ARG_FILENAME, &common->catheter_length,
+      N_ ("Implanted catheter length (e.g. 110 cm − the trimmed length)"), N_ ("LENGTH") },
+    { "catheter-volume-per-cm", 0, 0, G_OPTION_ARG_FILENAME, &common->catheter_volume_per_cm,
+      N_ ("Catheter volume per cm (default 0.0026 mL, CLINICAL.md §2.1)"), N_ ("VOLUME") },
+    THECAL_CLI_OPTION_PUMP (&common->pump),
+    THECAL_CLI_OPTION_MODELS (&common->models_path),
+    THECAL_CLI_OPTION_LIBRARY (&common->library_path),
+    G_OPTION_ENTRY_NULL
+  };
+
+  memcpy (entries + n_own, shared, sizeof shared);
+  return thecal_cli_parse_command_line (NULL, summary, description, entries, out, argc, argv, NULL, error);
+}
 
 /* Reads the catheter options and loads the models, the model and the library. */
-static const ThecalPumpModel *
-bolus_common_load (const BolusCommonOptions *options,
-                   ThecalCatheter *catheter,
-                   ThecalPumpModelSet *models,
-                   ThecalDrugLibrary *library,
-                   GError **error)
+static gboolean
+bolus_common_load (BolusCommon *common, GError **error)
 {
-  const ThecalPumpModel *model;
   int64_t length_mm = 0;
   int64_t per_cm_nl = DEFAULT_CATHETER_VOLUME_NL_PER_CM;
 
-  if (!thecal_cli_require ("catheter-length", options->catheter_length, "\"45 cm\"", error))
-    return NULL;
-  if (!thecal_cli_parse_quantity ("catheter-length", options->catheter_length, THECAL_QUANTITY_LENGTH,
+  if (!thecal_cli_require ("catheter-length", common->catheter_length, "\"45 cm\"", error))
+    return FALSE;
+  if (!thecal_cli_parse_quantity ("catheter-length", common->catheter_length, THECAL_QUANTITY_LENGTH,
                                   &length_mm, error))
-    return NULL;
+    return FALSE;
   if (length_mm <= 0 || length_mm > G_MAXINT32)
     {
       g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
                    _ ("--catheter-length: “%s”: the implanted length must be more than 0 cm"),
-                   options->catheter_length);
-      return NULL;
+                   common->catheter_length);
+      return FALSE;
     }
-  if (options->catheter_volume_per_cm != NULL)
+  if (common->catheter_volume_per_cm != NULL)
     {
       /* "0.0026 mL" or "0.0026 mL/cm": the volume of one centimetre of catheter. */
-      g_autofree char *text = g_strstrip (g_strdup (options->catheter_volume_per_cm));
+      g_autofree char *text = g_strstrip (g_strdup (common->catheter_volume_per_cm));
 
       if (g_str_has_suffix (text, "/cm"))
         {
@@ -255,72 +289,30 @@ bolus_common_load (const BolusCommonOptions *options,
           g_strstrip (text);
         }
       if (!thecal_cli_parse_quantity ("catheter-volume-per-cm", text, THECAL_QUANTITY_VOLUME, &per_cm_nl, error))
-        return NULL;
+        return FALSE;
       if (per_cm_nl <= 0)
         {
           g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                       _ ("--catheter-volume-per-cm: “%s”: must be more than 0 mL"), options->catheter_volume_per_cm);
-          return NULL;
+                       _ ("--catheter-volume-per-cm: “%s”: must be more than 0 mL"), common->catheter_volume_per_cm);
+          return FALSE;
         }
     }
-  catheter->catheter_length_mm = (int32_t) length_mm;
-  catheter->catheter_volume_nl_per_cm = per_cm_nl;
+  common->catheter.catheter_length_mm = (int32_t) length_mm;
+  common->catheter.catheter_volume_nl_per_cm = per_cm_nl;
 
-  if (!thecal_cli_load_models (options->models_path, models, error))
-    return NULL;
-  model = thecal_cli_find_model (models, options->pump, error);
-  if (model == NULL)
-    return NULL;
-  if (!thecal_cli_load_library (options->library_path, library, error))
-    return NULL;
-  return model;
-}
-
-static gboolean
-no_positional (const char *command, char **positional, GError **error)
-{
-  if (positional[0] == NULL)
-    return TRUE;
-  g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-               _ ("%s: unexpected argument “%s”"), command, positional[0]);
-  return FALSE;
-}
-
-#define N_COMMON_ENTRIES 5
-
-/* Copies the options priming and bridge share into @entries (N_COMMON_ENTRIES of them). */
-static void
-bolus_common_entries (BolusCommonOptions *options, GOptionEntry *entries)
-{
-  const GOptionEntry common[N_COMMON_ENTRIES] = {
-    { "catheter-length", 0, 0, G_OPTION_ARG_FILENAME, &options->catheter_length,
-      N_ ("Implanted catheter length (e.g. 110 cm − the trimmed length)"), N_ ("LENGTH") },
-    { "catheter-volume-per-cm", 0, 0, G_OPTION_ARG_FILENAME, &options->catheter_volume_per_cm,
-      N_ ("Catheter volume per cm (default 0.0026 mL, CLINICAL.md §2.1)"), N_ ("VOLUME") },
-    { "pump", 'p', 0, G_OPTION_ARG_FILENAME, &options->pump,
-      N_ ("Pump model (default TR-20)"), N_ ("MODEL") },
-    { "models", 0, 0, G_OPTION_ARG_FILENAME, &options->models_path,
-      N_ ("Pump models file (default: the installed pump-models.json)"), N_ ("FILE") },
-    { "library", 0, 0, G_OPTION_ARG_FILENAME, &options->library_path,
-      N_ ("Drug library (default: the installed drug-library.json)"), N_ ("FILE") },
-  };
-
-  memcpy (entries, common, sizeof common);
+  common->models = g_new0 (ThecalPumpModelSet, 1);
+  common->library = g_new0 (ThecalDrugLibrary, 1);
+  common->model = thecal_cli_load_model (common->models_path, common->pump, common->models, error);
+  return common->model != NULL && thecal_cli_load_library (common->library_path, common->library, error);
 }
 
 static gboolean
 priming (ThecalCliOutput *out, int argc, char **argv, GError **error)
 {
-  g_auto (BolusCommonOptions) options = { 0 };
+  g_auto (BolusCommon) common = { 0 };
   g_autofree char *rx_path = NULL;
   g_autofree char *rate_text = NULL;
-  g_auto (GStrv) positional = NULL;
-  g_autoptr (GOptionContext) context = NULL;
-  g_autofree ThecalPumpModelSet *models = g_new0 (ThecalPumpModelSet, 1);
-  g_autofree ThecalDrugLibrary *library = g_new0 (ThecalDrugLibrary, 1);
   g_autofree ThecalPrescription *rx = g_new0 (ThecalPrescription, 1);
-  ThecalCatheter catheter = { 0 };
-  const ThecalPumpModel *model;
   int64_t priming_rate_nl_per_day = 0;
   /* Two of its own, the shared ones, and the terminating zero entry. */
   GOptionEntry entries[2 + N_COMMON_ENTRIES + 1] = {
@@ -330,24 +322,20 @@ priming (ThecalCliOutput *out, int argc, char **argv, GError **error)
       N_ ("Priming rate (default and ceiling: the model's fastest bolus rate)"), N_ ("RATE") },
   };
 
-  bolus_common_entries (&options, entries + 2);
-  context = thecal_cli_option_context_new (NULL,
-                                           _ ("Priming bolus after an implant or a catheter revision."),
-                                           _ ("The dead space (the pump's internal volume + implanted catheter "
-                                              "length × volume per cm) holds no drug: the priming bolus pushes it "
-                                              "out at the priming rate, then the prescription starts. The label's "
-                                              "warning about mixing at priming flow rates is always printed "
-                                              "(CLINICAL.md §1.4).\n\n"
-                                              "Example:\n"
-                                              "  thecal-cli bolus-calc priming --prescription morphine.json "
-                                              "--catheter-length \"45 cm\""),
-                                           entries, out);
-  if (!thecal_cli_option_context_parse (context, entries, out, argc, argv, &positional, error))
+  if (!bolus_parse_command_line (&common, entries, 2,
+                                 _ ("Priming bolus after an implant or a catheter revision."),
+                                 _ ("The dead space (the pump's internal volume + implanted catheter "
+                                    "length × volume per cm) holds no drug: the priming bolus pushes it "
+                                    "out at the priming rate, then the prescription starts. The label's "
+                                    "warning about mixing at priming flow rates is always printed "
+                                    "(CLINICAL.md §1.4).\n\n"
+                                    "Example:\n"
+                                    "  thecal-cli bolus-calc priming --prescription morphine.json "
+                                    "--catheter-length \"45 cm\""),
+                                 out, argc, argv, error))
     return FALSE;
   if (out->help_shown)
     return TRUE;
-  if (!no_positional (argv[0], positional, error))
-    return FALSE;
   if (!thecal_cli_require ("prescription", rx_path, "morphine.json", error))
     return FALSE;
   if (rate_text != NULL)
@@ -362,31 +350,21 @@ priming (ThecalCliOutput *out, int argc, char **argv, GError **error)
           return FALSE;
         }
     }
-  model = bolus_common_load (&options, &catheter, models, library, error);
-  if (model == NULL)
-    return FALSE;
-  if (!thecal_cli_load_prescription (rx_path, rx, error))
+  if (!bolus_common_load (&common, error) || !thecal_cli_load_prescription (rx_path, rx, error))
     return FALSE;
 
-  thecal_cli_json_string (out->json, "command", "bolus-calc priming");
-  return thecal_cli_priming_report (out, out->json, model, options.pump == NULL, library, &catheter, rx, rx_path,
-                                    priming_rate_nl_per_day, error);
+  return thecal_cli_priming_report (out, out->json, common.model, common.pump == NULL, common.library,
+                                    &common.catheter, rx, rx_path, priming_rate_nl_per_day, error);
 }
 
 static gboolean
 bridge (ThecalCliOutput *out, int argc, char **argv, GError **error)
 {
-  g_auto (BolusCommonOptions) options = { 0 };
+  g_auto (BolusCommon) common = { 0 };
   g_autofree char *old_path = NULL;
   g_autofree char *rx_path = NULL;
-  g_auto (GStrv) positional = NULL;
-  g_autoptr (GOptionContext) context = NULL;
-  g_autofree ThecalPumpModelSet *models = g_new0 (ThecalPumpModelSet, 1);
-  g_autofree ThecalDrugLibrary *library = g_new0 (ThecalDrugLibrary, 1);
   g_autofree ThecalPrescription *old_rx = g_new0 (ThecalPrescription, 1);
   g_autofree ThecalPrescription *rx = g_new0 (ThecalPrescription, 1);
-  ThecalCatheter catheter = { 0 };
-  const ThecalPumpModel *model;
   GOptionEntry entries[2 + N_COMMON_ENTRIES + 1] = {
     { "old-prescription", 0, 0, G_OPTION_ARG_FILENAME, &old_path,
       N_ ("The prescription running now (its drug fills the dead space)"), N_ ("FILE") },
@@ -394,38 +372,29 @@ bridge (ThecalCliOutput *out, int argc, char **argv, GError **error)
       N_ ("The new prescription (new drug or concentration)"), N_ ("FILE") },
   };
 
-  bolus_common_entries (&options, entries + 2);
-  context = thecal_cli_option_context_new (NULL,
-                                           _ ("Bridge bolus for a drug or concentration change."),
-                                           _ ("The dead space still holds the old drug. The bridge pushes it out "
-                                              "at the rate that delivers the old drug at the target dose rate "
-                                              "(the lower of the old and new daily doses for the same drug, the "
-                                              "old dose for another drug), rounded down so that no phase exceeds "
-                                              "it; then the new prescription runs.\n\n"
-                                              "Example:\n"
-                                              "  thecal-cli bolus-calc bridge --old-prescription morphine-10.json "
-                                              "--prescription morphine-25.json --catheter-length \"45 cm\""),
-                                           entries, out);
-  if (!thecal_cli_option_context_parse (context, entries, out, argc, argv, &positional, error))
+  if (!bolus_parse_command_line (&common, entries, 2,
+                                 _ ("Bridge bolus for a drug or concentration change."),
+                                 _ ("The dead space still holds the old drug. The bridge pushes it out "
+                                    "at the rate that delivers the old drug at the target dose rate "
+                                    "(the lower of the old and new daily doses for the same drug, the "
+                                    "old dose for another drug), rounded down so that no phase exceeds "
+                                    "it; then the new prescription runs.\n\n"
+                                    "Example:\n"
+                                    "  thecal-cli bolus-calc bridge --old-prescription morphine-10.json "
+                                    "--prescription morphine-25.json --catheter-length \"45 cm\""),
+                                 out, argc, argv, error))
     return FALSE;
   if (out->help_shown)
     return TRUE;
-  if (!no_positional (argv[0], positional, error))
-    return FALSE;
   if (!thecal_cli_require ("old-prescription", old_path, "morphine-10.json", error)
       || !thecal_cli_require ("prescription", rx_path, "morphine-25.json", error))
     return FALSE;
-  model = bolus_common_load (&options, &catheter, models, library, error);
-  if (model == NULL)
-    return FALSE;
-  if (!thecal_cli_load_prescription (old_path, old_rx, error))
-    return FALSE;
-  if (!thecal_cli_load_prescription (rx_path, rx, error))
+  if (!bolus_common_load (&common, error) || !thecal_cli_load_prescription (old_path, old_rx, error)
+      || !thecal_cli_load_prescription (rx_path, rx, error))
     return FALSE;
 
-  thecal_cli_json_string (out->json, "command", "bolus-calc bridge");
-  return thecal_cli_bridge_report (out, out->json, model, options.pump == NULL, library, &catheter,
-                                   old_rx, old_path, rx, rx_path, error);
+  return thecal_cli_bridge_report (out, out->json, common.model, common.pump == NULL, common.library,
+                                   &common.catheter, old_rx, old_path, rx, rx_path, error);
 }
 
 gboolean

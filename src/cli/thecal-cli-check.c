@@ -270,7 +270,6 @@ thecal_cli_check (ThecalCliOutput *out, int argc, char **argv, GError **error)
   g_autofree char *why = NULL;
   gboolean opioid_tolerant = FALSE;
   g_auto (GStrv) positional = NULL;
-  g_autoptr (GOptionContext) context = NULL;
   g_autofree ThecalPumpModelSet *models = g_new0 (ThecalPumpModelSet, 1);
   g_autofree ThecalDrugLibrary *library = g_new0 (ThecalDrugLibrary, 1);
   g_autofree ThecalPrescription *rx = g_new0 (ThecalPrescription, 1);
@@ -281,12 +280,9 @@ thecal_cli_check (ThecalCliOutput *out, int argc, char **argv, GError **error)
   const GOptionEntry entries[] = {
     { "current", 0, 0, G_OPTION_ARG_FILENAME, &current_path,
       N_ ("The prescription this one replaces (per-step change limits)"), N_ ("FILE") },
-    { "library", 0, 0, G_OPTION_ARG_FILENAME, &library_path,
-      N_ ("Drug library (default: the installed drug-library.json)"), N_ ("FILE") },
-    { "models", 0, 0, G_OPTION_ARG_FILENAME, &models_path,
-      N_ ("Pump models file (default: the installed pump-models.json)"), N_ ("FILE") },
-    { "pump", 'p', 0, G_OPTION_ARG_FILENAME, &pump,
-      N_ ("Pump model (default TR-20)"), N_ ("MODEL") },
+    THECAL_CLI_OPTION_LIBRARY (&library_path),
+    THECAL_CLI_OPTION_MODELS (&models_path),
+    THECAL_CLI_OPTION_PUMP (&pump),
     { "opioid-tolerant", 0, 0, G_OPTION_ARG_NONE, &opioid_tolerant,
       N_ ("The patient is opioid-tolerant (default: opioid-naive, the safe assumption)"), NULL },
     { "override-reason", 0, 0, G_OPTION_ARG_FILENAME, &reason_text,
@@ -295,20 +291,19 @@ thecal_cli_check (ThecalCliOutput *out, int argc, char **argv, GError **error)
     G_OPTION_ENTRY_NULL
   };
 
-  context = thecal_cli_option_context_new (_ ("PRESCRIPTION.json"),
-                                           _ ("Check a prescription against the drug library and the pump model."),
-                                           _ ("Prints what the pump will deliver (mode, rates, basal, periodic "
-                                              "boluses, worst-case PTM and total daily dose) and every finding with "
-                                              "its severity, field, value, limit and source. A hard limit refuses "
-                                              "(exit status 1). A soft limit needs --override-reason; without one "
-                                              "the exit status is 1 and the findings that need a reason are named.\n\n"
-                                              "The patient is taken to be opioid-naive unless --opioid-tolerant is "
-                                              "given: the safe default, since the opioid-naive rules are the "
-                                              "stricter ones (PTM opioid is refused for opioid-naive patients).\n\n"
-                                              "Example:\n"
-                                              "  thecal-cli check prescription.json --current current.json"),
-                                           entries, out);
-  if (!thecal_cli_option_context_parse (context, entries, out, argc, argv, &positional, error))
+  if (!thecal_cli_parse_command_line (_ ("PRESCRIPTION.json"),
+                                      _ ("Check a prescription against the drug library and the pump model."),
+                                      _ ("Prints what the pump will deliver (mode, rates, basal, periodic "
+                                         "boluses, worst-case PTM and total daily dose) and every finding with "
+                                         "its severity, field, value, limit and source. A hard limit refuses "
+                                         "(exit status 1). A soft limit needs --override-reason; without one "
+                                         "the exit status is 1 and the findings that need a reason are named.\n\n"
+                                         "The patient is taken to be opioid-naive unless --opioid-tolerant is "
+                                         "given: the safe default, since the opioid-naive rules are the "
+                                         "stricter ones (PTM opioid is refused for opioid-naive patients).\n\n"
+                                         "Example:\n"
+                                         "  thecal-cli check prescription.json --current current.json"),
+                                      entries, out, argc, argv, &positional, error))
     return FALSE;
   if (out->help_shown)
     return TRUE;
@@ -331,24 +326,13 @@ thecal_cli_check (ThecalCliOutput *out, int argc, char **argv, GError **error)
         return FALSE;
     }
 
-  if (!thecal_cli_load_models (models_path, models, error))
+  model = thecal_cli_load_model (models_path, pump, models, error);
+  if (model == NULL || !thecal_cli_load_library (library_path, library, error)
+      || !thecal_cli_load_prescription (positional[0], rx, error)
+      || !thecal_cli_load_optional_prescription (current_path, &current, error))
     return FALSE;
-  model = thecal_cli_find_model (models, pump, error);
-  if (model == NULL)
-    return FALSE;
-  if (!thecal_cli_load_library (library_path, library, error))
-    return FALSE;
-  if (!thecal_cli_load_prescription (positional[0], rx, error))
-    return FALSE;
-  if (current_path != NULL)
-    {
-      current = g_new0 (ThecalPrescription, 1);
-      if (!thecal_cli_load_prescription (current_path, current, error))
-        return FALSE;
-    }
   patient.opioid_tolerant = opioid_tolerant;
 
-  thecal_cli_json_string (out->json, "command", "check");
   thecal_cli_json_string (out->json, "prescription_file", positional[0]);
   thecal_cli_json_string (out->json, "current_file", current_path);
   thecal_cli_print (out, _ ("Prescription: %s\n"), positional[0]);

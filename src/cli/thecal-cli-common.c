@@ -179,6 +179,37 @@ thecal_cli_option_context_parse (GOptionContext *context,
 }
 
 gboolean
+thecal_cli_parse_command_line (const char *parameter_string,
+                               const char *summary,
+                               const char *description,
+                               const GOptionEntry *entries,
+                               ThecalCliOutput *out,
+                               int argc,
+                               char **argv,
+                               char ***positional,
+                               GError **error)
+{
+  g_autoptr (GOptionContext) context = thecal_cli_option_context_new (parameter_string, summary, description,
+                                                                      entries, out);
+  g_auto (GStrv) arguments = NULL;
+
+  if (!thecal_cli_option_context_parse (context, entries, out, argc, argv, &arguments, error))
+    return FALSE;
+  if (out->help_shown)
+    return TRUE;
+  if (positional != NULL)
+    *positional = g_steal_pointer (&arguments);
+  else if (arguments[0] != NULL)
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
+                   _ ("%s: unexpected argument “%s”"), argv[0], arguments[0]);
+      return FALSE;
+    }
+  thecal_cli_json_string (out->json, "command", argv[0]);
+  return TRUE;
+}
+
+gboolean
 thecal_cli_require (const char *option, const char *value, const char *example, GError **error)
 {
   if (value != NULL)
@@ -353,52 +384,65 @@ thecal_cli_data_dir (void)
   return THECAL_PKGDATADIR;
 }
 
-gboolean
-thecal_cli_load_library (const char *path, ThecalDrugLibrary *library, GError **error)
+/* The files of docs/formats.md that thecal-cli reads. */
+typedef enum
+{
+  JSON_FILE_DRUG_LIBRARY,
+  JSON_FILE_PUMP_MODELS,
+  JSON_FILE_PRESCRIPTION,
+} JsonFileKind;
+
+/* Reads @path (NULL: the data directory's @default_name) and loads it as @kind into @target, a
+ * ThecalDrugLibrary, ThecalPumpModelSet or ThecalPrescription; the error names the file. */
+static gboolean
+load_json_file (const char *path, const char *default_name, JsonFileKind kind, void *target, GError **error)
 {
   g_autofree char *default_path = NULL;
   g_autofree char *contents = NULL;
   gsize length = 0;
   ThecalDoseError dose_error = { 0 };
+  gboolean loaded = FALSE;
 
   if (path == NULL)
-    path = default_path = g_build_filename (thecal_cli_data_dir (), "drug-library.json", NULL);
+    path = default_path = g_build_filename (thecal_cli_data_dir (), default_name, NULL);
   if (!thecal_cli_read_file (path, &contents, &length, error))
     return FALSE;
-  if (!thecal_drug_library_load_json (contents, length, library, &dose_error))
+  switch (kind)
+    {
+    case JSON_FILE_DRUG_LIBRARY:
+      loaded = thecal_drug_library_load_json (contents, length, target, &dose_error);
+      break;
+    case JSON_FILE_PUMP_MODELS:
+      loaded = thecal_pump_models_load_json (contents, length, target, &dose_error);
+      break;
+    case JSON_FILE_PRESCRIPTION:
+      loaded = thecal_prescription_load_json (contents, length, target, &dose_error);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  if (!loaded)
     return thecal_cli_dose_error (&dose_error, path, error);
   return TRUE;
+}
+
+gboolean
+thecal_cli_load_library (const char *path, ThecalDrugLibrary *library, GError **error)
+{
+  return load_json_file (path, "drug-library.json", JSON_FILE_DRUG_LIBRARY, library, error);
 }
 
 gboolean
 thecal_cli_load_models (const char *path, ThecalPumpModelSet *models, GError **error)
 {
-  g_autofree char *default_path = NULL;
-  g_autofree char *contents = NULL;
-  gsize length = 0;
-  ThecalDoseError dose_error = { 0 };
-
-  if (path == NULL)
-    path = default_path = g_build_filename (thecal_cli_data_dir (), "pump-models.json", NULL);
-  if (!thecal_cli_read_file (path, &contents, &length, error))
-    return FALSE;
-  if (!thecal_pump_models_load_json (contents, length, models, &dose_error))
-    return thecal_cli_dose_error (&dose_error, path, error);
-  return TRUE;
+  return load_json_file (path, "pump-models.json", JSON_FILE_PUMP_MODELS, models, error);
 }
 
 gboolean
 thecal_cli_load_prescription (const char *path, ThecalPrescription *rx, GError **error)
 {
-  g_autofree char *contents = NULL;
-  gsize length = 0;
-  ThecalDoseError dose_error = { 0 };
-
-  if (!thecal_cli_read_file (path, &contents, &length, error))
-    return FALSE;
-  if (!thecal_prescription_load_json (contents, length, rx, &dose_error))
-    return thecal_cli_dose_error (&dose_error, path, error);
-  return TRUE;
+  /* a prescription has no default file: every command requires its path */
+  return load_json_file (path, NULL, JSON_FILE_PRESCRIPTION, rx, error);
 }
 
 const ThecalPumpModel *
@@ -419,6 +463,29 @@ thecal_cli_find_model (const ThecalPumpModelSet *models, const char *id, GError 
   g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
                _ ("--pump: unknown pump model “%s”: the models are %s"), id, known->str);
   return NULL;
+}
+
+const ThecalPumpModel *
+thecal_cli_load_model (const char *models_path, const char *id, ThecalPumpModelSet *models, GError **error)
+{
+  if (!thecal_cli_load_models (models_path, models, error))
+    return NULL;
+  return thecal_cli_find_model (models, id, error);
+}
+
+gboolean
+thecal_cli_load_optional_prescription (const char *path, ThecalPrescription **rx, GError **error)
+{
+  g_autofree ThecalPrescription *loaded = NULL;
+
+  *rx = NULL;
+  if (path == NULL)
+    return TRUE;
+  loaded = g_new0 (ThecalPrescription, 1);
+  if (!thecal_cli_load_prescription (path, loaded, error))
+    return FALSE;
+  *rx = g_steal_pointer (&loaded);
+  return TRUE;
 }
 
 const char *

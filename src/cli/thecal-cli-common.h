@@ -66,6 +66,40 @@ gboolean thecal_cli_option_context_parse (GOptionContext *context,
                                           char ***positional,
                                           GError **error);
 
+/* The start of every command: its options (as thecal_cli_option_context_new) parsed from argv
+ * (as thecal_cli_option_context_parse). With @positional NULL the command takes no argument and
+ * one left over is a usage error ("dose: unexpected argument “x”"); otherwise *@positional gets
+ * them. After --help, out->help_shown is set and nothing else is checked: the command returns
+ * TRUE at once. Otherwise the --json object is started with "command": argv[0]. */
+gboolean thecal_cli_parse_command_line (const char *parameter_string,
+                                        const char *summary,
+                                        const char *description,
+                                        const GOptionEntry *entries,
+                                        ThecalCliOutput *out,
+                                        int argc,
+                                        char **argv,
+                                        char ***positional,
+                                        GError **error);
+
+/* The options of the data files, spelled the same in every command (docs/cli.md). */
+#define THECAL_CLI_OPTION_PUMP(target)                  \
+  {                                                     \
+    "pump", 'p', 0, G_OPTION_ARG_FILENAME, (target),    \
+        N_ ("Pump model (default TR-20)"), N_ ("MODEL") \
+  }
+#define THECAL_CLI_OPTION_MODELS(target)                                   \
+  {                                                                        \
+    "models", 0, 0, G_OPTION_ARG_FILENAME, (target),                       \
+        N_ ("Pump models file (default: the installed pump-models.json)"), \
+        N_ ("FILE")                                                        \
+  }
+#define THECAL_CLI_OPTION_LIBRARY(target)                               \
+  {                                                                     \
+    "library", 0, 0, G_OPTION_ARG_FILENAME, (target),                   \
+        N_ ("Drug library (default: the installed drug-library.json)"), \
+        N_ ("FILE")                                                     \
+  }
+
 /* Fails with a usage error when @value is NULL: "--@option is required (e.g. @example)". */
 gboolean thecal_cli_require (const char *option, const char *value, const char *example, GError **error);
 
@@ -97,6 +131,17 @@ gboolean thecal_cli_load_prescription (const char *path, ThecalPrescription *rx,
 
 /* The model @id (NULL: THECAL_CLI_DEFAULT_PUMP) in @models, or a usage error naming the known ids. */
 const ThecalPumpModel *thecal_cli_find_model (const ThecalPumpModelSet *models, const char *id, GError **error);
+
+/* Loads the pump models from @models_path (NULL: the default file) into @models and finds @id
+ * among them (as thecal_cli_find_model). NULL with the error of whichever step failed. */
+const ThecalPumpModel *thecal_cli_load_model (const char *models_path,
+                                              const char *id,
+                                              ThecalPumpModelSet *models,
+                                              GError **error);
+
+/* An optional prescription file: *@rx is NULL when @path is NULL, else a new prescription (to
+ * g_free) loaded from @path. FALSE with the loader's error. */
+gboolean thecal_cli_load_optional_prescription (const char *path, ThecalPrescription **rx, GError **error);
 
 /* The drug's display name (tall-man) from @library, or its id when unknown. */
 const char *thecal_cli_drug_name (const ThecalDrugLibrary *library, const char *drug_id);

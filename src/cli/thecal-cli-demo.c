@@ -77,8 +77,6 @@ thecal_cli_demo (ThecalCliOutput *out, int argc, char **argv, GError **error)
 {
   g_autofree char *library_path = NULL;
   g_autofree char *models_path = NULL;
-  g_auto (GStrv) positional = NULL;
-  g_autoptr (GOptionContext) context = NULL;
   g_autofree ThecalPumpModelSet *models = g_new0 (ThecalPumpModelSet, 1);
   g_autofree ThecalDrugLibrary *library = g_new0 (ThecalDrugLibrary, 1);
   g_autofree ThecalPrescription *morphine_25 = g_new0 (ThecalPrescription, 1);
@@ -98,42 +96,28 @@ thecal_cli_demo (ThecalCliOutput *out, int argc, char **argv, GError **error)
   cJSON *steps;
   cJSON *step;
   const GOptionEntry entries[] = {
-    { "library", 0, 0, G_OPTION_ARG_FILENAME, &library_path,
-      N_ ("Drug library (default: the installed drug-library.json)"), N_ ("FILE") },
-    { "models", 0, 0, G_OPTION_ARG_FILENAME, &models_path,
-      N_ ("Pump models file (default: the installed pump-models.json)"), N_ ("FILE") },
+    THECAL_CLI_OPTION_LIBRARY (&library_path),
+    THECAL_CLI_OPTION_MODELS (&models_path),
     G_OPTION_ENTRY_NULL
   };
 
-  context = thecal_cli_option_context_new (NULL,
-                                           _ ("Every calculator of thecal-cli on a worked example."),
-                                           _ ("Morphine 25 mg/mL at 5 mg/day, a flex schedule with PTM, a "
-                                              "ziconotide prescription over a soft and a hard limit, a refill "
-                                              "with a flagged discrepancy, a bridge bolus from 10 to 25 mg/mL, a "
-                                              "priming bolus and an oral-morphine estimate, each under a short "
-                                              "heading. Uses the shipped drug library and pump models. The demo "
-                                              "only calculates: the refusals it shows are part of it, and it "
-                                              "exits with status 0."),
-                                           entries, out);
-  if (!thecal_cli_option_context_parse (context, entries, out, argc, argv, &positional, error))
+  if (!thecal_cli_parse_command_line (NULL,
+                                      _ ("Every calculator of thecal-cli on a worked example."),
+                                      _ ("Morphine 25 mg/mL at 5 mg/day, a flex schedule with PTM, a "
+                                         "ziconotide prescription over a soft and a hard limit, a refill "
+                                         "with a flagged discrepancy, a bridge bolus from 10 to 25 mg/mL, a "
+                                         "priming bolus and an oral-morphine estimate, each under a short "
+                                         "heading. Uses the shipped drug library and pump models. The demo "
+                                         "only calculates: the refusals it shows are part of it, and it "
+                                         "exits with status 0."),
+                                      entries, out, argc, argv, NULL, error))
     return FALSE;
   if (out->help_shown)
     return TRUE;
-  if (positional[0] != NULL)
-    {
-      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                   _ ("demo: unexpected argument “%s”"), positional[0]);
-      return FALSE;
-    }
-  if (!thecal_cli_load_models (models_path, models, error))
-    return FALSE;
-  model = thecal_cli_find_model (models, NULL, error);
-  if (model == NULL)
-    return FALSE;
-  if (!thecal_cli_load_library (library_path, library, error))
+  model = thecal_cli_load_model (models_path, NULL, models, error);
+  if (model == NULL || !thecal_cli_load_library (library_path, library, error))
     return FALSE;
 
-  thecal_cli_json_string (out->json, "command", "demo");
   thecal_cli_json_string (out->json, "library_version", library->version);
   thecal_cli_print (out, _ ("Thecal demo: the calculators of thecal-cli on worked examples.\n"));
   thecal_cli_print (out, _ ("Drug library %s and pump models from %s; pump model %s unless said otherwise.\n"),

@@ -92,8 +92,6 @@ thecal_cli_dose (ThecalCliOutput *out, int argc, char **argv, GError **error)
   g_autofree char *rate_text = NULL;
   g_autofree char *pump = NULL;
   g_autofree char *models_path = NULL;
-  g_auto (GStrv) positional = NULL;
-  g_autoptr (GOptionContext) context = NULL;
   g_autofree ThecalPumpModelSet *models = g_new0 (ThecalPumpModelSet, 1);
   const ThecalPumpModel *model;
   int64_t concentration_ng_per_ml = 0;
@@ -107,36 +105,27 @@ thecal_cli_dose (ThecalCliOutput *out, int argc, char **argv, GError **error)
       N_ ("Daily dose: prints the rate"), N_ ("\"5 mg/day\"") },
     { "rate", 'r', 0, G_OPTION_ARG_FILENAME, &rate_text,
       N_ ("Volume rate: prints the dose"), N_ ("\"0.2 mL/day\"") },
-    { "pump", 'p', 0, G_OPTION_ARG_FILENAME, &pump,
-      N_ ("Pump model (default TR-20)"), N_ ("MODEL") },
-    { "models", 0, 0, G_OPTION_ARG_FILENAME, &models_path,
-      N_ ("Pump models file (default: the installed pump-models.json)"), N_ ("FILE") },
+    THECAL_CLI_OPTION_PUMP (&pump),
+    THECAL_CLI_OPTION_MODELS (&models_path),
     G_OPTION_ENTRY_NULL
   };
 
-  context = thecal_cli_option_context_new (NULL,
-                                           _ ("The rate a pump delivers for a daily dose at a concentration, "
-                                              "or the dose of a rate."),
-                                           _ ("Give exactly one of --dose and --rate. The rate is rounded to the "
-                                              "pump model's resolution (nearest step, exact halves down); the "
-                                              "dose shown is the dose of the rounded rate, what the pump will "
-                                              "really deliver. Quantities are written as \"25 mg/mL\", "
-                                              "\"5 mg/day\", \"500 mcg/day\", \"0.2 mL/day\" whatever the "
-                                              "locale. A rate outside the model's programmable range exits "
-                                              "with status 1.\n\n"
-                                              "Example:\n"
-                                              "  thecal-cli dose --concentration \"25 mg/mL\" --dose \"5 mg/day\""),
-                                           entries, out);
-  if (!thecal_cli_option_context_parse (context, entries, out, argc, argv, &positional, error))
+  if (!thecal_cli_parse_command_line (NULL,
+                                      _ ("The rate a pump delivers for a daily dose at a concentration, "
+                                         "or the dose of a rate."),
+                                      _ ("Give exactly one of --dose and --rate. The rate is rounded to the "
+                                         "pump model's resolution (nearest step, exact halves down); the "
+                                         "dose shown is the dose of the rounded rate, what the pump will "
+                                         "really deliver. Quantities are written as \"25 mg/mL\", "
+                                         "\"5 mg/day\", \"500 mcg/day\", \"0.2 mL/day\" whatever the "
+                                         "locale. A rate outside the model's programmable range exits "
+                                         "with status 1.\n\n"
+                                         "Example:\n"
+                                         "  thecal-cli dose --concentration \"25 mg/mL\" --dose \"5 mg/day\""),
+                                      entries, out, argc, argv, NULL, error))
     return FALSE;
   if (out->help_shown)
     return TRUE;
-  if (positional[0] != NULL)
-    {
-      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                   _ ("dose: unexpected argument “%s”"), positional[0]);
-      return FALSE;
-    }
   if (!thecal_cli_require ("concentration", concentration_text, "\"25 mg/mL\"", error))
     return FALSE;
   if ((dose_text == NULL) == (rate_text == NULL))
@@ -157,13 +146,10 @@ thecal_cli_dose (ThecalCliOutput *out, int argc, char **argv, GError **error)
       && !thecal_cli_parse_quantity ("rate", rate_text, THECAL_QUANTITY_VOLUME_RATE, &value, error))
     return FALSE;
 
-  if (!thecal_cli_load_models (models_path, models, error))
-    return FALSE;
-  model = thecal_cli_find_model (models, pump, error);
+  model = thecal_cli_load_model (models_path, pump, models, error);
   if (model == NULL)
     return FALSE;
 
-  thecal_cli_json_string (out->json, "command", "dose");
   if (!thecal_cli_dose_report (out, out->json, model, pump == NULL, concentration_ng_per_ml,
                                dose_text != NULL, value, &in_range, error))
     return FALSE;

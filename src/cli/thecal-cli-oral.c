@@ -90,8 +90,6 @@ thecal_cli_oral_estimate (ThecalCliOutput *out, int argc, char **argv, GError **
 {
   g_autofree char *oral_text = NULL;
   g_autofree char *ratio_text = NULL;
-  g_auto (GStrv) positional = NULL;
-  g_autoptr (GOptionContext) context = NULL;
   int64_t oral_ng_per_day = 0;
   int32_t ratio = THECAL_ORAL_TO_IT_RATIO_DEFAULT;
   const GOptionEntry entries[] = {
@@ -102,25 +100,18 @@ thecal_cli_oral_estimate (ThecalCliOutput *out, int argc, char **argv, GError **
     G_OPTION_ENTRY_NULL
   };
 
-  context = thecal_cli_option_context_new (NULL,
-                                           _ ("Intrathecal morphine starting-dose estimate from an oral dose."),
-                                           _ ("intrathecal = oral ÷ ratio (default 300:1, Krames), rounded down. "
-                                              "Always an estimate for clinician judgement, never programmed "
-                                              "automatically: published ratios range from 12:1 to 300:1 "
-                                              "(CLINICAL.md §3.3), and the whole spread is printed.\n\n"
-                                              "Example:\n"
-                                              "  thecal-cli oral-estimate --oral \"120 mg/day\""),
-                                           entries, out);
-  if (!thecal_cli_option_context_parse (context, entries, out, argc, argv, &positional, error))
+  if (!thecal_cli_parse_command_line (NULL,
+                                      _ ("Intrathecal morphine starting-dose estimate from an oral dose."),
+                                      _ ("intrathecal = oral ÷ ratio (default 300:1, Krames), rounded down. "
+                                         "Always an estimate for clinician judgement, never programmed "
+                                         "automatically: published ratios range from 12:1 to 300:1 "
+                                         "(CLINICAL.md §3.3), and the whole spread is printed.\n\n"
+                                         "Example:\n"
+                                         "  thecal-cli oral-estimate --oral \"120 mg/day\""),
+                                      entries, out, argc, argv, NULL, error))
     return FALSE;
   if (out->help_shown)
     return TRUE;
-  if (positional[0] != NULL)
-    {
-      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                   _ ("oral-estimate: unexpected argument “%s”"), positional[0]);
-      return FALSE;
-    }
   if (!thecal_cli_require ("oral", oral_text, "\"120 mg/day\"", error))
     return FALSE;
   if (!thecal_cli_parse_quantity ("oral", oral_text, THECAL_QUANTITY_DOSE_RATE, &oral_ng_per_day, error))
@@ -128,6 +119,5 @@ thecal_cli_oral_estimate (ThecalCliOutput *out, int argc, char **argv, GError **
   if (ratio_text != NULL && !parse_ratio (ratio_text, &ratio, error))
     return FALSE;
 
-  thecal_cli_json_string (out->json, "command", "oral-estimate");
   return thecal_cli_oral_report (out, out->json, oral_ng_per_day, ratio, error);
 }

@@ -290,8 +290,6 @@ thecal_cli_refill_calc (ThecalCliOutput *out, int argc, char **argv, GError **er
   g_autofree char *library_path = NULL;
   g_autofree char *models_path = NULL;
   g_auto (GStrv) bolus_texts = NULL;
-  g_auto (GStrv) positional = NULL;
-  g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GArray) boluses = g_array_new (FALSE, TRUE, sizeof (ThecalLoggedBolus));
   g_autofree ThecalPumpModelSet *models = g_new0 (ThecalPumpModelSet, 1);
   g_autofree ThecalDrugLibrary *library = g_new0 (ThecalDrugLibrary, 1);
@@ -318,47 +316,37 @@ thecal_cli_refill_calc (ThecalCliOutput *out, int argc, char **argv, GError **er
       N_ ("Volume added to the emptied reservoir: prints the new volume and the projection"), N_ ("VOLUME") },
     { "new-prescription", 0, 0, G_OPTION_ARG_FILENAME, &new_rx_path,
       N_ ("The prescription for the new fill (default: the same one)"), N_ ("FILE") },
-    { "pump", 'p', 0, G_OPTION_ARG_FILENAME, &pump,
-      N_ ("Pump model (default TR-20)"), N_ ("MODEL") },
-    { "library", 0, 0, G_OPTION_ARG_FILENAME, &library_path,
-      N_ ("Drug library (default: the installed drug-library.json)"), N_ ("FILE") },
-    { "models", 0, 0, G_OPTION_ARG_FILENAME, &models_path,
-      N_ ("Pump models file (default: the installed pump-models.json)"), N_ ("FILE") },
+    THECAL_CLI_OPTION_PUMP (&pump),
+    THECAL_CLI_OPTION_LIBRARY (&library_path),
+    THECAL_CLI_OPTION_MODELS (&models_path),
     G_OPTION_ENTRY_NULL
   };
 
-  context = thecal_cli_option_context_new (NULL,
-                                           _ ("Expected residual, discrepancy and projection for a refill."),
-                                           _ ("Expected residual = the last fill − the programmed delivery since − "
-                                              "logged boluses. Discrepancy = expected − aspirated; it is flagged "
-                                              "when it is beyond the larger of the pump's accuracy band and the "
-                                              "model's threshold (1 mL for a 20 mL pump, 2 mL for a 40 mL pump; "
-                                              "CLINICAL.md §1.5–1.6). Less back than expected: possible "
-                                              "over-infusion, an earlier pocket fill or incomplete aspiration; more: "
-                                              "possible under-infusion, motor stall or occlusion. A flagged "
-                                              "discrepancy prints a warning that needs acknowledgement; the exit "
-                                              "status stays 0 (this command only calculates).\n\n"
-                                              "With --added, the new volume (refused above the reservoir's capacity: "
-                                              "exit status 1) and the projection for the new fill: low-reservoir "
-                                              "alarm, empty date (each without PTM and with worst-case PTM), "
-                                              "stability limit and the recommended refill-by date.\n\n"
-                                              "Dates and times are the pump's local time, written "
-                                              "2026-11-01T09:00 or 2026-11-01T09:00:30.\n\n"
-                                              "Example:\n"
-                                              "  thecal-cli refill-calc --prescription morphine.json --fill \"20 mL\" \\\n"
-                                              "    --filled-at 2026-11-01T09:00 --at 2026-12-01T09:00 --aspirated \"14 mL\" \\\n"
-                                              "    --added \"20 mL\""),
-                                           entries, out);
-  if (!thecal_cli_option_context_parse (context, entries, out, argc, argv, &positional, error))
+  if (!thecal_cli_parse_command_line (NULL,
+                                      _ ("Expected residual, discrepancy and projection for a refill."),
+                                      _ ("Expected residual = the last fill − the programmed delivery since − "
+                                         "logged boluses. Discrepancy = expected − aspirated; it is flagged "
+                                         "when it is beyond the larger of the pump's accuracy band and the "
+                                         "model's threshold (1 mL for a 20 mL pump, 2 mL for a 40 mL pump; "
+                                         "CLINICAL.md §1.5–1.6). Less back than expected: possible "
+                                         "over-infusion, an earlier pocket fill or incomplete aspiration; more: "
+                                         "possible under-infusion, motor stall or occlusion. A flagged "
+                                         "discrepancy prints a warning that needs acknowledgement; the exit "
+                                         "status stays 0 (this command only calculates).\n\n"
+                                         "With --added, the new volume (refused above the reservoir's capacity: "
+                                         "exit status 1) and the projection for the new fill: low-reservoir "
+                                         "alarm, empty date (each without PTM and with worst-case PTM), "
+                                         "stability limit and the recommended refill-by date.\n\n"
+                                         "Dates and times are the pump's local time, written "
+                                         "2026-11-01T09:00 or 2026-11-01T09:00:30.\n\n"
+                                         "Example:\n"
+                                         "  thecal-cli refill-calc --prescription morphine.json --fill \"20 mL\" \\\n"
+                                         "    --filled-at 2026-11-01T09:00 --at 2026-12-01T09:00 --aspirated \"14 mL\" \\\n"
+                                         "    --added \"20 mL\""),
+                                      entries, out, argc, argv, NULL, error))
     return FALSE;
   if (out->help_shown)
     return TRUE;
-  if (positional[0] != NULL)
-    {
-      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                   _ ("refill-calc: unexpected argument “%s”"), positional[0]);
-      return FALSE;
-    }
   if (!thecal_cli_require ("prescription", rx_path, "morphine.json", error)
       || !thecal_cli_require ("fill", fill_text, "\"20 mL\"", error)
       || !thecal_cli_require ("filled-at", filled_at_text, "2026-11-01T09:00", error)
@@ -409,21 +397,11 @@ thecal_cli_refill_calc (ThecalCliOutput *out, int argc, char **argv, GError **er
       input.have_added = TRUE;
     }
 
-  if (!thecal_cli_load_models (models_path, models, error))
+  model = thecal_cli_load_model (models_path, pump, models, error);
+  if (model == NULL || !thecal_cli_load_library (library_path, library, error)
+      || !thecal_cli_load_prescription (rx_path, rx, error)
+      || !thecal_cli_load_optional_prescription (new_rx_path, &new_rx, error))
     return FALSE;
-  model = thecal_cli_find_model (models, pump, error);
-  if (model == NULL)
-    return FALSE;
-  if (!thecal_cli_load_library (library_path, library, error))
-    return FALSE;
-  if (!thecal_cli_load_prescription (rx_path, rx, error))
-    return FALSE;
-  if (new_rx_path != NULL)
-    {
-      new_rx = g_new0 (ThecalPrescription, 1);
-      if (!thecal_cli_load_prescription (new_rx_path, new_rx, error))
-        return FALSE;
-    }
 
   input.rx = rx;
   input.rx_label = rx_path;
@@ -432,8 +410,5 @@ thecal_cli_refill_calc (ThecalCliOutput *out, int argc, char **argv, GError **er
   input.new_rx = new_rx;
   input.new_rx_label = new_rx_path;
 
-  thecal_cli_json_string (out->json, "command", "refill-calc");
-  if (!thecal_cli_refill_report (out, out->json, model, pump == NULL, library, &input, &fill_refused, error))
-    return FALSE;
-  return TRUE;
+  return thecal_cli_refill_report (out, out->json, model, pump == NULL, library, &input, &fill_refused, error);
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "thecal-cli-accuracy.h"
 #include "thecal-cli-bolus.h"
 #include "thecal-cli-check.h"
 #include "thecal-cli-common.h"
@@ -21,6 +22,7 @@
 #include "thecal-cli-dose.h"
 #include "thecal-cli-oral.h"
 #include "thecal-cli-refill.h"
+#include "thecal-cli-simulate.h"
 
 typedef struct
 {
@@ -36,6 +38,8 @@ static const ThecalCliCommand commands[] = {
   { "bolus-calc", N_ ("Priming and bridge boluses through the dead space"), thecal_cli_bolus_calc },
   { "oral-estimate", N_ ("Intrathecal morphine estimate from an oral dose (an estimate only)"), thecal_cli_oral_estimate },
   { "demo", N_ ("Every calculator on a worked example"), thecal_cli_demo },
+  { "simulate", N_ ("Run the reference pump: delivered dose, reservoir, alarms and events"), thecal_cli_simulate },
+  { "accuracy", N_ ("The reference pump's accuracy (trumpet) analysis"), thecal_cli_accuracy },
 };
 
 static gboolean

@@ -8,35 +8,22 @@
 
 #include "thecal-bolus.h"
 
+#include "thecal-dose-private.h"
 #include "thecal-quantity.h"
+#include "thecal-wide-private.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-__extension__ typedef __int128 Wide;
-
 #define DAY_MS THECAL_MS_PER_DAY
 #define RULE THECAL_ROUND_NEAREST_HALF_DOWN
 #define MM_PER_CM 10
 
-static const char *
-qtext (ThecalQuantityKind kind, int64_t value, char *buf)
-{
-  return thecal_quantity_format (kind, value, buf, THECAL_QUANTITY_TEXT_MAX);
-}
-
 static bool
 check_model (const ThecalPumpModel *model, ThecalDoseError *error)
 {
-  if (model == NULL)
-    return thecal_dose_error_set (error, THECAL_DOSE_ERROR_INVALID, "model", "no pump model was given.");
-  if (model->stroke_volume_nl <= 0 || model->rate_resolution_nl_per_day <= 0 || model->bolus_rate_max_nl_per_day <= 0
-      || model->internal_volume_nl < 0 || model->rate_min_nl_per_day < 0)
-    return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "model",
-                                  "pump model \"%.*s\" has a stroke volume, resolution, bolus rate or internal volume out of range.",
-                                  THECAL_ID_MAX - 1, model->id);
-  return true;
+  return _thecal_dose_check_model (model, "no pump model was given.", error);
 }
 
 static bool
@@ -55,7 +42,7 @@ check_plan (const ThecalDeliveryPlan *plan, const char *name, ThecalDoseError *e
   snprintf (field, sizeof field, "%s.concentration", name);
   if (plan->concentration_ng_per_ml <= 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field, "%s %s is not above 0.", field,
-                                  qtext (THECAL_QUANTITY_CONCENTRATION, plan->concentration_ng_per_ml, a));
+                                  _thecal_qtext (THECAL_QUANTITY_CONCENTRATION, plan->concentration_ng_per_ml, a));
   return true;
 }
 
@@ -74,11 +61,11 @@ dead_space (const ThecalPumpModel *model,
   if (catheter->catheter_length_mm < 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "catheter.length",
                                   "catheter.length %s is negative.",
-                                  qtext (THECAL_QUANTITY_LENGTH, catheter->catheter_length_mm, a));
+                                  _thecal_qtext (THECAL_QUANTITY_LENGTH, catheter->catheter_length_mm, a));
   if (catheter->catheter_volume_nl_per_cm <= 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "catheter.volume_per_cm",
                                   "catheter.volume_per_cm %s per cm is not above 0.",
-                                  qtext (THECAL_QUANTITY_VOLUME, catheter->catheter_volume_nl_per_cm, a));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME, catheter->catheter_volume_nl_per_cm, a));
   if (!thecal_muldiv_i64 (catheter->catheter_length_mm, catheter->catheter_volume_nl_per_cm, MM_PER_CM, RULE,
                           &result->catheter_volume_nl)
       || !thecal_add_i64 (model->internal_volume_nl, result->catheter_volume_nl, &result->dead_space_nl))
@@ -151,20 +138,20 @@ thecal_priming_bolus (const ThecalPumpModel *model,
   if (priming_rate_nl_per_day < 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "priming_rate",
                                   "priming_rate %s is negative: give 0 for the pump's maximum bolus rate.",
-                                  qtext (THECAL_QUANTITY_VOLUME_RATE, priming_rate_nl_per_day, a));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, priming_rate_nl_per_day, a));
   if (priming_rate_nl_per_day > model->bolus_rate_max_nl_per_day)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "priming_rate",
                                   "priming_rate %s is above the pump's maximum bolus rate %s.",
-                                  qtext (THECAL_QUANTITY_VOLUME_RATE, priming_rate_nl_per_day, a),
-                                  qtext (THECAL_QUANTITY_VOLUME_RATE, model->bolus_rate_max_nl_per_day, b));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, priming_rate_nl_per_day, a),
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, model->bolus_rate_max_nl_per_day, b));
   rate = priming_rate_nl_per_day > 0 ? priming_rate_nl_per_day : model->bolus_rate_max_nl_per_day;
   (void) thecal_round_to_step_i64 (rate, model->rate_resolution_nl_per_day, THECAL_ROUND_DOWN, &rate);
   if (rate <= 0 || rate < model->rate_min_nl_per_day)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "priming_rate",
                                   "priming_rate %s (%s at the pump's resolution) is below the pump's lowest rate %s.",
-                                  qtext (THECAL_QUANTITY_VOLUME_RATE, priming_rate_nl_per_day, a),
-                                  qtext (THECAL_QUANTITY_VOLUME_RATE, rate, b),
-                                  qtext (THECAL_QUANTITY_VOLUME_RATE, model->rate_min_nl_per_day, c));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, priming_rate_nl_per_day, a),
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, rate, b),
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, model->rate_min_nl_per_day, c));
 
   prime = &r.phases[0];
   prime->kind = THECAL_PHASE_PRIMING;
@@ -203,7 +190,7 @@ thecal_bridge_bolus (const ThecalPumpModel *model,
   ThecalBolusPlan r;
   ThecalBolusPhase *bridge;
   int64_t target, rate, cap, old_conc;
-  Wide steps;
+  ThecalWide steps;
 
   if (!check_model (model, error) || !check_plan (old_plan, "old_plan", error)
       || !check_plan (new_plan, "new_plan", error))
@@ -228,12 +215,13 @@ thecal_bridge_bolus (const ThecalPumpModel *model,
 
   /* bridge rate = target × 10^6 / old concentration, ROUND_DOWN to the resolution in one
    * rounding: a ceiling, so the old drug's dose rate is never above the target. */
-  steps = (Wide) target * THECAL_NL_PER_ML / ((Wide) old_conc * model->rate_resolution_nl_per_day);
+  steps = _thecal_wide_div ((ThecalWide) target * THECAL_NL_PER_ML,
+                            (ThecalWide) old_conc * model->rate_resolution_nl_per_day, THECAL_ROUND_DOWN);
   if (steps > INT64_MAX / model->rate_resolution_nl_per_day)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_OVERFLOW, "old_plan",
                                   "the bridge rate for %s at %s is too large to compute.",
-                                  qtext (THECAL_QUANTITY_DOSE_RATE, target, a),
-                                  qtext (THECAL_QUANTITY_CONCENTRATION, old_conc, b));
+                                  _thecal_qtext (THECAL_QUANTITY_DOSE_RATE, target, a),
+                                  _thecal_qtext (THECAL_QUANTITY_CONCENTRATION, old_conc, b));
   rate = (int64_t) steps * model->rate_resolution_nl_per_day;
   /* ... and no faster than the pump's bolus ceiling (ROUND_DOWN: a ceiling too) */
   (void) thecal_round_to_step_i64 (model->bolus_rate_max_nl_per_day, model->rate_resolution_nl_per_day,
@@ -246,9 +234,9 @@ thecal_bridge_bolus (const ThecalPumpModel *model,
   if (rate <= 0 || rate < model->rate_min_nl_per_day)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "bridge_rate",
                                   "bridge rate %s (%s of the old drug at %s) is below the pump's lowest rate %s: the old drug cannot be pushed out at or below the target; plan the change another way (e.g. a lower old concentration).",
-                                  qtext (THECAL_QUANTITY_VOLUME_RATE, rate, a), qtext (THECAL_QUANTITY_DOSE_RATE, target, b),
-                                  qtext (THECAL_QUANTITY_CONCENTRATION, old_conc, c),
-                                  qtext (THECAL_QUANTITY_VOLUME_RATE, model->rate_min_nl_per_day, d));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, rate, a), _thecal_qtext (THECAL_QUANTITY_DOSE_RATE, target, b),
+                                  _thecal_qtext (THECAL_QUANTITY_CONCENTRATION, old_conc, c),
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, model->rate_min_nl_per_day, d));
 
   bridge = &r.phases[0];
   bridge->kind = THECAL_PHASE_BRIDGE;
@@ -263,7 +251,7 @@ thecal_bridge_bolus (const ThecalPumpModel *model,
       || !thecal_dose_ng_from_volume_nl (rate, old_conc, RULE, &bridge->dose_rate_ng_per_day))
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_OVERFLOW, "old_plan.concentration",
                                   "the bridge dose at %s is too large to compute.",
-                                  qtext (THECAL_QUANTITY_CONCENTRATION, old_conc, a));
+                                  _thecal_qtext (THECAL_QUANTITY_CONCENTRATION, old_conc, a));
 
   prescription_phase (new_plan, &r.phases[1]);
   r.n_phases = 2;
@@ -282,7 +270,7 @@ thecal_oral_to_intrathecal_estimate (int64_t oral_ng_per_day,
 
   if (oral_ng_per_day < 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "oral",
-                                  "oral dose %s is negative.", qtext (THECAL_QUANTITY_DOSE_RATE, oral_ng_per_day, a));
+                                  "oral dose %s is negative.", _thecal_qtext (THECAL_QUANTITY_DOSE_RATE, oral_ng_per_day, a));
   if (ratio < 1 || ratio > 1000)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "ratio",
                                   "ratio %d:1 is out of range: it must be 1:1 to 1000:1 (default %d:1).", (int) ratio,

@@ -148,25 +148,14 @@ limit_severity_word (ThecalLimitSeverity severity)
     }
 }
 
-static ThecalQuantityKind
-limit_quantity_kind (ThecalLimitKind kind)
+/* A limit's value in its unit; a kind that is not valid (never in a validated library) is shown
+ * as an amount. */
+static QuantityText
+limit_value_text (const ThecalDrugLimit *limit)
 {
-  switch (kind)
-    {
-    case THECAL_LIMIT_MAX_CONCENTRATION:
-    case THECAL_LIMIT_MIN_CONCENTRATION:
-      return THECAL_QUANTITY_CONCENTRATION;
-    case THECAL_LIMIT_MAX_DAILY_DOSE:
-    case THECAL_LIMIT_MAX_INCREASE_ABSOLUTE:
-      return THECAL_QUANTITY_DOSE_RATE;
-    case THECAL_LIMIT_MAX_INCREASE_PERCENT:
-      return THECAL_QUANTITY_RATIO;
-    case THECAL_LIMIT_MAX_PTM_DOSE:
-      return THECAL_QUANTITY_AMOUNT;
-    case THECAL_LIMIT_N_KINDS:
-    default:
-      return THECAL_QUANTITY_AMOUNT;
-    }
+  ThecalQuantityKind kind = thecal_limit_value_kind (limit->kind);
+
+  return quantity (kind != THECAL_QUANTITY_N_KINDS ? kind : THECAL_QUANTITY_AMOUNT, limit->value);
 }
 
 /* "15 mg/day (soft limit, PACC 2017, source unconfirmed)" */
@@ -174,7 +163,7 @@ static void
 limit_text (const ThecalDrugLimit *limit, const char *suffix, char *buf, size_t size)
 {
   char label[48];
-  QuantityText value = quantity (limit_quantity_kind (limit->kind), limit->value);
+  QuantityText value = limit_value_text (limit);
 
   source_label (limit->source, label, sizeof label);
   text_printf (buf,
@@ -280,6 +269,38 @@ finding_add (ThecalCheckResult *result,
   va_start (args, format);
   vsnprintf (finding->message, sizeof finding->message, format, args);
   va_end (args);
+}
+
+static void add_rounding_note (CheckState *st,
+                               const char *field,
+                               const char *delivered,
+                               const char *written,
+                               const char *steps,
+                               const char *step,
+                               const char *format,
+                               ...) __attribute__ ((format (printf, 7, 8)));
+
+/* A rounding note: the pump delivers @delivered for the @written value because it moves in
+ * @steps of @step ("rate steps" of "0.001 mL/day", "whole strokes" of "0.00025 mL"). */
+static void
+add_rounding_note (CheckState *st,
+                   const char *field,
+                   const char *delivered,
+                   const char *written,
+                   const char *steps,
+                   const char *step,
+                   const char *format,
+                   ...)
+{
+  char value[THECAL_FINDING_VALUE_MAX], limit[THECAL_FINDING_VALUE_MAX], message[THECAL_FINDING_TEXT_MAX];
+  va_list args;
+
+  text_printf (value, sizeof value, "%s (written %s)", delivered, written);
+  text_printf (limit, sizeof limit, "%s of %s (pump model %s)", steps, step, st->model->id);
+  va_start (args, format);
+  vsnprintf (message, sizeof message, format, args);
+  va_end (args);
+  finding_add (st->result, THECAL_FINDING_NOTE, THECAL_FINDING_ROUNDING, field, value, limit, "", "%s", message);
 }
 
 static ThecalFindingSeverity
@@ -554,7 +575,6 @@ check_basal_amount (CheckState *st, const char *where, const char *field_prefix,
   int64_t concentration = st->rx->concentration_ng_per_ml;
   char field[THECAL_ERROR_FIELD_MAX];
   char limit[THECAL_FINDING_VALUE_MAX];
-  char value[THECAL_FINDING_VALUE_MAX];
   QuantityText rate = quantity (THECAL_QUANTITY_VOLUME_RATE, rate_nl_per_day);
   QuantityText resolution = quantity (THECAL_QUANTITY_VOLUME_RATE, model->rate_resolution_nl_per_day);
   int64_t delivered_ng_per_day = 0;
@@ -591,42 +611,18 @@ check_basal_amount (CheckState *st, const char *where, const char *field_prefix,
       QuantityText delivered = quantity (THECAL_QUANTITY_DOSE_RATE, delivered_ng_per_day);
       QuantityText written = quantity (THECAL_QUANTITY_DOSE_RATE, amount->dose_ng_per_day);
 
-      text_printf (value, sizeof value, "%s (written %s)", delivered.text, written.text);
-      text_printf (limit, sizeof limit, "rate steps of %s (pump model %s)", resolution.text, model->id);
-      finding_add (st->result,
-                   THECAL_FINDING_NOTE,
-                   THECAL_FINDING_ROUNDING,
-                   field,
-                   value,
-                   limit,
-                   "",
-                   "%s delivers %s for the written %s, because the rate is rounded to %s (steps of %s).",
-                   where,
-                   delivered.text,
-                   written.text,
-                   rate.text,
-                   resolution.text);
+      add_rounding_note (st, field, delivered.text, written.text, "rate steps", resolution.text,
+                         "%s delivers %s for the written %s, because the rate is rounded to %s (steps of %s).",
+                         where, delivered.text, written.text, rate.text, resolution.text);
     }
   else if (amount->basis == THECAL_BASIS_RATE && rate_nl_per_day != amount->rate_nl_per_day)
     {
       QuantityText written = quantity (THECAL_QUANTITY_VOLUME_RATE, amount->rate_nl_per_day);
       QuantityText delivered = quantity (THECAL_QUANTITY_DOSE_RATE, delivered_ng_per_day);
 
-      text_printf (value, sizeof value, "%s (written %s)", rate.text, written.text);
-      text_printf (limit, sizeof limit, "rate steps of %s (pump model %s)", resolution.text, model->id);
-      finding_add (st->result,
-                   THECAL_FINDING_NOTE,
-                   THECAL_FINDING_ROUNDING,
-                   field,
-                   value,
-                   limit,
-                   "",
-                   "%s runs at %s for the written %s (steps of %s), which delivers %s.",
-                   where,
-                   rate.text,
-                   written.text,
-                   resolution.text,
-                   delivered.text);
+      add_rounding_note (st, field, rate.text, written.text, "rate steps", resolution.text,
+                         "%s runs at %s for the written %s (steps of %s), which delivers %s.",
+                         where, rate.text, written.text, resolution.text, delivered.text);
     }
 }
 
@@ -826,27 +822,15 @@ check_bolus_rates (CheckState *st, bool periodic, bool ptm, bool report)
 static void
 report_bolus_rounding (CheckState *st, const char *where, const char *field, int64_t written_ng, int64_t delivered_ng)
 {
-  char value[THECAL_FINDING_VALUE_MAX], limit[THECAL_FINDING_VALUE_MAX];
   QuantityText written = quantity (THECAL_QUANTITY_AMOUNT, written_ng);
   QuantityText delivered = quantity (THECAL_QUANTITY_AMOUNT, delivered_ng);
   QuantityText stroke = quantity (THECAL_QUANTITY_VOLUME, st->model->stroke_volume_nl);
 
   if (written_ng == delivered_ng)
     return;
-  text_printf (value, sizeof value, "%s (written %s)", delivered.text, written.text);
-  text_printf (limit, sizeof limit, "whole strokes of %s (pump model %s)", stroke.text, st->model->id);
-  finding_add (st->result,
-               THECAL_FINDING_NOTE,
-               THECAL_FINDING_ROUNDING,
-               field,
-               value,
-               limit,
-               "",
-               "%s delivers %s for the written %s, because the pump moves whole strokes of %s.",
-               where,
-               delivered.text,
-               written.text,
-               stroke.text);
+  add_rounding_note (st, field, delivered.text, written.text, "whole strokes", stroke.text,
+                     "%s delivers %s for the written %s, because the pump moves whole strokes of %s.",
+                     where, delivered.text, written.text, stroke.text);
 }
 
 static void
@@ -1142,7 +1126,7 @@ check_step_increase (CheckState *st)
                    old_text.text,
                    new_text.text,
                    change,
-                   quantity (limit_quantity_kind (limit->kind), limit->value).text,
+                   limit_value_text (limit).text,
                    limit_severity_word (limit->severity),
                    drug_name (drug),
                    limit_group_text (limit));

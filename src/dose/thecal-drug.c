@@ -11,6 +11,7 @@
 
 #include "thecal-drug.h"
 
+#include "thecal-dose-private.h"
 #include "thecal-quantity.h"
 
 #include <stdio.h>
@@ -71,9 +72,8 @@ thecal_limit_severity_name (ThecalLimitSeverity s)
     }
 }
 
-/* The quantity kind of a limit's value, for messages. */
-static ThecalQuantityKind
-limit_quantity_kind (ThecalLimitKind kind)
+ThecalQuantityKind
+thecal_limit_value_kind (ThecalLimitKind kind)
 {
   switch (kind)
     {
@@ -181,7 +181,7 @@ thecal_drug_validate (const ThecalDrug *drug, ThecalDoseError *error)
           snprintf (field, sizeof field, "labeled_concentrations[%d]", (int) i);
           return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field,
                                         "drug \"%s\": %s is %s, but a concentration must be greater than zero",
-                                        id, field, thecal_quantity_format (THECAL_QUANTITY_CONCENTRATION, c, shown, sizeof shown));
+                                        id, field, _thecal_qtext (THECAL_QUANTITY_CONCENTRATION, c, shown));
         }
     }
 
@@ -221,7 +221,7 @@ thecal_drug_validate (const ThecalDrug *drug, ThecalDoseError *error)
           return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field,
                                         "drug \"%s\": %s (%s) is %s, but a limit must be greater than zero",
                                         id, field, thecal_limit_kind_name (limit->kind),
-                                        thecal_quantity_format (limit_quantity_kind (limit->kind), limit->value, shown, sizeof shown));
+                                        _thecal_qtext (thecal_limit_value_kind (limit->kind), limit->value, shown));
         }
       if (limit->kind == THECAL_LIMIT_MAX_INCREASE_PERCENT && limit->value > THECAL_LIMIT_PERCENT_MAX_BP)
         {
@@ -229,7 +229,7 @@ thecal_drug_validate (const ThecalDrug *drug, ThecalDoseError *error)
           return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field,
                                         "drug \"%s\": %s (max_increase_percent) is %s, but it may be at most 1000 %%",
                                         id, field,
-                                        thecal_quantity_format (THECAL_QUANTITY_RATIO, limit->value, shown, sizeof shown));
+                                        _thecal_qtext (THECAL_QUANTITY_RATIO, limit->value, shown));
         }
       snprintf (field, sizeof field, "limits[%d].source", (int) i);
       if (!check_text (id, field, limit->source, sizeof limit->source, true, error))

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "thecal-pump-model.h"
+#include "thecal-quantity.h"
 
 #ifdef __cplusplus
 extern "C"
@@ -87,6 +88,11 @@ extern "C"
 
   const char *thecal_limit_kind_name (ThecalLimitKind kind);      /* "max_daily_dose" (file name) */
   const char *thecal_limit_severity_name (ThecalLimitSeverity s); /* "hard" / "soft" */
+
+  /* The quantity kind of a limit's value (see ThecalLimitKind): a concentration, a dose rate, a
+   * ratio or an amount. THECAL_QUANTITY_N_KINDS for a kind that is not valid: the caller decides
+   * what that means (the validator refuses it, the loader never produces it). */
+  ThecalQuantityKind thecal_limit_value_kind (ThecalLimitKind kind);
 
 #ifdef __cplusplus
 }

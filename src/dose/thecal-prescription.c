@@ -11,112 +11,19 @@
 
 #include "thecal-prescription.h"
 
+#include "thecal-dose-private.h"
 #include "thecal-quantity.h"
+#include "thecal-wide-private.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-/* GCC and clang provide __int128 on every 64-bit target Thecal builds for (thecal-units.c uses
- * the same type); __extension__ keeps -Wpedantic quiet. */
-__extension__ typedef __int128 Wide;
-
-#define WIDE_MAX ((Wide) (((unsigned __int128) 1 << 127) - 1))
 #define DAY_MS THECAL_MS_PER_DAY
 #define RULE THECAL_ROUND_NEAREST_HALF_DOWN
 #define PTM_MAX_PER_24H 96
 
-/* ---- 128-bit helpers ------------------------------------------------------------------------ */
-
-/* num / den for num ≥ 0 and den > 0, rounded as asked. */
-static Wide
-wide_div (Wide num, Wide den, ThecalRounding rounding)
-{
-  Wide q = num / den;
-  Wide r = num % den;
-
-  switch (rounding)
-    {
-    case THECAL_ROUND_DOWN:
-      return q;
-    case THECAL_ROUND_UP:
-      return r != 0 ? q + 1 : q;
-    case THECAL_ROUND_NEAREST_HALF_DOWN:
-      /* strictly more than half rounds up; exactly half stays down (toward zero) */
-      return r > den - r ? q + 1 : q;
-    default:
-      return q;
-    }
-}
-
-/* *out = num × mul / den exactly, for num ≥ 0, mul ≥ 0, den > 0, even when num × mul does not
- * fit in 128 bits: with num = q·den + r, num·mul/den = q·mul + r·mul/den and r·mul < 2^126.
- * Only the remainder is rounded, so the result is the exact quotient rounded once. */
-static bool
-wide_muldiv (Wide num, int64_t mul, int64_t den, ThecalRounding rounding, Wide *out)
-{
-  Wide q, r, head, tail;
-
-  if (num < 0 || mul < 0 || den <= 0)
-    return false;
-  q = num / den;
-  r = num % den;
-  if (q != 0 && mul != 0 && q > WIDE_MAX / mul)
-    return false;
-  head = q * mul;
-  tail = wide_div (r * (Wide) mul, den, rounding);
-  if (head > WIDE_MAX - tail)
-    return false;
-  *out = head + tail;
-  return true;
-}
-
-static bool
-wide_to_i64 (Wide value, int64_t *out)
-{
-  if (value > INT64_MAX || value < INT64_MIN)
-    return false;
-  *out = (int64_t) value;
-  return true;
-}
-
-/* a × b for a, b ≥ 0, false when it leaves 128 bits. (Written out because clang lowers
- * __builtin_mul_overflow on __int128 to a compiler-rt call that libgcc does not have.) */
-static bool
-wide_mul (Wide a, Wide b, Wide *out)
-{
-  if (a < 0 || b < 0)
-    return false;
-  if (a != 0 && b > WIDE_MAX / a)
-    return false;
-  *out = a * b;
-  return true;
-}
-
-/* Floor division of an instant into (day, ms of day), so that negative instants (before the
- * epoch) still map ms of day into 0..86 399 999. */
-static void
-split_day (int64_t t_ms, int64_t *day, int64_t *ms_of_day)
-{
-  int64_t d = t_ms / DAY_MS;
-  int64_t m = t_ms % DAY_MS;
-
-  if (m < 0)
-    {
-      m += DAY_MS;
-      d -= 1;
-    }
-  *day = d;
-  *ms_of_day = m;
-}
-
 /* ---- messages ------------------------------------------------------------------------------- */
-
-static const char *
-qtext (ThecalQuantityKind kind, int64_t value, char *buf)
-{
-  return thecal_quantity_format (kind, value, buf, THECAL_QUANTITY_TEXT_MAX);
-}
 
 static bool
 check_concentration (int64_t concentration_ng_per_ml, ThecalDoseError *error)
@@ -126,28 +33,22 @@ check_concentration (int64_t concentration_ng_per_ml, ThecalDoseError *error)
   if (concentration_ng_per_ml <= 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "concentration",
                                   "concentration %s is not above 0: a drug must have a positive concentration.",
-                                  qtext (THECAL_QUANTITY_CONCENTRATION, concentration_ng_per_ml, v));
+                                  _thecal_qtext (THECAL_QUANTITY_CONCENTRATION, concentration_ng_per_ml, v));
   return true;
 }
 
+/* Every entry point that rounds to a model checks it first; the helpers below rely on that. */
 static bool
-check_model_resolution (const ThecalPumpModel *model, ThecalDoseError *error)
+check_model (const ThecalPumpModel *model, ThecalDoseError *error)
 {
-  if (model == NULL)
-    return thecal_dose_error_set (error, THECAL_DOSE_ERROR_INVALID, "model",
-                                  "no pump model was given: rates are rounded to the model's resolution.");
-  if (model->rate_resolution_nl_per_day <= 0)
-    return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "model.rate_resolution",
-                                  "the pump model's rate resolution %" PRId64 " nL/day is not above 0.",
-                                  model->rate_resolution_nl_per_day);
-  return true;
+  return _thecal_dose_check_model (model, "no pump model was given: rates are rounded to the model's resolution.", error);
 }
 
 /* ---- dose ↔ rate ---------------------------------------------------------------------------- */
 
 /* rate = dose × 1 000 000 / concentration, rounded once (by the rule) to a multiple of the
  * model's resolution: steps = round (dose × 10^6 / (concentration × resolution)). Both products
- * are below 2^126, so they are exact in 128 bits. */
+ * are below 2^126, so they are exact in 128 bits. @model was checked by the caller. */
 static bool
 rate_for_dose_field (const ThecalPumpModel *model,
                      int64_t concentration_ng_per_ml,
@@ -159,22 +60,22 @@ rate_for_dose_field (const ThecalPumpModel *model,
 {
   char v[THECAL_QUANTITY_TEXT_MAX];
   int64_t steps, rate, delivered;
-  Wide steps_wide;
+  ThecalWide steps_wide;
 
-  if (!check_model_resolution (model, error) || !check_concentration (concentration_ng_per_ml, error))
+  if (!check_concentration (concentration_ng_per_ml, error))
     return false;
   if (dose_ng_per_day < 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field,
                                   "%s %s is negative: a dose must be 0 or more.", field,
-                                  qtext (THECAL_QUANTITY_DOSE_RATE, dose_ng_per_day, v));
+                                  _thecal_qtext (THECAL_QUANTITY_DOSE_RATE, dose_ng_per_day, v));
 
-  steps_wide = wide_div ((Wide) dose_ng_per_day * THECAL_NL_PER_ML,
-                         (Wide) concentration_ng_per_ml * model->rate_resolution_nl_per_day, RULE);
-  if (!wide_to_i64 (steps_wide, &steps) || !thecal_mul_i64 (steps, model->rate_resolution_nl_per_day, &rate)
+  steps_wide = _thecal_wide_div ((ThecalWide) dose_ng_per_day * THECAL_NL_PER_ML,
+                                 (ThecalWide) concentration_ng_per_ml * model->rate_resolution_nl_per_day, RULE);
+  if (!_thecal_wide_to_i64 (steps_wide, &steps) || !thecal_mul_i64 (steps, model->rate_resolution_nl_per_day, &rate)
       || !thecal_dose_ng_from_volume_nl (rate, concentration_ng_per_ml, RULE, &delivered))
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_OVERFLOW, field,
                                   "%s %s is too large to compute a rate for.", field,
-                                  qtext (THECAL_QUANTITY_DOSE_RATE, dose_ng_per_day, v));
+                                  _thecal_qtext (THECAL_QUANTITY_DOSE_RATE, dose_ng_per_day, v));
   if (rate_nl_per_day != NULL)
     *rate_nl_per_day = rate;
   if (delivered_ng_per_day != NULL)
@@ -182,7 +83,8 @@ rate_for_dose_field (const ThecalPumpModel *model,
   return true;
 }
 
-/* A rate written as a rate: rounded to the model's resolution by the rule. */
+/* A rate written as a rate: rounded to the model's resolution by the rule (@model was checked
+ * by the caller). */
 static bool
 round_rate_field (const ThecalPumpModel *model,
                   int64_t rate_nl_per_day,
@@ -192,16 +94,14 @@ round_rate_field (const ThecalPumpModel *model,
 {
   char v[THECAL_QUANTITY_TEXT_MAX];
 
-  if (!check_model_resolution (model, error))
-    return false;
   if (rate_nl_per_day < 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field,
                                   "%s %s is negative: a rate must be 0 or more.", field,
-                                  qtext (THECAL_QUANTITY_VOLUME_RATE, rate_nl_per_day, v));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, rate_nl_per_day, v));
   if (!thecal_round_to_step_i64 (rate_nl_per_day, model->rate_resolution_nl_per_day, RULE, rounded_nl_per_day))
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_OVERFLOW, field,
                                   "%s %s is too large to round to the pump's resolution.", field,
-                                  qtext (THECAL_QUANTITY_VOLUME_RATE, rate_nl_per_day, v));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, rate_nl_per_day, v));
   return true;
 }
 
@@ -213,8 +113,9 @@ thecal_rate_for_dose (const ThecalPumpModel *model,
                       int64_t *delivered_ng_per_day,
                       ThecalDoseError *error)
 {
-  return rate_for_dose_field (model, concentration_ng_per_ml, dose_ng_per_day, "dose",
-                              rate_nl_per_day, delivered_ng_per_day, error);
+  return check_model (model, error)
+         && rate_for_dose_field (model, concentration_ng_per_ml, dose_ng_per_day, "dose", rate_nl_per_day,
+                                 delivered_ng_per_day, error);
 }
 
 bool
@@ -234,14 +135,14 @@ thecal_dose_for_rate (const ThecalPumpModel *model,
   if (rate_nl_per_day < 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "rate",
                                   "rate %s is negative: a rate must be 0 or more.",
-                                  qtext (THECAL_QUANTITY_VOLUME_RATE, rate_nl_per_day, v));
-  if (model != NULL && !round_rate_field (model, rate_nl_per_day, "rate", &rate, error))
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, rate_nl_per_day, v));
+  if (model != NULL && (!check_model (model, error) || !round_rate_field (model, rate_nl_per_day, "rate", &rate, error)))
     return false;
   if (!thecal_dose_ng_from_volume_nl (rate, concentration_ng_per_ml, RULE, &dose))
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_OVERFLOW, "rate",
                                   "rate %s at %s is too large to compute a dose for.",
-                                  qtext (THECAL_QUANTITY_VOLUME_RATE, rate_nl_per_day, v),
-                                  qtext (THECAL_QUANTITY_CONCENTRATION, concentration_ng_per_ml, v));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, rate_nl_per_day, v),
+                                  _thecal_qtext (THECAL_QUANTITY_CONCENTRATION, concentration_ng_per_ml, v));
   if (rounded_rate_nl_per_day != NULL)
     *rounded_rate_nl_per_day = rate;
   if (dose_ng_per_day != NULL)
@@ -276,7 +177,7 @@ validate_amount (const ThecalDailyAmount *amount, const char *prefix, ThecalDose
           snprintf (field, sizeof field, "%s.dose", prefix);
           return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field,
                                         "%s %s is not above 0: use the stopped or minimum rate mode for no dose.",
-                                        field, qtext (THECAL_QUANTITY_DOSE_RATE, amount->dose_ng_per_day, v));
+                                        field, _thecal_qtext (THECAL_QUANTITY_DOSE_RATE, amount->dose_ng_per_day, v));
         }
       return true;
     case THECAL_BASIS_RATE:
@@ -285,7 +186,7 @@ validate_amount (const ThecalDailyAmount *amount, const char *prefix, ThecalDose
           snprintf (field, sizeof field, "%s.rate", prefix);
           return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field,
                                         "%s %s is not above 0: use the stopped or minimum rate mode for no delivery.",
-                                        field, qtext (THECAL_QUANTITY_VOLUME_RATE, amount->rate_nl_per_day, v));
+                                        field, _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, amount->rate_nl_per_day, v));
         }
       return true;
     default:
@@ -304,7 +205,7 @@ minute_text (int32_t minute, char *buf)
 {
   char t[THECAL_QUANTITY_TEXT_MAX];
 
-  qtext (THECAL_QUANTITY_TIME_OF_DAY, minute % THECAL_MINUTES_PER_DAY, t);
+  _thecal_qtext (THECAL_QUANTITY_TIME_OF_DAY, minute % THECAL_MINUTES_PER_DAY, t);
   snprintf (buf, MINUTE_TEXT_MAX, "%s%s", t, minute >= THECAL_MINUTES_PER_DAY ? " the next day" : "");
   return buf;
 }
@@ -415,12 +316,12 @@ validate_periodic (const ThecalPrescription *rx, ThecalDoseError *error)
       snprintf (field, sizeof field, "periodic_boluses[%d].dose", (int) i);
       if (bolus->dose_ng <= 0)
         return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field, "%s %s is not above 0.", field,
-                                      qtext (THECAL_QUANTITY_AMOUNT, bolus->dose_ng, a));
+                                      _thecal_qtext (THECAL_QUANTITY_AMOUNT, bolus->dose_ng, a));
       snprintf (field, sizeof field, "periodic_boluses[%d].duration", (int) i);
       if (bolus->duration_ms <= 0 || bolus->duration_ms > DAY_MS)
         return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field,
                                       "%s %s is out of range: it must be above 0 and at most 24 h.", field,
-                                      qtext (THECAL_QUANTITY_DURATION, bolus->duration_ms, a));
+                                      _thecal_qtext (THECAL_QUANTITY_DURATION, bolus->duration_ms, a));
     }
 
   /* Two arcs of the daily circle overlap exactly when the start of one lies inside the other
@@ -438,9 +339,9 @@ validate_periodic (const ThecalPrescription *rx, ThecalDoseError *error)
             snprintf (field, sizeof field, "periodic_boluses[%d].start", (int) j);
             return thecal_dose_error_set (error, THECAL_DOSE_ERROR_INVALID, field,
                                           "periodic_boluses[%d] at %s overlaps periodic_boluses[%d] (%s for %s): periodic boluses must not overlap.",
-                                          (int) j, qtext (THECAL_QUANTITY_TIME_OF_DAY, bj->start_min, a), (int) i,
-                                          qtext (THECAL_QUANTITY_TIME_OF_DAY, bi->start_min, b),
-                                          qtext (THECAL_QUANTITY_DURATION, bi->duration_ms, c));
+                                          (int) j, _thecal_qtext (THECAL_QUANTITY_TIME_OF_DAY, bj->start_min, a), (int) i,
+                                          _thecal_qtext (THECAL_QUANTITY_TIME_OF_DAY, bi->start_min, b),
+                                          _thecal_qtext (THECAL_QUANTITY_DURATION, bi->duration_ms, c));
           }
       }
   return true;
@@ -456,19 +357,19 @@ validate_ptm (const ThecalPtmSettings *ptm, ThecalDoseError *error)
     return true;
   if (ptm->dose_ng <= 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "ptm.dose", "ptm.dose %s is not above 0.",
-                                  qtext (THECAL_QUANTITY_AMOUNT, ptm->dose_ng, a));
+                                  _thecal_qtext (THECAL_QUANTITY_AMOUNT, ptm->dose_ng, a));
   if (ptm->duration_ms <= 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "ptm.duration",
-                                  "ptm.duration %s is not above 0.", qtext (THECAL_QUANTITY_DURATION, ptm->duration_ms, a));
+                                  "ptm.duration %s is not above 0.", _thecal_qtext (THECAL_QUANTITY_DURATION, ptm->duration_ms, a));
   if (ptm->lockout_ms < ptm->duration_ms)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "ptm.lockout",
                                   "ptm.lockout %s is shorter than the bolus duration %s: the next bolus could start before the last one ends.",
-                                  qtext (THECAL_QUANTITY_DURATION, ptm->lockout_ms, a),
-                                  qtext (THECAL_QUANTITY_DURATION, ptm->duration_ms, b));
+                                  _thecal_qtext (THECAL_QUANTITY_DURATION, ptm->lockout_ms, a),
+                                  _thecal_qtext (THECAL_QUANTITY_DURATION, ptm->duration_ms, b));
   if (ptm->lockout_ms > DAY_MS)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "ptm.lockout",
                                   "ptm.lockout %s is longer than 24 h: at most 24 h.",
-                                  qtext (THECAL_QUANTITY_DURATION, ptm->lockout_ms, a));
+                                  _thecal_qtext (THECAL_QUANTITY_DURATION, ptm->lockout_ms, a));
   /* At most as many boluses as whole lockouts fit in 24 h, and never more than one every
    * 15 minutes (96 a day). */
   limit = DAY_MS / ptm->lockout_ms;
@@ -477,7 +378,7 @@ validate_ptm (const ThecalPtmSettings *ptm, ThecalDoseError *error)
   if (ptm->max_per_24h < 1 || ptm->max_per_24h > limit)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "ptm.max_per_24h",
                                   "ptm.max_per_24h %d is out of range: with a lockout of %s it must be 1 to %d.",
-                                  (int) ptm->max_per_24h, qtext (THECAL_QUANTITY_DURATION, ptm->lockout_ms, a),
+                                  (int) ptm->max_per_24h, _thecal_qtext (THECAL_QUANTITY_DURATION, ptm->lockout_ms, a),
                                   (int) limit);
   return true;
 }
@@ -515,7 +416,7 @@ thecal_prescription_validate (const ThecalPrescription *rx, ThecalDoseError *err
   if (rx->concentration_ng_per_ml < 0 || (!stopped && rx->concentration_ng_per_ml == 0))
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "concentration",
                                   "concentration %s is not above 0: a delivering prescription needs the drug's concentration.",
-                                  qtext (THECAL_QUANTITY_CONCENTRATION, rx->concentration_ng_per_ml, v));
+                                  _thecal_qtext (THECAL_QUANTITY_CONCENTRATION, rx->concentration_ng_per_ml, v));
 
   if (rx->mode == THECAL_MODE_FLEX)
     {
@@ -550,25 +451,6 @@ thecal_prescription_validate (const ThecalPrescription *rx, ThecalDoseError *err
 }
 
 /* ---- the delivery plan ---------------------------------------------------------------------- */
-
-static bool
-check_model_for_plan (const ThecalPumpModel *model, ThecalDoseError *error)
-{
-  if (!check_model_resolution (model, error))
-    return false;
-  if (model->stroke_volume_nl <= 0)
-    return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "model.stroke_volume",
-                                  "the pump model's stroke volume %" PRId64 " nL is not above 0.", model->stroke_volume_nl);
-  if (model->bolus_rate_max_nl_per_day <= 0)
-    return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "model.bolus_rate_max",
-                                  "the pump model's maximum bolus rate %" PRId64 " nL/day is not above 0.",
-                                  model->bolus_rate_max_nl_per_day);
-  if (model->minimum_rate_nl_per_day < 0)
-    return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "model.minimum_rate",
-                                  "the pump model's minimum rate %" PRId64 " nL/day is negative.",
-                                  model->minimum_rate_nl_per_day);
-  return true;
-}
 
 static bool
 amount_rate (const ThecalPumpModel *model,
@@ -622,26 +504,26 @@ plan_bolus (const ThecalPumpModel *model,
   char a[THECAL_QUANTITY_TEXT_MAX], b[THECAL_QUANTITY_TEXT_MAX], c[THECAL_QUANTITY_TEXT_MAX];
   char d[THECAL_QUANTITY_TEXT_MAX];
   int64_t strokes, volume, dose, rate, min_duration, stroke_dose;
-  Wide strokes_wide;
+  ThecalWide strokes_wide;
 
   snprintf (field, sizeof field, "%s.dose", prefix);
-  strokes_wide = wide_div ((Wide) dose_ng * THECAL_NL_PER_ML,
-                           (Wide) concentration_ng_per_ml * model->stroke_volume_nl, RULE);
-  if (!wide_to_i64 (strokes_wide, &strokes) || !thecal_mul_i64 (strokes, model->stroke_volume_nl, &volume)
+  strokes_wide = _thecal_wide_div ((ThecalWide) dose_ng * THECAL_NL_PER_ML,
+                                   (ThecalWide) concentration_ng_per_ml * model->stroke_volume_nl, RULE);
+  if (!_thecal_wide_to_i64 (strokes_wide, &strokes) || !thecal_mul_i64 (strokes, model->stroke_volume_nl, &volume)
       || !thecal_dose_ng_from_volume_nl (volume, concentration_ng_per_ml, RULE, &dose))
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_OVERFLOW, field,
                                   "%s %s is too large to compute a volume for.", field,
-                                  qtext (THECAL_QUANTITY_AMOUNT, dose_ng, a));
+                                  _thecal_qtext (THECAL_QUANTITY_AMOUNT, dose_ng, a));
   if (strokes == 0)
     {
       if (!thecal_dose_ng_from_volume_nl (model->stroke_volume_nl, concentration_ng_per_ml, RULE, &stroke_dose))
         stroke_dose = 0;
       return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field,
                                     "%s %s at %s rounds to 0 strokes of %s: the smallest bolus the pump can deliver is one stroke (%s).",
-                                    field, qtext (THECAL_QUANTITY_AMOUNT, dose_ng, a),
-                                    qtext (THECAL_QUANTITY_CONCENTRATION, concentration_ng_per_ml, b),
-                                    qtext (THECAL_QUANTITY_VOLUME, model->stroke_volume_nl, c),
-                                    qtext (THECAL_QUANTITY_AMOUNT, stroke_dose, d));
+                                    field, _thecal_qtext (THECAL_QUANTITY_AMOUNT, dose_ng, a),
+                                    _thecal_qtext (THECAL_QUANTITY_CONCENTRATION, concentration_ng_per_ml, b),
+                                    _thecal_qtext (THECAL_QUANTITY_VOLUME, model->stroke_volume_nl, c),
+                                    _thecal_qtext (THECAL_QUANTITY_AMOUNT, stroke_dose, d));
     }
 
   /* ROUND_UP: the exact bolus rate is above the ceiling exactly when its ceiling is, so
@@ -654,13 +536,13 @@ plan_bolus (const ThecalPumpModel *model,
       if (!thecal_muldiv_i64 (volume, DAY_MS, model->bolus_rate_max_nl_per_day, THECAL_ROUND_UP, &min_duration))
         return thecal_dose_error_set (error, THECAL_DOSE_ERROR_OVERFLOW, field,
                                       "%s is far too short for %s: the bolus cannot be delivered.", field,
-                                      qtext (THECAL_QUANTITY_VOLUME, volume, a));
+                                      _thecal_qtext (THECAL_QUANTITY_VOLUME, volume, a));
       return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field,
                                     "%s %s is too short for %s: at the pump's maximum bolus rate of %s it needs at least %s.",
-                                    field, qtext (THECAL_QUANTITY_DURATION, duration_ms, a),
-                                    qtext (THECAL_QUANTITY_VOLUME, volume, b),
-                                    qtext (THECAL_QUANTITY_VOLUME_RATE, model->bolus_rate_max_nl_per_day, c),
-                                    qtext (THECAL_QUANTITY_DURATION, min_duration, d));
+                                    field, _thecal_qtext (THECAL_QUANTITY_DURATION, duration_ms, a),
+                                    _thecal_qtext (THECAL_QUANTITY_VOLUME, volume, b),
+                                    _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, model->bolus_rate_max_nl_per_day, c),
+                                    _thecal_qtext (THECAL_QUANTITY_DURATION, min_duration, d));
     }
 
   out->start_ms_of_day = 0;
@@ -678,16 +560,16 @@ plan_overflow (ThecalDoseError *error)
 }
 
 /* Σ rate × segment length (nL/day × ms): the day's basal volume times 86 400 000, exact. */
-static Wide
+static ThecalWide
 day_basal_integral (const ThecalDeliveryPlan *plan)
 {
-  Wide sum = 0;
+  ThecalWide sum = 0;
 
   for (int32_t i = 0; i < plan->n_segments; i++)
     {
       const ThecalDaySegment *seg = &plan->segments[i];
 
-      sum += (Wide) seg->basal_rate_nl_per_day * (seg->end_ms_of_day - seg->start_ms_of_day);
+      sum += (ThecalWide) seg->basal_rate_nl_per_day * (seg->end_ms_of_day - seg->start_ms_of_day);
     }
   return sum;
 }
@@ -696,15 +578,15 @@ static bool
 plan_totals (ThecalDeliveryPlan *plan, ThecalDoseError *error)
 {
   const int64_t ng_den = DAY_MS * THECAL_NL_PER_ML; /* 8.64 × 10^13: fits */
-  Wide basal_integral = day_basal_integral (plan);
-  Wide value, extra_integral, total_integral;
+  ThecalWide basal_integral = day_basal_integral (plan);
+  ThecalWide value, extra_integral, total_integral;
   int64_t periodic = 0, extra;
 
   /* basal: the exact integral / 86 400 000, rounded once */
-  if (!wide_to_i64 (wide_div (basal_integral, DAY_MS, RULE), &plan->basal_nl_per_day))
+  if (!_thecal_wide_to_i64 (_thecal_wide_div (basal_integral, DAY_MS, RULE), &plan->basal_nl_per_day))
     return plan_overflow (error);
-  if (!wide_muldiv (basal_integral, plan->concentration_ng_per_ml, ng_den, RULE, &value)
-      || !wide_to_i64 (value, &plan->basal_ng_per_day))
+  if (!_thecal_wide_muldiv (basal_integral, plan->concentration_ng_per_ml, ng_den, RULE, &value)
+      || !_thecal_wide_to_i64 (value, &plan->basal_ng_per_day))
     return plan_overflow (error);
 
   for (int32_t i = 0; i < plan->n_boluses; i++)
@@ -729,12 +611,12 @@ plan_totals (ThecalDeliveryPlan *plan, ThecalDoseError *error)
   if (!thecal_add_i64 (periodic, plan->ptm_worst_nl_per_day, &extra)
       || !thecal_add_i64 (plan->basal_nl_per_day, extra, &plan->total_worst_nl_per_day))
     return plan_overflow (error);
-  extra_integral = (Wide) extra * DAY_MS;
-  if (basal_integral > WIDE_MAX - extra_integral)
+  extra_integral = (ThecalWide) extra * DAY_MS;
+  if (basal_integral > THECAL_WIDE_MAX - extra_integral)
     return plan_overflow (error);
   total_integral = basal_integral + extra_integral;
-  if (!wide_muldiv (total_integral, plan->concentration_ng_per_ml, ng_den, RULE, &value)
-      || !wide_to_i64 (value, &plan->total_worst_ng_per_day))
+  if (!_thecal_wide_muldiv (total_integral, plan->concentration_ng_per_ml, ng_den, RULE, &value)
+      || !_thecal_wide_to_i64 (value, &plan->total_worst_ng_per_day))
     return plan_overflow (error);
   return true;
 }
@@ -751,7 +633,7 @@ thecal_delivery_plan_resolve (const ThecalPrescription *rx,
 
   if (plan == NULL)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_INVALID, "plan", "no plan to fill was given.");
-  if (!thecal_prescription_validate (rx, error) || !check_model_for_plan (model, error))
+  if (!thecal_prescription_validate (rx, error) || !check_model (model, error))
     return false;
 
   memset (&p, 0, sizeof p);
@@ -873,17 +755,17 @@ check_plan_shape (const ThecalDeliveryPlan *plan, ThecalDoseError *error)
 }
 
 /* Σ rate × overlap ([0, x), segment) in nL/day × ms, for x in 0..86 400 000. */
-static Wide
+static ThecalWide
 basal_integral_to (const ThecalDeliveryPlan *plan, int64_t x_ms)
 {
-  Wide sum = 0;
+  ThecalWide sum = 0;
 
   for (int32_t i = 0; i < plan->n_segments && plan->segments[i].start_ms_of_day < x_ms; i++)
     {
       const ThecalDaySegment *seg = &plan->segments[i];
       int64_t end = seg->end_ms_of_day < x_ms ? seg->end_ms_of_day : x_ms;
 
-      sum += (Wide) seg->basal_rate_nl_per_day * (end - seg->start_ms_of_day);
+      sum += (ThecalWide) seg->basal_rate_nl_per_day * (end - seg->start_ms_of_day);
     }
   return sum;
 }
@@ -891,7 +773,7 @@ basal_integral_to (const ThecalDeliveryPlan *plan, int64_t x_ms)
 /* Strokes of one occurrence of @bolus delivered by @tau_ms after the midnight of the day it
  * starts (tau in 0..2 days). ROUND_DOWN: a stroke counts only once the pump has made it, so
  * strokes × elapsed / duration is truncated, never rounded up. */
-static Wide
+static ThecalWide
 strokes_done (const ThecalPlannedBolus *bolus, int64_t n_strokes, int64_t tau_ms)
 {
   int64_t elapsed = tau_ms - bolus->start_ms_of_day;
@@ -909,10 +791,10 @@ strokes_done (const ThecalPlannedBolus *bolus, int64_t n_strokes, int64_t tau_ms
 /* The strokes delivered by periodic boluses up to ms @x of a day, relative to the day's start
  * (so that C (day × D + x) = day × strokes per day + this). The occurrence of the day before
  * may still be running (a bolus that wraps past midnight): it contributes f (D + x) − n. */
-static Wide
+static ThecalWide
 bolus_strokes_to (const ThecalDeliveryPlan *plan, int64_t x_ms)
 {
-  Wide sum = 0;
+  ThecalWide sum = 0;
 
   for (int32_t i = 0; i < plan->n_boluses; i++)
     {
@@ -934,33 +816,33 @@ volume_overflow (ThecalDoseError *error)
 /* The basal volume from day 0, ms x0 to day @days, ms x1: (days × day integral + partial
  * integrals) / 86 400 000, rounded once by the rule. */
 static bool
-basal_between (const ThecalDeliveryPlan *plan, Wide days, int64_t x0_ms, int64_t x1_ms, int64_t *basal_nl)
+basal_between (const ThecalDeliveryPlan *plan, ThecalWide days, int64_t x0_ms, int64_t x1_ms, int64_t *basal_nl)
 {
-  Wide day_part, head = basal_integral_to (plan, x1_ms), tail = basal_integral_to (plan, x0_ms);
+  ThecalWide day_part, head = basal_integral_to (plan, x1_ms), tail = basal_integral_to (plan, x0_ms);
 
   /* days < 2^37.7 and the day integral < 2^63 × 2^26.4: the product is checked, and so is the
    * sum (each partial integral is below 2^90). */
-  if (!wide_mul (days, day_basal_integral (plan), &day_part) || day_part > WIDE_MAX - head)
+  if (!_thecal_wide_mul (days, day_basal_integral (plan), &day_part) || day_part > THECAL_WIDE_MAX - head)
     return false;
-  return wide_to_i64 (wide_div (day_part + head - tail, DAY_MS, RULE), basal_nl);
+  return _thecal_wide_to_i64 (_thecal_wide_div (day_part + head - tail, DAY_MS, RULE), basal_nl);
 }
 
 /* The periodic bolus volume over the same span: C (t1) − C (t0) strokes, where C counts the
  * strokes the pump has made; whole strokes only, so the sum over adjacent intervals is exact. */
 static bool
-bolus_between (const ThecalDeliveryPlan *plan, Wide days, int64_t x0_ms, int64_t x1_ms, int64_t *bolus_nl)
+bolus_between (const ThecalDeliveryPlan *plan, ThecalWide days, int64_t x0_ms, int64_t x1_ms, int64_t *bolus_nl)
 {
-  Wide per_day = 0, day_part, strokes, volume;
+  ThecalWide per_day = 0, day_part, strokes, volume;
 
   for (int32_t i = 0; i < plan->n_boluses; i++)
     per_day += plan->boluses[i].volume_nl / plan->stroke_volume_nl;
   /* per_day < 12 × 2^63 and days < 2^37.7: far below 2^127, still checked */
-  if (!wide_mul (days, per_day, &day_part))
+  if (!_thecal_wide_mul (days, per_day, &day_part))
     return false;
   strokes = day_part + bolus_strokes_to (plan, x1_ms) - bolus_strokes_to (plan, x0_ms);
-  if (strokes < 0 || !wide_mul (strokes, plan->stroke_volume_nl, &volume))
+  if (strokes < 0 || !_thecal_wide_mul (strokes, plan->stroke_volume_nl, &volume))
     return false;
-  return wide_to_i64 (volume, bolus_nl);
+  return _thecal_wide_to_i64 (volume, bolus_nl);
 }
 
 bool
@@ -982,10 +864,10 @@ thecal_delivery_plan_volume_between (const ThecalDeliveryPlan *plan,
                                   t1_local_ms, t0_local_ms);
 
   /* Whole days are skipped arithmetically: the cost does not depend on the interval's length. */
-  split_day (t0_local_ms, &day0, &x0);
-  split_day (t1_local_ms, &day1, &x1);
-  if (!basal_between (plan, (Wide) day1 - day0, x0, x1, &basal)
-      || !bolus_between (plan, (Wide) day1 - day0, x0, x1, &bolus_nl) || !thecal_add_i64 (basal, bolus_nl, &total))
+  _thecal_split_day (t0_local_ms, &day0, &x0);
+  _thecal_split_day (t1_local_ms, &day1, &x1);
+  if (!basal_between (plan, (ThecalWide) day1 - day0, x0, x1, &basal)
+      || !bolus_between (plan, (ThecalWide) day1 - day0, x0, x1, &bolus_nl) || !thecal_add_i64 (basal, bolus_nl, &total))
     return volume_overflow (error);
   *volume_nl = total;
   return true;

@@ -10,6 +10,7 @@
 
 #include "thecal-pump-model.h"
 
+#include "thecal-dose-private.h"
 #include "thecal-quantity.h"
 
 #include <string.h>
@@ -30,13 +31,6 @@ thecal_pump_model_set_find (const ThecalPumpModelSet *set, const char *id)
   return NULL;
 }
 
-/* Shows @value of @kind for a message. */
-static const char *
-show (ThecalQuantityKind kind, int64_t value, char buf[THECAL_QUANTITY_TEXT_MAX])
-{
-  return thecal_quantity_format (kind, value, buf, THECAL_QUANTITY_TEXT_MAX);
-}
-
 /* @value must be > 0. */
 static bool
 check_positive (const char *id,
@@ -51,7 +45,7 @@ check_positive (const char *id,
     return true;
   return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field,
                                 "pump model \"%s\": %s is %s, but it must be greater than zero",
-                                id, field, show (kind, value, shown));
+                                id, field, _thecal_qtext (kind, value, shown));
 }
 
 /* @value must be ≤ @limit (or < @limit when @strict). */
@@ -72,9 +66,9 @@ check_below (const char *id,
     return true;
   return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field,
                                 "pump model \"%s\": %s (%s) must be %s %s (%s)",
-                                id, field, show (kind, value, shown_value),
+                                id, field, _thecal_qtext (kind, value, shown_value),
                                 strict ? "below" : "at most", limit_field,
-                                show (kind, limit, shown_limit));
+                                _thecal_qtext (kind, limit, shown_limit));
 }
 
 /* @value must be a whole multiple of the rate resolution (> 0, checked before). */
@@ -92,8 +86,8 @@ check_resolution (const ThecalPumpModel *model,
   return thecal_dose_error_set (error, THECAL_DOSE_ERROR_INVALID, field,
                                 "pump model \"%s\": %s (%s) is not a multiple of the rate resolution (%s)",
                                 model->id, field,
-                                show (THECAL_QUANTITY_VOLUME_RATE, value, shown_value),
-                                show (THECAL_QUANTITY_VOLUME_RATE, model->rate_resolution_nl_per_day, shown_step));
+                                _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, value, shown_value),
+                                _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, model->rate_resolution_nl_per_day, shown_step));
 }
 
 /* A text field must be NUL-terminated inside its array and not empty. */
@@ -157,7 +151,7 @@ thecal_pump_model_validate (const ThecalPumpModel *m, ThecalDoseError *error)
 
       return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "empty",
                                     "pump model \"%s\": empty is %s, but it cannot be below zero",
-                                    id, show (THECAL_QUANTITY_VOLUME, m->empty_nl, shown));
+                                    id, _thecal_qtext (THECAL_QUANTITY_VOLUME, m->empty_nl, shown));
     }
   if (!check_below (id, "empty", THECAL_QUANTITY_VOLUME, m->empty_nl,
                     "low_reservoir_alarm", m->low_reservoir_alarm_nl, true, error)
@@ -176,7 +170,7 @@ thecal_pump_model_validate (const ThecalPumpModel *m, ThecalDoseError *error)
 
       return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "accuracy",
                                     "pump model \"%s\": accuracy is %s, but it must lie between 0 %% and 100 %%",
-                                    id, show (THECAL_QUANTITY_RATIO, m->accuracy_bp, shown));
+                                    id, _thecal_qtext (THECAL_QUANTITY_RATIO, m->accuracy_bp, shown));
     }
 
   /* battery: the replacement indicator comes before the end of service */

@@ -8,36 +8,23 @@
 
 #include "thecal-refill.h"
 
+#include "thecal-dose-private.h"
 #include "thecal-quantity.h"
+#include "thecal-wide-private.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-/* 128-bit intermediates, as in thecal-units.c: a volume scaled by the day length (nL × ms/day)
- * can exceed int64_t; every narrowing back is checked. */
-__extension__ typedef __int128 Wide;
-
+/* A volume scaled by the day length (nL × ms/day) can exceed int64_t: it is a ThecalWide, and
+ * every narrowing back is checked. */
 #define DAY_MS THECAL_MS_PER_DAY
 #define RULE THECAL_ROUND_NEAREST_HALF_DOWN
-
-static const char *
-qtext (ThecalQuantityKind kind, int64_t value, char *buf)
-{
-  return thecal_quantity_format (kind, value, buf, THECAL_QUANTITY_TEXT_MAX);
-}
 
 static bool
 check_model (const ThecalPumpModel *model, ThecalDoseError *error)
 {
-  if (model == NULL)
-    return thecal_dose_error_set (error, THECAL_DOSE_ERROR_INVALID, "model", "no pump model was given.");
-  if (model->reservoir_capacity_nl <= 0 || model->accuracy_bp < 0 || model->discrepancy_threshold_nl < 0
-      || model->low_reservoir_alarm_nl < 0 || model->empty_nl < 0 || model->refill_threshold_nl < 0)
-    return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "model",
-                                  "pump model \"%.*s\" has a capacity, accuracy or threshold out of range.",
-                                  THECAL_ID_MAX - 1, model->id);
-  return true;
+  return _thecal_dose_check_model (model, "no pump model was given.", error);
 }
 
 /* ---- the refill check ----------------------------------------------------------------------- */
@@ -53,8 +40,8 @@ check_history (const ThecalPumpModel *model, const ThecalRefillHistory *h, Theca
   if (h->fill_volume_nl < 0 || h->fill_volume_nl > model->reservoir_capacity_nl)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "fill_volume",
                                   "fill_volume %s is negative or exceeds the %s reservoir.",
-                                  qtext (THECAL_QUANTITY_VOLUME, h->fill_volume_nl, a),
-                                  qtext (THECAL_QUANTITY_VOLUME, model->reservoir_capacity_nl, b));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME, h->fill_volume_nl, a),
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME, model->reservoir_capacity_nl, b));
   if (h->now_local_ms < h->fill_local_ms)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "now",
                                   "now (%" PRId64 " ms) is before the fill (%" PRId64 " ms): the residual is expected after the fill.",
@@ -107,7 +94,7 @@ check_history (const ThecalPumpModel *model, const ThecalRefillHistory *h, Theca
       snprintf (field, sizeof field, "boluses[%d].volume", (int) i);
       if (bolus->volume_nl < 0)
         return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field, "%s %s is negative.", field,
-                                      qtext (THECAL_QUANTITY_VOLUME, bolus->volume_nl, a));
+                                      _thecal_qtext (THECAL_QUANTITY_VOLUME, bolus->volume_nl, a));
     }
   return true;
 }
@@ -158,7 +145,7 @@ thecal_refill_check (const ThecalPumpModel *model,
   if (aspirated_nl < 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "aspirated",
                                   "aspirated volume %s is negative: it must be 0 or more.",
-                                  qtext (THECAL_QUANTITY_VOLUME, aspirated_nl, a));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME, aspirated_nl, a));
 
   memset (&c, 0, sizeof c);
   c.aspirated_nl = aspirated_nl;
@@ -175,7 +162,7 @@ thecal_refill_check (const ThecalPumpModel *model,
        * it in at most 64 steps whatever the number of days. */
       while (lo < hi)
         {
-          int64_t mid = lo + (int64_t) (((Wide) hi - lo) / 2);
+          int64_t mid = lo + (int64_t) (((ThecalWide) hi - lo) / 2);
 
           if (!delivered_until (history, mid, &v, error))
             return false;
@@ -230,12 +217,12 @@ thecal_refill_new_volume (const ThecalPumpModel *model,
   if (added_nl <= 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "added",
                                   "added volume %s is not above 0: a refill adds drug.",
-                                  qtext (THECAL_QUANTITY_VOLUME, added_nl, a));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME, added_nl, a));
   if (added_nl > model->reservoir_capacity_nl)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "added",
                                   "added volume %s exceeds the %s reservoir: do not overfill.",
-                                  qtext (THECAL_QUANTITY_VOLUME, added_nl, a),
-                                  qtext (THECAL_QUANTITY_VOLUME, model->reservoir_capacity_nl, b));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME, added_nl, a),
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME, model->reservoir_capacity_nl, b));
   *new_volume_nl = added_nl;
   return true;
 }
@@ -248,16 +235,8 @@ typedef struct
 {
   const ThecalDeliveryPlan *plan;
   int32_t order[THECAL_PERIODIC_BOLUSES_MAX]; /* periodic boluses by start time */
-  Wide need;                                  /* scaled volume to deliver to reach the threshold */
+  ThecalWide need;                            /* scaled volume to deliver to reach the threshold */
 } Projector;
-
-static Wide
-wide_ceil_div (Wide num, Wide den)
-{
-  /* ROUND_UP: the first whole ms (or whole day) at which the threshold is reached; one ms
-   * earlier it is not reached yet. num ≥ 0, den > 0. */
-  return num / den + (num % den != 0 ? 1 : 0);
-}
 
 /* Strokes of one bolus occurrence done @elapsed_ms after it started (0 < elapsed < duration).
  * ROUND_DOWN: a stroke counts once the pump has made it (as in the delivery plan). */
@@ -275,7 +254,7 @@ strokes_done (const ThecalPlannedBolus *bolus, int64_t n_strokes, int64_t elapse
  * when the scaled cumulative volume *@cum reaches the need; otherwise *@cum is the value at the
  * end of the day. */
 static bool
-walk_day (const Projector *pj, int64_t x_start, Wide *cum, int64_t *found_ms)
+walk_day (const Projector *pj, int64_t x_start, ThecalWide *cum, int64_t *found_ms)
 {
   const ThecalDeliveryPlan *plan = pj->plan;
   int32_t bi = 0;
@@ -290,7 +269,7 @@ walk_day (const Projector *pj, int64_t x_start, Wide *cum, int64_t *found_ms)
       while (x < seg->end_ms_of_day)
         {
           int64_t next = seg->end_ms_of_day;
-          Wide gain;
+          ThecalWide gain;
 
           if (bi < plan->n_boluses)
             {
@@ -298,7 +277,7 @@ walk_day (const Projector *pj, int64_t x_start, Wide *cum, int64_t *found_ms)
 
               if (b->start_ms_of_day == x)
                 {
-                  *cum += (Wide) b->volume_nl * DAY_MS;
+                  *cum += (ThecalWide) b->volume_nl * DAY_MS;
                   bi++;
                   if (*cum >= pj->need)
                     {
@@ -310,10 +289,12 @@ walk_day (const Projector *pj, int64_t x_start, Wide *cum, int64_t *found_ms)
               if (b->start_ms_of_day < next)
                 next = b->start_ms_of_day;
             }
-          gain = (Wide) seg->basal_rate_nl_per_day * (next - x);
+          gain = (ThecalWide) seg->basal_rate_nl_per_day * (next - x);
           if (*cum + gain >= pj->need)
             {
-              *found_ms = x + (int64_t) wide_ceil_div (pj->need - *cum, seg->basal_rate_nl_per_day);
+              /* ROUND_UP: the first whole ms at which the threshold is reached; one ms earlier
+               * it is not reached yet (need − cum > 0, and the rate > 0 since gain > 0). */
+              *found_ms = x + (int64_t) _thecal_wide_div (pj->need - *cum, seg->basal_rate_nl_per_day, THECAL_ROUND_UP);
               return true;
             }
           *cum += gain;
@@ -324,7 +305,7 @@ walk_day (const Projector *pj, int64_t x_start, Wide *cum, int64_t *found_ms)
 }
 
 static int64_t
-saturate (Wide instant)
+saturate (ThecalWide instant)
 {
   return instant > INT64_MAX ? INT64_MAX : (int64_t) instant;
 }
@@ -342,23 +323,19 @@ project_one (const ThecalDeliveryPlan *plan,
              ThecalDoseError *error)
 {
   Projector pj;
-  Wide cum = 0, periodic_nl = 0, per_day, days, day_start;
-  int64_t day0 = from_local_ms / DAY_MS, x0 = from_local_ms % DAY_MS, found;
+  ThecalWide cum = 0, periodic_nl = 0, per_day, days, day_start;
+  int64_t day0, x0, found;
 
   if (volume_nl <= threshold_nl)
     {
       *instant = from_local_ms;
       return true;
     }
-  if (x0 < 0)
-    {
-      x0 += DAY_MS;
-      day0 -= 1;
-    }
+  _thecal_split_day (from_local_ms, &day0, &x0);
 
   memset (&pj, 0, sizeof pj);
   pj.plan = plan;
-  pj.need = (Wide) (volume_nl - threshold_nl) * DAY_MS;
+  pj.need = (ThecalWide) (volume_nl - threshold_nl) * DAY_MS;
   /* insertion sort of at most 12 boluses by start */
   for (int32_t i = 0; i < plan->n_boluses; i++)
     {
@@ -382,12 +359,12 @@ project_one (const ThecalDeliveryPlan *plan,
       int64_t yesterday = DAY_MS + x0 - b->start_ms_of_day;
 
       if (today > 0 && today < b->duration_ms)
-        cum += (Wide) (n - strokes_done (b, n, today)) * plan->stroke_volume_nl * DAY_MS;
+        cum += (ThecalWide) (n - strokes_done (b, n, today)) * plan->stroke_volume_nl * DAY_MS;
       else if (today < 0 && yesterday < b->duration_ms)
-        cum += (Wide) (n - strokes_done (b, n, yesterday)) * plan->stroke_volume_nl * DAY_MS;
+        cum += (ThecalWide) (n - strokes_done (b, n, yesterday)) * plan->stroke_volume_nl * DAY_MS;
       periodic_nl += b->volume_nl;
     }
-  cum += (Wide) ptm_nl_per_day * DAY_MS;
+  cum += (ThecalWide) ptm_nl_per_day * DAY_MS;
   if (cum >= pj.need)
     {
       *instant = from_local_ms;
@@ -397,7 +374,7 @@ project_one (const ThecalDeliveryPlan *plan,
   /* the rest of the current day */
   if (walk_day (&pj, x0, &cum, &found))
     {
-      *instant = saturate ((Wide) day0 * DAY_MS + found);
+      *instant = saturate ((ThecalWide) day0 * DAY_MS + found);
       return true;
     }
 
@@ -406,17 +383,18 @@ project_one (const ThecalDeliveryPlan *plan,
    * the need: j = ceil ((need − cum) / per day). */
   per_day = (periodic_nl + ptm_nl_per_day) * DAY_MS;
   for (int32_t s = 0; s < plan->n_segments; s++)
-    per_day += (Wide) plan->segments[s].basal_rate_nl_per_day
+    per_day += (ThecalWide) plan->segments[s].basal_rate_nl_per_day
                * (plan->segments[s].end_ms_of_day - plan->segments[s].start_ms_of_day);
   if (per_day == 0)
     {
       *instant = INT64_MAX; /* the plan delivers nothing: never */
       return true;
     }
-  days = wide_ceil_div (pj.need - cum, per_day);
+  /* ROUND_UP: the first whole day whose end reaches the need (need − cum > 0, per day > 0). */
+  days = _thecal_wide_div (pj.need - cum, per_day, THECAL_ROUND_UP);
   cum += (days - 1) * per_day;
-  day_start = ((Wide) day0 + days) * DAY_MS;
-  cum += (Wide) ptm_nl_per_day * DAY_MS;
+  day_start = ((ThecalWide) day0 + days) * DAY_MS;
+  cum += (ThecalWide) ptm_nl_per_day * DAY_MS;
   if (cum >= pj.need)
     {
       *instant = saturate (day_start);
@@ -456,8 +434,8 @@ thecal_project_reservoir (const ThecalPumpModel *model,
   if (volume_nl < 0 || volume_nl > model->reservoir_capacity_nl)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "volume",
                                   "reservoir volume %s is outside the %s reservoir.",
-                                  qtext (THECAL_QUANTITY_VOLUME, volume_nl, a),
-                                  qtext (THECAL_QUANTITY_VOLUME, model->reservoir_capacity_nl, b));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME, volume_nl, a),
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME, model->reservoir_capacity_nl, b));
   if (stability_days < 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "stability_days",
                                   "stability_days %d is negative: 0 means no stability limit.", (int) stability_days);

@@ -6,13 +6,11 @@
 
 #include "thecal-units.h"
 
+#include "thecal-wide-private.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-/* 128-bit intermediates keep a × b exact before the division. GCC and clang both provide
- * __int128 on every 64-bit target Thecal builds for; __extension__ keeps -Wpedantic quiet. */
-__extension__ typedef __int128 thecal_i128;
 
 bool
 thecal_dose_error_set (ThecalDoseError *error,
@@ -74,37 +72,17 @@ thecal_mul_i64 (int64_t a, int64_t b, int64_t *out)
   return true;
 }
 
-/* Divides a non-negative numerator by a positive denominator with the rounding asked for. */
-static thecal_i128
-divide_magnitude (thecal_i128 num, thecal_i128 den, ThecalRounding rounding)
-{
-  thecal_i128 q = num / den;
-  thecal_i128 r = num % den;
-
-  switch (rounding)
-    {
-    case THECAL_ROUND_DOWN:
-      return q;
-    case THECAL_ROUND_UP:
-      return r != 0 ? q + 1 : q;
-    case THECAL_ROUND_NEAREST_HALF_DOWN:
-      /* strictly more than half rounds up; exactly half stays down (toward zero) */
-      return (2 * r > den) ? q + 1 : q;
-    default:
-      return q;
-    }
-}
-
 bool
 thecal_muldiv_i64 (int64_t a, int64_t b, int64_t c, ThecalRounding rounding, int64_t *out)
 {
-  thecal_i128 num, den, mag;
+  ThecalWide num, den, mag;
   bool negative;
 
   if (c == 0)
     return false;
 
-  num = (thecal_i128) a * (thecal_i128) b; /* |a·b| < 2^126: cannot overflow */
+  /* 128 bits keep a × b exact before the division: |a·b| < 2^126 cannot overflow */
+  num = (ThecalWide) a * (ThecalWide) b;
   den = c;
   negative = (num < 0) != (den < 0) && num != 0;
   if (num < 0)
@@ -112,13 +90,11 @@ thecal_muldiv_i64 (int64_t a, int64_t b, int64_t c, ThecalRounding rounding, int
   if (den < 0)
     den = -den;
 
-  mag = divide_magnitude (num, den, rounding);
+  /* the magnitude is rounded, so the rounding is symmetric around zero */
+  mag = _thecal_wide_div (num, den, rounding);
   if (negative)
     mag = -mag;
-  if (mag > INT64_MAX || mag < INT64_MIN)
-    return false;
-  *out = (int64_t) mag;
-  return true;
+  return _thecal_wide_to_i64 (mag, out);
 }
 
 bool

@@ -107,6 +107,15 @@ cli_run_argv (const char *const *env_overrides, const char *const *args)
 #define cli_run(...) cli_run_argv (NULL, (const char *const[]){ __VA_ARGS__, NULL })
 #define cli_run_env(env, ...) cli_run_argv ((env), (const char *const[]){ __VA_ARGS__, NULL })
 
+/* The start of a refill-calc command line: @rx (a file of tests/cli/data) ran since @fill was
+ * filled on 2026-11-01T09:00, and the residual is aspirated 30 days later, on 2026-12-01T09:00.
+ * The options that differ (--aspirated, --added, ...) follow it. */
+#define REFILL_CALC(rx, fill) \
+  "refill-calc", "--prescription", data_file (rx), "--fill", (fill), "--filled-at", "2026-11-01T09:00", "--at", "2026-12-01T09:00"
+/* Morphine 25 mg/mL at 5 mg/day (0.2 mL/day), 20 mL filled: 30 days later 6 mL were delivered
+ * and 14 mL come back, exactly the expected residual (no discrepancy). */
+#define REFILL_AS_EXPECTED REFILL_CALC ("morphine-25.json", "20 mL"), "--aspirated", "14 mL"
+
 /* A test prescription of tests/cli/data. The path lives as long as the test process. */
 static const char *
 data_file (const char *name)
@@ -459,9 +468,7 @@ START_TEST (test_locale_independent)
   assert_failed (de_comma, 2, "--dose");
 
   /* Dates, volumes and percentages in the refill report. */
-  de_refill = cli_run_env (de, "refill-calc", "--prescription", data_file ("morphine-25.json"),
-                           "--fill", "20 mL", "--filled-at", "2026-11-01T09:00", "--at", "2026-12-01T09:00",
-                           "--aspirated", "12.5 mL", "--added", "20 mL");
+  de_refill = cli_run_env (de, REFILL_CALC ("morphine-25.json", "20 mL"), "--aspirated", "12.5 mL", "--added", "20 mL");
   assert_status (de_refill, 0);
   assert_contains (de_refill->out, "14 mL");
   assert_contains (de_refill->out, "1.5 mL");
@@ -537,6 +544,7 @@ START_TEST (test_check_json)
   root = parse_json (result);
   ck_assert_str_eq (json_str (root, "command"), "check");
   ck_assert_str_eq (json_str (root, "verdict"), "refused");
+  ck_assert_str_eq (json_str (root, "library_version"), "2026.11-1");
   ck_assert_int_eq (json_int (root, "exit_code"), 1);
   ck_assert (!json_bool (root, "opioid_tolerant"));
   /* 24 mcg/day at 100 mcg/mL = 0.24 mL/day. */
@@ -693,14 +701,11 @@ END_TEST
 /* ---------------------------------------------------------------------------------------- */
 /* refill-calc                                                                                */
 
-/* refill-calc on morphine 25 mg/mL at 5 mg/day (0.2 mL/day), 20 mL filled on 1 November,
- * aspirated 30 days later. */
+/* refill-calc on morphine 25 mg/mL at 5 mg/day (0.2 mL/day), aspirated 30 days after the fill. */
 static CliResult *
 refill (const char *aspirated, const char *pump, const char *fill)
 {
-  return cli_run ("refill-calc", "--prescription", data_file ("morphine-25.json"),
-                  "--fill", fill, "--filled-at", "2026-11-01T09:00", "--at", "2026-12-01T09:00",
-                  "--aspirated", aspirated, "--pump", pump, "--json");
+  return cli_run (REFILL_CALC ("morphine-25.json", fill), "--aspirated", aspirated, "--pump", pump, "--json");
 }
 
 static void
@@ -741,9 +746,7 @@ END_TEST
 START_TEST (test_refill_figures)
 {
   g_autoptr (CliResult) result = refill ("12.2 mL", "TR-20", "20 mL");
-  g_autoptr (CliResult) text = cli_run ("refill-calc", "--prescription", data_file ("morphine-25.json"),
-                                        "--fill", "20 mL", "--filled-at", "2026-11-01T09:00",
-                                        "--at", "2026-12-01T09:00", "--aspirated", "12.2 mL");
+  g_autoptr (CliResult) text = cli_run (REFILL_CALC ("morphine-25.json", "20 mL"), "--aspirated", "12.2 mL");
   g_autoptr (cJSON) root = NULL;
 
   root = parse_json (result);
@@ -772,13 +775,9 @@ START_TEST (test_refill_band_above_threshold)
 {
   /* TR-40, 10 mg/mL at 1 mL/day, 40 mL filled, 30 days: 30 mL delivered, 10 mL expected; band
    * 14.5 % × 30 mL = 4.35 mL > 2 mL, so the threshold is the band. */
-  g_autoptr (CliResult) inside = cli_run ("refill-calc", "--prescription", data_file ("morphine-1ml.json"),
-                                          "--fill", "40 mL", "--filled-at", "2026-11-01T09:00",
-                                          "--at", "2026-12-01T09:00", "--aspirated", "5.65 mL",
+  g_autoptr (CliResult) inside = cli_run (REFILL_CALC ("morphine-1ml.json", "40 mL"), "--aspirated", "5.65 mL",
                                           "--pump", "TR-40", "--json");
-  g_autoptr (CliResult) beyond = cli_run ("refill-calc", "--prescription", data_file ("morphine-1ml.json"),
-                                          "--fill", "40 mL", "--filled-at", "2026-11-01T09:00",
-                                          "--at", "2026-12-01T09:00", "--aspirated", "5.649 mL",
+  g_autoptr (CliResult) beyond = cli_run (REFILL_CALC ("morphine-1ml.json", "40 mL"), "--aspirated", "5.649 mL",
                                           "--pump", "TR-40", "--json");
   g_autoptr (cJSON) inside_json = NULL;
   g_autoptr (cJSON) beyond_json = NULL;
@@ -795,14 +794,10 @@ END_TEST
 START_TEST (test_refill_bolus_and_empty)
 {
   /* A logged 0.5 mL bolus: 6.5 mL delivered, 13.5 mL expected. */
-  g_autoptr (CliResult) bolus = cli_run ("refill-calc", "--prescription", data_file ("morphine-25.json"),
-                                         "--fill", "20 mL", "--filled-at", "2026-11-01T09:00",
-                                         "--at", "2026-12-01T09:00", "--aspirated", "13.5 mL",
+  g_autoptr (CliResult) bolus = cli_run (REFILL_CALC ("morphine-25.json", "20 mL"), "--aspirated", "13.5 mL",
                                          "--bolus", "0.5 mL@2026-11-10T08:00", "--json");
   /* Nothing aspirated: no residual confirms the needle placement (pocket-fill risk). */
-  g_autoptr (CliResult) empty = cli_run ("refill-calc", "--prescription", data_file ("morphine-25.json"),
-                                         "--fill", "20 mL", "--filled-at", "2026-11-01T09:00",
-                                         "--at", "2026-12-01T09:00", "--aspirated", "0 mL");
+  g_autoptr (CliResult) empty = cli_run (REFILL_CALC ("morphine-25.json", "20 mL"), "--aspirated", "0 mL");
   g_autoptr (cJSON) root = NULL;
 
   root = parse_json (bolus);
@@ -827,13 +822,8 @@ START_TEST (test_refill_new_fill)
    *   low-reservoir alarm 2 mL after 18 mL = 90 days → 2027-03-01T09:00
    *   empty 1 mL after 19 mL = 95 days → 2027-03-06T09:00
    *   morphine stability 90 days → 2027-03-01T09:00; refill by the earlier: 2027-02-24T09:00. */
-  g_autoptr (CliResult) result = cli_run ("refill-calc", "--prescription", data_file ("morphine-25.json"),
-                                          "--fill", "20 mL", "--filled-at", "2026-11-01T09:00",
-                                          "--at", "2026-12-01T09:00", "--aspirated", "14 mL",
-                                          "--added", "20 mL", "--json");
-  g_autoptr (CliResult) text = cli_run ("refill-calc", "--prescription", data_file ("morphine-25.json"),
-                                        "--fill", "20 mL", "--filled-at", "2026-11-01T09:00",
-                                        "--at", "2026-12-01T09:00", "--aspirated", "14 mL", "--added", "20 mL");
+  g_autoptr (CliResult) result = cli_run (REFILL_AS_EXPECTED, "--added", "20 mL", "--json");
+  g_autoptr (CliResult) text = cli_run (REFILL_AS_EXPECTED, "--added", "20 mL");
   g_autoptr (cJSON) root = NULL;
 
   assert_status (result, 0);
@@ -856,15 +846,9 @@ END_TEST
 START_TEST (test_refill_new_prescription)
 {
   /* The new fill under 10 mg/mL at 1 mL/day: 20 mL reach the 3 mL threshold after 17 days. */
-  g_autoptr (CliResult) result = cli_run ("refill-calc", "--prescription", data_file ("morphine-25.json"),
-                                          "--fill", "20 mL", "--filled-at", "2026-11-01T09:00",
-                                          "--at", "2026-12-01T09:00", "--aspirated", "14 mL",
-                                          "--added", "20 mL", "--new-prescription", data_file ("morphine-1ml.json"),
+  g_autoptr (CliResult) result = cli_run (REFILL_AS_EXPECTED, "--added", "20 mL", "--new-prescription", data_file ("morphine-1ml.json"),
                                           "--json");
-  g_autoptr (CliResult) without_added = cli_run ("refill-calc", "--prescription", data_file ("morphine-25.json"),
-                                                 "--fill", "20 mL", "--filled-at", "2026-11-01T09:00",
-                                                 "--at", "2026-12-01T09:00", "--aspirated", "14 mL",
-                                                 "--new-prescription", data_file ("morphine-1ml.json"));
+  g_autoptr (CliResult) without_added = cli_run (REFILL_AS_EXPECTED, "--new-prescription", data_file ("morphine-1ml.json"));
   g_autoptr (cJSON) root = NULL;
 
   assert_status (result, 0);
@@ -878,22 +862,10 @@ END_TEST
 START_TEST (test_refill_over_capacity)
 {
   /* TR-20 holds 20 mL: 20 mL is accepted, one nanolitre more is refused (exit 1). */
-  g_autoptr (CliResult) at_capacity = cli_run ("refill-calc", "--prescription", data_file ("morphine-25.json"),
-                                               "--fill", "20 mL", "--filled-at", "2026-11-01T09:00",
-                                               "--at", "2026-12-01T09:00", "--aspirated", "14 mL",
-                                               "--added", "20 mL");
-  g_autoptr (CliResult) over = cli_run ("refill-calc", "--prescription", data_file ("morphine-25.json"),
-                                        "--fill", "20 mL", "--filled-at", "2026-11-01T09:00",
-                                        "--at", "2026-12-01T09:00", "--aspirated", "14 mL",
-                                        "--added", "20.000001 mL");
-  g_autoptr (CliResult) over_json = cli_run ("refill-calc", "--prescription", data_file ("morphine-25.json"),
-                                             "--fill", "20 mL", "--filled-at", "2026-11-01T09:00",
-                                             "--at", "2026-12-01T09:00", "--aspirated", "14 mL",
-                                             "--added", "21 mL", "--json");
-  g_autoptr (CliResult) tr40 = cli_run ("refill-calc", "--prescription", data_file ("morphine-25.json"),
-                                        "--fill", "20 mL", "--filled-at", "2026-11-01T09:00",
-                                        "--at", "2026-12-01T09:00", "--aspirated", "14 mL",
-                                        "--added", "21 mL", "--pump", "TR-40");
+  g_autoptr (CliResult) at_capacity = cli_run (REFILL_AS_EXPECTED, "--added", "20 mL");
+  g_autoptr (CliResult) over = cli_run (REFILL_AS_EXPECTED, "--added", "20.000001 mL");
+  g_autoptr (CliResult) over_json = cli_run (REFILL_AS_EXPECTED, "--added", "21 mL", "--json");
+  g_autoptr (CliResult) tr40 = cli_run (REFILL_AS_EXPECTED, "--added", "21 mL", "--pump", "TR-40");
   g_autoptr (cJSON) root = NULL;
 
   assert_status (at_capacity, 0);
@@ -911,35 +883,38 @@ END_TEST
 
 START_TEST (test_refill_bad_input)
 {
-  const char *rx = data_file ("morphine-25.json");
-  g_autoptr (CliResult) zone = cli_run ("refill-calc", "--prescription", rx, "--fill", "20 mL",
-                                        "--filled-at", "2026-11-01T09:00Z", "--at", "2026-12-01T09:00",
-                                        "--aspirated", "14 mL");
-  g_autoptr (CliResult) bad_date = cli_run ("refill-calc", "--prescription", rx, "--fill", "20 mL",
-                                            "--filled-at", "2026-02-30T09:00", "--at", "2026-12-01T09:00",
-                                            "--aspirated", "14 mL");
-  g_autoptr (CliResult) backwards = cli_run ("refill-calc", "--prescription", rx, "--fill", "20 mL",
-                                             "--filled-at", "2026-12-01T09:00", "--at", "2026-11-01T09:00",
-                                             "--aspirated", "14 mL");
-  g_autoptr (CliResult) missing = cli_run ("refill-calc", "--prescription", rx, "--fill", "20 mL",
-                                           "--filled-at", "2026-11-01T09:00", "--at", "2026-12-01T09:00");
-  g_autoptr (CliResult) bad_bolus = cli_run ("refill-calc", "--prescription", rx, "--fill", "20 mL",
-                                             "--filled-at", "2026-11-01T09:00", "--at", "2026-12-01T09:00",
-                                             "--aspirated", "14 mL", "--bolus", "0.5 mL");
-  g_autoptr (CliResult) zero_added = cli_run ("refill-calc", "--prescription", rx, "--fill", "20 mL",
-                                              "--filled-at", "2026-11-01T09:00", "--at", "2026-12-01T09:00",
-                                              "--aspirated", "14 mL", "--added", "0 mL");
-  g_autoptr (CliResult) with_seconds = cli_run ("refill-calc", "--prescription", rx, "--fill", "20 mL",
-                                                "--filled-at", "2026-11-01T09:00:00", "--at", "2026-12-01T09:00:00",
-                                                "--aspirated", "14 mL");
+  /* Dates are pump-local, YYYY-MM-DDTHH:MM[:SS], without a time zone, and --at is not before
+   * --filled-at. */
+  static const struct
+  {
+    const char *filled_at;
+    const char *at;
+    int status;
+    const char *needle; /* what stderr names */
+  } dates[] = {
+    { "2026-11-01T09:00Z", "2026-12-01T09:00", 2, "--filled-at" },     /* a time zone */
+    { "2026-02-30T09:00", "2026-12-01T09:00", 2, "2026-02-30T09:00" }, /* no such day */
+    { "2026-12-01T09:00", "2026-11-01T09:00", 2, "--at" },             /* backwards */
+    { "2026-11-01T09:00:00", "2026-12-01T09:00:00", 0, NULL },         /* with seconds: fine */
+  };
+  g_autoptr (CliResult) missing = cli_run (REFILL_CALC ("morphine-25.json", "20 mL"));
+  g_autoptr (CliResult) bad_bolus = cli_run (REFILL_AS_EXPECTED, "--bolus", "0.5 mL");
+  g_autoptr (CliResult) zero_added = cli_run (REFILL_AS_EXPECTED, "--added", "0 mL");
 
-  assert_failed (zone, 2, "--filled-at");
-  assert_failed (bad_date, 2, "2026-02-30T09:00");
-  assert_failed (backwards, 2, "--at");
+  for (gsize i = 0; i < G_N_ELEMENTS (dates); i++)
+    {
+      g_autoptr (CliResult) result = cli_run ("refill-calc", "--prescription", data_file ("morphine-25.json"),
+                                              "--fill", "20 mL", "--filled-at", dates[i].filled_at,
+                                              "--at", dates[i].at, "--aspirated", "14 mL");
+
+      if (dates[i].status == 0)
+        assert_status (result, 0);
+      else
+        assert_failed (result, dates[i].status, dates[i].needle);
+    }
   assert_failed (missing, 2, "--aspirated");
   assert_failed (bad_bolus, 2, "--bolus");
   assert_failed (zero_added, 2, "--added");
-  assert_status (with_seconds, 0);
 }
 END_TEST
 
@@ -1145,6 +1120,7 @@ START_TEST (test_demo)
 
   assert_status (result, 0);
   ck_assert_str_eq (result->err, "");
+  assert_contains (result->out, "Drug library 2026.11-1 ");
   assert_contains (result->out, "== 1.");
   assert_contains (result->out, "0.2 mL/day");
   assert_contains (result->out, "19.2 mcg/day");
@@ -1153,6 +1129,7 @@ START_TEST (test_demo)
   assert_contains (result->out, "estimate for clinician judgement");
   assert_status (json, 0);
   root = parse_json (json);
+  ck_assert_str_eq (json_str (root, "library_version"), "2026.11-1");
   ck_assert_int_eq (json_int (root, "steps[0].rate_nl_per_day"), 200000);
   ck_assert (json_bool (root, "steps[4].flagged"));
 }

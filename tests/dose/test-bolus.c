@@ -9,115 +9,28 @@
 #include "thecal-bolus.h"
 #include "thecal-quantity.h"
 #include "thecal-dose-json.h"
+#include "thecal-test-dose.h"
+#include "thecal-test-models.h"
+#include "thecal-test-units.h"
 #include "thecal-test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define D THECAL_MS_PER_DAY
-#define H THECAL_MS_PER_HOUR
-#define MG_PER_ML(x) ((int64_t) (x) *1000000)
-#define MG(x) ((int64_t) (x) *1000000)
-#define MCG(x) ((int64_t) (x) *1000)
-#define ML(x) ((int64_t) (x) *1000000)
-
-static ThecalPumpModel
-tr20 (void)
-{
-  ThecalPumpModel m;
-
-  memset (&m, 0, sizeof m);
-  snprintf (m.id, sizeof m.id, "TR-20");
-  snprintf (m.name, sizeof m.name, "Thecal reference pump, 20 mL");
-  m.reservoir_capacity_nl = ML (20);
-  m.rate_min_nl_per_day = 48000;
-  m.rate_max_nl_per_day = ML (24);
-  m.minimum_rate_nl_per_day = 6000;
-  m.rate_resolution_nl_per_day = 1000;
-  m.bolus_rate_max_nl_per_day = ML (24);
-  m.stroke_volume_nl = 250;
-  m.internal_volume_nl = 250000;
-  m.accuracy_bp = 1450;
-  m.low_reservoir_alarm_nl = ML (2);
-  m.refill_threshold_nl = ML (3);
-  m.empty_nl = ML (1);
-  m.discrepancy_threshold_nl = ML (1);
-  m.service_life_days = 2555;
-  m.eri_days_before_eos = 90;
-  return m;
-}
-
 /* 45 cm implanted of a 0.0026 mL/cm catheter (Prometra labeling, CLINICAL.md §2.1) */
 static const ThecalCatheter catheter_45cm = { 450, 2600 };
-
-/* The hand-built model must be the one data/pump-models.json describes (read through the real
- * loader), so these tests cannot drift from the shipped numbers. */
-static void
-expect_model_matches_data_file (const ThecalPumpModel *hand)
-{
-  const char *dir = getenv ("THECAL_DATA_DIR");
-  static char text[THECAL_JSON_MAX_BYTES];
-  static ThecalPumpModelSet set;
-  const ThecalPumpModel *file;
-  char path[4096];
-  ThecalDoseError err;
-  size_t length;
-  FILE *f;
-
-  ck_assert_msg (dir != NULL, "THECAL_DATA_DIR is not set (tests/meson.build sets it)");
-  snprintf (path, sizeof path, "%s/pump-models.json", dir);
-  f = fopen (path, "rb");
-  ck_assert_msg (f != NULL, "cannot open %s", path);
-  length = fread (text, 1, sizeof text, f);
-  fclose (f);
-  thecal_dose_error_clear (&err);
-  ck_assert_msg (thecal_pump_models_load_json (text, length, &set, &err), "%s: %s", err.field, err.message);
-  file = thecal_pump_model_set_find (&set, hand->id);
-  ck_assert_ptr_nonnull (file);
-  ck_assert_int_eq (hand->reservoir_capacity_nl, file->reservoir_capacity_nl);
-  ck_assert_int_eq (hand->rate_min_nl_per_day, file->rate_min_nl_per_day);
-  ck_assert_int_eq (hand->rate_max_nl_per_day, file->rate_max_nl_per_day);
-  ck_assert_int_eq (hand->minimum_rate_nl_per_day, file->minimum_rate_nl_per_day);
-  ck_assert_int_eq (hand->rate_resolution_nl_per_day, file->rate_resolution_nl_per_day);
-  ck_assert_int_eq (hand->bolus_rate_max_nl_per_day, file->bolus_rate_max_nl_per_day);
-  ck_assert_int_eq (hand->stroke_volume_nl, file->stroke_volume_nl);
-  ck_assert_int_eq (hand->internal_volume_nl, file->internal_volume_nl);
-  ck_assert_int_eq (hand->accuracy_bp, file->accuracy_bp);
-  ck_assert_int_eq (hand->low_reservoir_alarm_nl, file->low_reservoir_alarm_nl);
-  ck_assert_int_eq (hand->refill_threshold_nl, file->refill_threshold_nl);
-  ck_assert_int_eq (hand->empty_nl, file->empty_nl);
-  ck_assert_int_eq (hand->discrepancy_threshold_nl, file->discrepancy_threshold_nl);
-  ck_assert_int_eq (hand->service_life_days, file->service_life_days);
-  ck_assert_int_eq (hand->eri_days_before_eos, file->eri_days_before_eos);
-  ck_assert_msg (thecal_pump_model_validate (hand, &err), "%s: %s", err.field, err.message);
-}
-
-static void
-expect_error (const ThecalDoseError *error, ThecalDoseStatus code, const char *field)
-{
-  ck_assert_int_eq (error->code, code);
-  ck_assert_str_eq (error->field, field);
-  ck_assert_uint_gt (strlen (error->message), 10);
-  ck_assert_uint_lt (strlen (error->message), THECAL_ERROR_MESSAGE_MAX - 1); /* not truncated */
-}
 
 /* A continuous plan: @amount as a dose (basis DOSE) or, if @as_rate, a rate, at @conc. */
 static ThecalDeliveryPlan
 plan_of (int64_t conc, int64_t amount, bool as_rate)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalPrescription rx;
   ThecalDeliveryPlan plan;
   ThecalDoseError err;
 
-  thecal_prescription_init (&rx);
-  snprintf (rx.drug_id, sizeof rx.drug_id, "morphine");
-  rx.concentration_ng_per_ml = conc;
-  rx.mode = THECAL_MODE_CONTINUOUS;
-  rx.continuous.basis = as_rate ? THECAL_BASIS_RATE : THECAL_BASIS_DOSE;
-  rx.continuous.dose_ng_per_day = as_rate ? 0 : amount;
-  rx.continuous.rate_nl_per_day = as_rate ? amount : 0;
+  rx = as_rate ? thecal_test_continuous_rate ("morphine", conc, amount) : thecal_test_continuous_dose ("morphine", conc, amount);
   thecal_dose_error_clear (&err);
   if (!thecal_delivery_plan_resolve (&rx, &m, &plan, &err))
     ck_abort_msg ("resolve failed: %s: %s", err.field, err.message);
@@ -127,7 +40,7 @@ plan_of (int64_t conc, int64_t amount, bool as_rate)
 static ThecalBolusPlan
 bridge_ok (const ThecalDeliveryPlan *old_plan, const char *old_id, const ThecalDeliveryPlan *new_plan, const char *new_id)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalBolusPlan r;
   ThecalDoseError err;
 
@@ -141,7 +54,7 @@ bridge_ok (const ThecalDeliveryPlan *old_plan, const char *old_id, const ThecalD
 
 START_TEST (test_priming_worked_example)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDeliveryPlan plan = plan_of (MG_PER_ML (25), MG (5), false);
   ThecalBolusPlan r;
   ThecalDoseError err;
@@ -190,7 +103,7 @@ END_TEST
 
 START_TEST (test_priming_strokes_round_up)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDeliveryPlan plan = plan_of (MG_PER_ML (25), MG (5), false);
   ThecalBolusPlan r;
   ThecalDoseError err;
@@ -219,6 +132,7 @@ START_TEST (test_priming_strokes_round_up)
   /* the duration is rounded UP: 250 000 nL at 7 000 nL/day = 3 085 714 285.71 ms → …286 */
   cat.catheter_length_mm = 0;
   m.rate_min_nl_per_day = 1000;
+  m.minimum_rate_nl_per_day = 1000; /* a sound model: the minimum-rate mode is not above rate_min */
   ck_assert (thecal_priming_bolus (&m, &cat, &plan, 7000, &r, &err));
   ck_assert_int_eq (r.phases[0].duration_ms, INT64_C (3085714286));
 }
@@ -226,7 +140,7 @@ END_TEST
 
 START_TEST (test_priming_refusals)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDeliveryPlan plan = plan_of (MG_PER_ML (25), MG (5), false);
   ThecalDeliveryPlan stopped;
   ThecalPrescription rx;
@@ -234,63 +148,44 @@ START_TEST (test_priming_refusals)
   ThecalDoseError err;
   ThecalCatheter cat = catheter_45cm;
 
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_priming_bolus (&m, &catheter_45cm, &plan, ML (24) + 1, &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "priming_rate");
+  thecal_test_expect_fails (err, thecal_priming_bolus (&m, &catheter_45cm, &plan, ML (24) + 1, &r, &err), THECAL_DOSE_ERROR_RANGE, "priming_rate");
   ck_assert_str_eq (err.message, "priming_rate 24.000001 mL/day is above the pump's maximum bolus rate 24 mL/day.");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_priming_bolus (&m, &catheter_45cm, &plan, -1, &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "priming_rate");
+  thecal_test_expect_fails (err, thecal_priming_bolus (&m, &catheter_45cm, &plan, -1, &r, &err), THECAL_DOSE_ERROR_RANGE, "priming_rate");
   /* 0.048999 mL/day is fine (→ 0.048), 0.047999 rounds down below the lowest rate */
   thecal_dose_error_clear (&err);
   ck_assert (thecal_priming_bolus (&m, &catheter_45cm, &plan, 48999, &r, &err));
   ck_assert_int_eq (r.phases[0].rate_nl_per_day, 48000);
   ck_assert (!thecal_priming_bolus (&m, &catheter_45cm, &plan, 47999, &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "priming_rate");
+  thecal_test_expect_error (&err, THECAL_DOSE_ERROR_RANGE, "priming_rate");
   ck_assert_str_eq (err.message, "priming_rate 0.047999 mL/day (0.047 mL/day at the pump's resolution) is below the pump's lowest rate 0.048 mL/day.");
 
   cat.catheter_length_mm = -1;
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_priming_bolus (&m, &cat, &plan, 0, &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "catheter.length");
+  thecal_test_expect_fails (err, thecal_priming_bolus (&m, &cat, &plan, 0, &r, &err), THECAL_DOSE_ERROR_RANGE, "catheter.length");
   cat = catheter_45cm;
   cat.catheter_volume_nl_per_cm = 0;
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_priming_bolus (&m, &cat, &plan, 0, &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "catheter.volume_per_cm");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_priming_bolus (&m, NULL, &plan, 0, &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "catheter");
+  thecal_test_expect_fails (err, thecal_priming_bolus (&m, &cat, &plan, 0, &r, &err), THECAL_DOSE_ERROR_RANGE, "catheter.volume_per_cm");
+  thecal_test_expect_fails (err, thecal_priming_bolus (&m, NULL, &plan, 0, &r, &err), THECAL_DOSE_ERROR_INVALID, "catheter");
   /* overflow: an absurd catheter */
   cat.catheter_length_mm = INT32_MAX;
   cat.catheter_volume_nl_per_cm = INT64_MAX;
   thecal_dose_error_clear (&err);
   ck_assert (!thecal_priming_bolus (&m, &cat, &plan, 0, &r, &err));
   ck_assert_int_eq (err.code, THECAL_DOSE_ERROR_OVERFLOW);
-  /* no dead space at all: a wrong model or catheter entry */
+  /* no dead space at all: a model without an internal volume is not a sound model
+   * (thecal_pump_model_validate), so it is refused before any dead space is computed */
   cat.catheter_length_mm = 0;
   cat.catheter_volume_nl_per_cm = 2600;
   m.internal_volume_nl = 0;
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_priming_bolus (&m, &cat, &plan, 0, &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "catheter.length");
-  m = tr20 ();
+  thecal_test_expect_fails (err, thecal_priming_bolus (&m, &cat, &plan, 0, &r, &err), THECAL_DOSE_ERROR_RANGE, "model.internal_volume");
+  m = thecal_test_tr20 ();
 
   /* a stopped new prescription would leave the drug in the catheter */
   thecal_prescription_init (&rx);
   ck_assert (thecal_delivery_plan_resolve (&rx, &m, &stopped, &err));
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_priming_bolus (&m, &catheter_45cm, &stopped, 0, &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "new_plan.mode");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_priming_bolus (&m, &catheter_45cm, NULL, 0, &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "new_plan");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_priming_bolus (NULL, &catheter_45cm, &plan, 0, &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "model");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_priming_bolus (&m, &catheter_45cm, &plan, 0, NULL, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "result");
+  thecal_test_expect_fails (err, thecal_priming_bolus (&m, &catheter_45cm, &stopped, 0, &r, &err), THECAL_DOSE_ERROR_INVALID, "new_plan.mode");
+  thecal_test_expect_fails (err, thecal_priming_bolus (&m, &catheter_45cm, NULL, 0, &r, &err), THECAL_DOSE_ERROR_INVALID, "new_plan");
+  thecal_test_expect_fails (err, thecal_priming_bolus (NULL, &catheter_45cm, &plan, 0, &r, &err), THECAL_DOSE_ERROR_INVALID, "model");
+  thecal_test_expect_fails (err, thecal_priming_bolus (&m, &catheter_45cm, &plan, 0, NULL, &err), THECAL_DOSE_ERROR_INVALID, "result");
 }
 END_TEST
 
@@ -386,7 +281,7 @@ END_TEST
 
 START_TEST (test_bridge_capped_and_floor)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDeliveryPlan old_plan = plan_of (MG_PER_ML (1), ML (30), true); /* 30 mL/day: above range */
   ThecalDeliveryPlan new_plan = plan_of (MG_PER_ML (25), MG (30), false);
   ThecalBolusPlan r;
@@ -406,9 +301,7 @@ START_TEST (test_bridge_capped_and_floor)
    * refused. 1.2 mg/day gives exactly 0.048 mL/day: accepted. */
   old_plan = plan_of (MG_PER_ML (25), MG (5), false);
   new_plan = plan_of (MG_PER_ML (25), MG (1), false);
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_bridge_bolus (&m, &catheter_45cm, &old_plan, "morphine", &new_plan, "morphine", &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "bridge_rate");
+  thecal_test_expect_fails (err, thecal_bridge_bolus (&m, &catheter_45cm, &old_plan, "morphine", &new_plan, "morphine", &r, &err), THECAL_DOSE_ERROR_RANGE, "bridge_rate");
   ck_assert_str_eq (err.message, "bridge rate 0.04 mL/day (1 mg/day of the old drug at 25 mg/mL) is below the pump's lowest rate 0.048 mL/day: the old drug cannot be pushed out at or below the target; plan the change another way (e.g. a lower old concentration).");
   new_plan = plan_of (MG_PER_ML (25), 1200000, false);
   r = bridge_ok (&old_plan, "morphine", &new_plan, "morphine");
@@ -422,7 +315,7 @@ END_TEST
 
 START_TEST (test_bridge_refusals)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDeliveryPlan old_plan = plan_of (MG_PER_ML (10), MG (5), false);
   ThecalDeliveryPlan new_plan = plan_of (MG_PER_ML (25), MG (4), false);
   ThecalDeliveryPlan stopped;
@@ -435,35 +328,21 @@ START_TEST (test_bridge_refusals)
   thecal_dose_error_clear (&err);
   ck_assert (thecal_delivery_plan_resolve (&rx, &m, &stopped, &err));
   ck_assert (!thecal_bridge_bolus (&m, &catheter_45cm, &stopped, "morphine", &new_plan, "morphine", &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "old_plan.mode");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_bridge_bolus (&m, &catheter_45cm, &old_plan, "morphine", &stopped, "morphine", &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "new_plan.mode");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_bridge_bolus (&m, &catheter_45cm, &old_plan, "", &new_plan, "morphine", &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "old_drug_id");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_bridge_bolus (&m, &catheter_45cm, &old_plan, "morphine", &new_plan, NULL, &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "new_drug_id");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_bridge_bolus (&m, NULL, &old_plan, "morphine", &new_plan, "morphine", &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "catheter");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_bridge_bolus (&m, &catheter_45cm, NULL, "morphine", &new_plan, "morphine", &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "old_plan");
+  thecal_test_expect_error (&err, THECAL_DOSE_ERROR_INVALID, "old_plan.mode");
+  thecal_test_expect_fails (err, thecal_bridge_bolus (&m, &catheter_45cm, &old_plan, "morphine", &stopped, "morphine", &r, &err), THECAL_DOSE_ERROR_INVALID, "new_plan.mode");
+  thecal_test_expect_fails (err, thecal_bridge_bolus (&m, &catheter_45cm, &old_plan, "", &new_plan, "morphine", &r, &err), THECAL_DOSE_ERROR_INVALID, "old_drug_id");
+  thecal_test_expect_fails (err, thecal_bridge_bolus (&m, &catheter_45cm, &old_plan, "morphine", &new_plan, NULL, &r, &err), THECAL_DOSE_ERROR_INVALID, "new_drug_id");
+  thecal_test_expect_fails (err, thecal_bridge_bolus (&m, NULL, &old_plan, "morphine", &new_plan, "morphine", &r, &err), THECAL_DOSE_ERROR_INVALID, "catheter");
+  thecal_test_expect_fails (err, thecal_bridge_bolus (&m, &catheter_45cm, NULL, "morphine", &new_plan, "morphine", &r, &err), THECAL_DOSE_ERROR_INVALID, "old_plan");
   /* a huge old dose at 1 ng/mL: the rate does not fit, reported, not wrapped */
   old_plan.concentration_ng_per_ml = 1;
   old_plan.basal_ng_per_day = INT64_MAX;
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_bridge_bolus (&m, &catheter_45cm, &old_plan, "morphine", &new_plan, "other", &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_OVERFLOW, "old_plan");
+  thecal_test_expect_fails (err, thecal_bridge_bolus (&m, &catheter_45cm, &old_plan, "morphine", &new_plan, "other", &r, &err), THECAL_DOSE_ERROR_OVERFLOW, "old_plan");
   /* a huge old concentration: 1 mL/day for the target, but 10 m of catheter (2.85 mL of dead
    * space) holds more drug than int64_t can count */
   old_plan.concentration_ng_per_ml = INT64_MAX;
   old_plan.basal_ng_per_day = INT64_MAX;
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_bridge_bolus (&m, &long_catheter, &old_plan, "morphine", &new_plan, "other", &r, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_OVERFLOW, "old_plan.concentration");
+  thecal_test_expect_fails (err, thecal_bridge_bolus (&m, &long_catheter, &old_plan, "morphine", &new_plan, "other", &r, &err), THECAL_DOSE_ERROR_OVERFLOW, "old_plan.concentration");
 }
 END_TEST
 
@@ -474,7 +353,7 @@ START_TEST (test_bridge_never_above_target)
    * the dead space with less than one extra stroke. */
   static const int64_t concs[] = { 100000, 500000, MG_PER_ML (1), MG_PER_ML (3), MG_PER_ML (7), MG_PER_ML (10),
                                    MG_PER_ML (25) };
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   uint64_t state = 99;
   int bridged = 0;
 
@@ -552,26 +431,19 @@ START_TEST (test_oral_estimate)
   ck_assert_int_eq (err.code, THECAL_DOSE_OK);
   it = 77;
   ck_assert (!thecal_oral_to_intrathecal_estimate (MG (1), 0, &it, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "ratio");
+  thecal_test_expect_error (&err, THECAL_DOSE_ERROR_RANGE, "ratio");
   ck_assert_str_eq (err.message, "ratio 0:1 is out of range: it must be 1:1 to 1000:1 (default 300:1).");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_oral_to_intrathecal_estimate (MG (1), 1001, &it, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "ratio");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_oral_to_intrathecal_estimate (MG (1), -300, &it, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "ratio");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_oral_to_intrathecal_estimate (-1, 300, &it, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "oral");
+  thecal_test_expect_fails (err, thecal_oral_to_intrathecal_estimate (MG (1), 1001, &it, &err), THECAL_DOSE_ERROR_RANGE, "ratio");
+  thecal_test_expect_fails (err, thecal_oral_to_intrathecal_estimate (MG (1), -300, &it, &err), THECAL_DOSE_ERROR_RANGE, "ratio");
+  thecal_test_expect_fails (err, thecal_oral_to_intrathecal_estimate (-1, 300, &it, &err), THECAL_DOSE_ERROR_RANGE, "oral");
   ck_assert_int_eq (it, 77);
 }
 END_TEST
 
-START_TEST (test_model_is_the_shipped_one)
+/* The hand-built TR-20 and TR-40 these tests use are the models data/pump-models.json ships. */
+START_TEST (test_models_are_the_shipped_ones)
 {
-  ThecalPumpModel m = tr20 ();
-
-  expect_model_matches_data_file (&m);
+  thecal_test_expect_models_match_data_file ();
 }
 END_TEST
 
@@ -597,7 +469,7 @@ bolus_suite (void)
 
   tc = tcase_create ("oral");
   tcase_add_test (tc, test_oral_estimate);
-  tcase_add_test (tc, test_model_is_the_shipped_one);
+  tcase_add_test (tc, test_models_are_the_shipped_ones);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -16,6 +16,8 @@
 
 #include "thecal-check.h"
 #include "thecal-dose-json.h"
+#include "thecal-test-dose.h"
+#include "thecal-test-models.h"
 #include "thecal-test.h"
 
 #include <stdio.h>
@@ -33,62 +35,16 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Fixtures                                                                                     */
 
-/* The reference TR-20 of the brief. */
-static ThecalPumpModel
-tr20 (void)
-{
-  ThecalPumpModel m;
-
-  memset (&m, 0, sizeof m);
-  strcpy (m.id, "TR-20");
-  strcpy (m.name, "Thecal reference pump, 20 mL");
-  m.reservoir_capacity_nl = 20 * ML;
-  m.rate_min_nl_per_day = 48000;         /* 0.048 mL/day */
-  m.rate_max_nl_per_day = 24 * ML;       /* 24 mL/day */
-  m.minimum_rate_nl_per_day = 6000;      /* 0.006 mL/day */
-  m.rate_resolution_nl_per_day = 1000;   /* 0.001 mL/day */
-  m.bolus_rate_max_nl_per_day = 24 * ML; /* 1 mL/h */
-  m.stroke_volume_nl = 250;              /* 0.25 microlitre */
-  m.internal_volume_nl = 250000;         /* 0.25 mL */
-  m.accuracy_bp = 1450;                  /* 14.5 % */
-  m.low_reservoir_alarm_nl = 2 * ML;
-  m.refill_threshold_nl = 3 * ML;
-  m.empty_nl = 1 * ML;
-  m.discrepancy_threshold_nl = 1 * ML;
-  m.service_life_days = 2555;
-  m.eri_days_before_eos = 90;
-  return m;
-}
-
 /* TR-20 programmable in steps of 1 nL/day and strokes of 1 nL: at 1 mg/mL, 1 nL = 1 ng. */
 static ThecalPumpModel
 fine_model (void)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
 
   strcpy (m.id, "FINE");
   m.rate_resolution_nl_per_day = 1;
   m.stroke_volume_nl = 1;
   return m;
-}
-
-static void
-add_limit (ThecalDrug *drug,
-           ThecalLimitKind kind,
-           ThecalLimitSeverity severity,
-           ThecalLimitApplies applies_to,
-           int64_t value,
-           bool confirmed,
-           const char *source)
-{
-  ThecalDrugLimit *limit = &drug->limits[drug->n_limits++];
-
-  limit->kind = kind;
-  limit->severity = severity;
-  limit->applies_to = applies_to;
-  limit->value = value;
-  limit->confirmed = confirmed;
-  snprintf (limit->source, sizeof limit->source, "%s", source);
 }
 
 static ThecalDrug *
@@ -120,73 +76,74 @@ test_library (void)
   d->n_labeled_concentrations = 2;
   d->labeled_concentrations_ng_per_ml[0] = 10 * MG_PER_ML;
   d->labeled_concentrations_ng_per_ml[1] = 25 * MG_PER_ML;
-  add_limit (d, THECAL_LIMIT_MAX_CONCENTRATION, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 20 * MG_PER_ML, false, "PACC 2017: max concentration");
-  add_limit (d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 15 * MG, false, "PACC 2017: max daily dose");
-  add_limit (d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_SOFT, THECAL_APPLIES_OPIOID_TOLERANT, 20 * MG, true, "Infumorph label: caution above 20 mg/day");
-  add_limit (d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_SOFT, THECAL_APPLIES_OPIOID_NAIVE, 1 * MG, true, "Infumorph label: opioid-naive up to 1 mg/day");
-  add_limit (d, THECAL_LIMIT_MAX_INCREASE_PERCENT, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 3000, false, "Deer 2007: up to 30 % per step");
+  thecal_test_add_limit (d, THECAL_LIMIT_MAX_CONCENTRATION, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 20 * MG_PER_ML, false, "PACC 2017: max concentration");
+  thecal_test_add_limit (d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 15 * MG, false, "PACC 2017: max daily dose");
+  thecal_test_add_limit (d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_SOFT, THECAL_APPLIES_OPIOID_TOLERANT, 20 * MG, true, "Infumorph label: caution above 20 mg/day");
+  thecal_test_add_limit (d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_SOFT, THECAL_APPLIES_OPIOID_NAIVE, 1 * MG, true, "Infumorph label: opioid-naive up to 1 mg/day");
+  thecal_test_add_limit (d, THECAL_LIMIT_MAX_INCREASE_PERCENT, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 3000, false, "Deer 2007: up to 30 % per step");
 
   d = add_drug (&library, "ziconotide", "ziconotide", false, false, false);
   d->n_labeled_concentrations = 2;
   d->labeled_concentrations_ng_per_ml[0] = 25 * MCG_PER_ML;
   d->labeled_concentrations_ng_per_ml[1] = 100 * MCG_PER_ML;
-  add_limit (d, THECAL_LIMIT_MAX_CONCENTRATION, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 100 * MCG_PER_ML, false, "PACC 2017: max concentration");
-  add_limit (d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_HARD, THECAL_APPLIES_ALL, 19200, true, "Prialt label: maximum 19.2 mcg/day");
-  add_limit (d, THECAL_LIMIT_MAX_INCREASE_ABSOLUTE, THECAL_LIMIT_HARD, THECAL_APPLIES_ALL, 2400, true, "Prialt label: titrate by at most 2.4 mcg/day");
+  thecal_test_add_limit (d, THECAL_LIMIT_MAX_CONCENTRATION, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 100 * MCG_PER_ML, false, "PACC 2017: max concentration");
+  thecal_test_add_limit (d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_HARD, THECAL_APPLIES_ALL, 19200, true, "Prialt label: maximum 19.2 mcg/day");
+  thecal_test_add_limit (d, THECAL_LIMIT_MAX_INCREASE_ABSOLUTE, THECAL_LIMIT_HARD, THECAL_APPLIES_ALL, 2400, true, "Prialt label: titrate by at most 2.4 mcg/day");
 
   d = add_drug (&library, "baclofen", "baclofen", false, false, true);
   d->n_labeled_concentrations = 3;
   d->labeled_concentrations_ng_per_ml[0] = 50 * MCG_PER_ML;
   d->labeled_concentrations_ng_per_ml[1] = 500 * MCG_PER_ML;
   d->labeled_concentrations_ng_per_ml[2] = 2000 * MCG_PER_ML;
-  add_limit (d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 2000 * MCG, true, "Expert panel: up to 2000 mcg/day");
+  thecal_test_add_limit (d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 2000 * MCG, true, "Expert panel: up to 2000 mcg/day");
 
   d = add_drug (&library, "hydromorphone", "HYDROmorphone", true, false, false);
 
   /* a non-opioid with PTM permitted by an unconfirmed source, a hard maximum concentration, a
    * minimum concentration, a PTM dose ceiling and a limit for tolerant patients only */
   d = add_drug (&library, "testdrug", "TESTdrug", false, true, false);
-  add_limit (d, THECAL_LIMIT_MAX_CONCENTRATION, THECAL_LIMIT_HARD, THECAL_APPLIES_ALL, 50 * MG_PER_ML, true, "Test label: max concentration");
-  add_limit (d, THECAL_LIMIT_MIN_CONCENTRATION, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 1 * MG_PER_ML, true, "Test label: min concentration");
-  add_limit (d, THECAL_LIMIT_MAX_PTM_DOSE, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 500000, false, "Test clinic: 0.5 mg per PTM bolus");
-  add_limit (d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_HARD, THECAL_APPLIES_OPIOID_TOLERANT, 10 * MG, true, "Test label: tolerant only");
+  thecal_test_add_limit (d, THECAL_LIMIT_MAX_CONCENTRATION, THECAL_LIMIT_HARD, THECAL_APPLIES_ALL, 50 * MG_PER_ML, true, "Test label: max concentration");
+  thecal_test_add_limit (d, THECAL_LIMIT_MIN_CONCENTRATION, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 1 * MG_PER_ML, true, "Test label: min concentration");
+  thecal_test_add_limit (d, THECAL_LIMIT_MAX_PTM_DOSE, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 500000, false, "Test clinic: 0.5 mg per PTM bolus");
+  thecal_test_add_limit (d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_HARD, THECAL_APPLIES_OPIOID_TOLERANT, 10 * MG, true, "Test label: tolerant only");
   return &library;
-}
-
-static ThecalPrescription
-continuous_dose (const char *drug, int64_t concentration_ng_per_ml, int64_t dose_ng_per_day)
-{
-  ThecalPrescription rx;
-
-  thecal_prescription_init (&rx);
-  snprintf (rx.drug_id, sizeof rx.drug_id, "%s", drug);
-  rx.concentration_ng_per_ml = concentration_ng_per_ml;
-  rx.mode = THECAL_MODE_CONTINUOUS;
-  rx.continuous.basis = THECAL_BASIS_DOSE;
-  rx.continuous.dose_ng_per_day = dose_ng_per_day;
-  return rx;
-}
-
-static ThecalPrescription
-continuous_rate (const char *drug, int64_t concentration_ng_per_ml, int64_t rate_nl_per_day)
-{
-  ThecalPrescription rx = continuous_dose (drug, concentration_ng_per_ml, 0);
-
-  rx.continuous.basis = THECAL_BASIS_RATE;
-  rx.continuous.rate_nl_per_day = rate_nl_per_day;
-  return rx;
 }
 
 static void
 set_ptm (ThecalPrescription *rx, int64_t dose_ng, int32_t max_per_24h)
 {
-  rx->ptm.enabled = true;
-  rx->ptm.dose_ng = dose_ng;
-  rx->ptm.duration_ms = 30 * MIN_MS; /* 0.5 mL in 30 min is the TR-20's fastest bolus, 1 mL/h */
-  rx->ptm.lockout_ms = 3 * HOUR_MS;  /* at most 8 a day */
-  rx->ptm.max_per_24h = max_per_24h;
+  /* 30 min: 0.5 mL in 30 min is the TR-20's fastest bolus, 1 mL/h; a 3 h lockout: at most 8 a day */
+  thecal_test_set_ptm (rx, dose_ng, 30 * MIN_MS, 3 * HOUR_MS, max_per_24h);
 }
 
+/* Every result: ordered by severity, `worst` right, no drop, every text NUL-terminated. */
+static void
+assert_well_formed (const ThecalCheckResult *result)
+{
+  ThecalFindingSeverity worst = THECAL_FINDING_NOTE;
+
+  ck_assert_int_ge (result->n_findings, 0);
+  ck_assert_int_le (result->n_findings, THECAL_FINDINGS_MAX);
+  ck_assert_int_eq (result->n_dropped, 0);
+  for (int32_t i = 0; i < result->n_findings; i++)
+    {
+      const ThecalFinding *f = &result->findings[i];
+
+      ck_assert (memchr (f->field, '\0', sizeof f->field) != NULL);
+      ck_assert (memchr (f->value, '\0', sizeof f->value) != NULL);
+      ck_assert (memchr (f->limit, '\0', sizeof f->limit) != NULL);
+      ck_assert (memchr (f->message, '\0', sizeof f->message) != NULL);
+      ck_assert (memchr (f->source, '\0', sizeof f->source) != NULL);
+      ck_assert_msg (f->field[0] != '\0' && f->message[0] != '\0', "finding %d without field or message", i);
+      if (i > 0)
+        ck_assert_msg (result->findings[i - 1].severity >= f->severity, "finding %d is more severe than the one before", i);
+      if (f->severity > worst)
+        worst = f->severity;
+    }
+  ck_assert_int_eq (result->worst, worst);
+}
+
+/* The check of @rx on @model with the test library; every result is asserted well formed. */
 static ThecalCheckResult *
 run_check (const ThecalPrescription *rx,
            const ThecalPrescription *current,
@@ -198,6 +155,7 @@ run_check (const ThecalPrescription *rx,
 
   memset (&result, 0x5A, sizeof result); /* the check must set every field it reports */
   thecal_check_prescription (rx, current, &patient, model, test_library (), &result);
+  assert_well_formed (&result);
   return &result;
 }
 
@@ -240,31 +198,29 @@ the_finding (const ThecalCheckResult *result, ThecalFindingCode code)
   return nth_finding (result, code, 0);
 }
 
-/* Every result: ordered by severity, `worst` right, no drop, every text NUL-terminated. */
-static void
-assert_well_formed (const ThecalCheckResult *result)
+/* The one finding of @result with @code: of @severity, and with @field, @value, @limit and
+ * @message where they are not NULL. Returns it (valid until the next check). */
+static const ThecalFinding *
+expect_finding (const ThecalCheckResult *result,
+                ThecalFindingCode code,
+                ThecalFindingSeverity severity,
+                const char *field,
+                const char *value,
+                const char *limit,
+                const char *message)
 {
-  ThecalFindingSeverity worst = THECAL_FINDING_NOTE;
+  const ThecalFinding *f = the_finding (result, code);
 
-  ck_assert_int_ge (result->n_findings, 0);
-  ck_assert_int_le (result->n_findings, THECAL_FINDINGS_MAX);
-  ck_assert_int_eq (result->n_dropped, 0);
-  for (int32_t i = 0; i < result->n_findings; i++)
-    {
-      const ThecalFinding *f = &result->findings[i];
-
-      ck_assert (memchr (f->field, '\0', sizeof f->field) != NULL);
-      ck_assert (memchr (f->value, '\0', sizeof f->value) != NULL);
-      ck_assert (memchr (f->limit, '\0', sizeof f->limit) != NULL);
-      ck_assert (memchr (f->message, '\0', sizeof f->message) != NULL);
-      ck_assert (memchr (f->source, '\0', sizeof f->source) != NULL);
-      ck_assert_msg (f->field[0] != '\0' && f->message[0] != '\0', "finding %d without field or message", i);
-      if (i > 0)
-        ck_assert_msg (result->findings[i - 1].severity >= f->severity, "finding %d is more severe than the one before", i);
-      if (f->severity > worst)
-        worst = f->severity;
-    }
-  ck_assert_int_eq (result->worst, worst);
+  ck_assert_int_eq (f->severity, severity);
+  if (field != NULL)
+    ck_assert_str_eq (f->field, field);
+  if (value != NULL)
+    ck_assert_str_eq (f->value, value);
+  if (limit != NULL)
+    ck_assert_str_eq (f->limit, limit);
+  if (message != NULL)
+    ck_assert_str_eq (f->message, message);
+  return f;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -329,7 +285,7 @@ START_TEST (test_worked_example_morphine)
   /* morphine 25 mg/mL, 5 mg/day: 5 / 25 = 0.2 mL/day = 200 000 nL/day, a multiple of TR-20's
    * 0.001 mL/day, so the pump delivers exactly 5 mg/day. 25 mg/mL is a labeled concentration
    * (Infumorph 500) but above PACC's 20 mg/mL: the one finding needs an override reason. */
-  ThecalPrescription rx = continuous_dose ("morphine", 25 * MG_PER_ML, 5 * MG);
+  ThecalPrescription rx = thecal_test_continuous_dose ("morphine", 25 * MG_PER_ML, 5 * MG);
   ThecalCheckResult *result = run_shipped (&rx, NULL, true);
   const ThecalFinding *f;
 
@@ -338,26 +294,20 @@ START_TEST (test_worked_example_morphine)
   ck_assert_int_eq (result->plan.total_worst_ng_per_day, 5 * MG);
   ck_assert_int_eq (result->n_findings, 1);
   ck_assert_int_eq (result->worst, THECAL_FINDING_OVERRIDE);
-  f = the_finding (result, THECAL_FINDING_CONCENTRATION);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_OVERRIDE);
-  ck_assert_str_eq (f->field, "concentration");
-  ck_assert_str_eq (f->value, "25 mg/mL");
-  ck_assert_str_eq (f->limit, "20 mg/mL maximum (soft limit, PACC 2017, source unconfirmed)");
-  ck_assert_str_eq (f->message, "Concentration 25 mg/mL is above the 20 mg/mL soft limit for morphine.");
+  f = expect_finding (result, THECAL_FINDING_CONCENTRATION, THECAL_FINDING_OVERRIDE,
+                      "concentration", "25 mg/mL", "20 mg/mL maximum (soft limit, PACC 2017, source unconfirmed)",
+                      "Concentration 25 mg/mL is above the 20 mg/mL soft limit for morphine.");
   ck_assert (strstr (f->source, "CLINICAL.md §3.2") != NULL);
 
   /* the same for an opioid-naive patient: 5 mg/day is also above the label's 1 mg/day */
   result = run_shipped (&rx, NULL, false);
   ck_assert_int_eq (result->n_findings, 2);
-  f = the_finding (result, THECAL_FINDING_DAILY_DOSE);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_OVERRIDE);
-  ck_assert_str_eq (f->field, "daily dose");
-  ck_assert_str_eq (f->value, "5 mg/day");
-  ck_assert_str_eq (f->limit, "1 mg/day (soft limit, Infumorph label)");
-  ck_assert_str_eq (f->message, "Daily dose 5 mg/day is above the 1 mg/day soft limit for morphine in opioid-naive patients.");
+  f = expect_finding (result, THECAL_FINDING_DAILY_DOSE, THECAL_FINDING_OVERRIDE,
+                      "daily dose", "5 mg/day", "1 mg/day (soft limit, Infumorph label)",
+                      "Daily dose 5 mg/day is above the 1 mg/day soft limit for morphine in opioid-naive patients.");
 
   /* 10 mg/mL, 5 mg/day = 0.5 mL/day: nothing to say */
-  rx = continuous_dose ("morphine", 10 * MG_PER_ML, 5 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 10 * MG_PER_ML, 5 * MG);
   result = run_shipped (&rx, NULL, true);
   ck_assert_int_eq (result->n_findings, 0);
   ck_assert_int_eq (result->worst, THECAL_FINDING_NOTE);
@@ -369,20 +319,16 @@ START_TEST (test_worked_example_ptm)
 {
   /* The brief's message: basal 14 mg/day (25 mg/mL → 0.56 mL/day) plus 4 PTM boluses of 0.5 mg
    * (20 µL = 80 strokes each) = 2 mg/day: worst case 16 mg/day, above PACC's 15 mg/day. */
-  ThecalPrescription rx = continuous_dose ("morphine", 25 * MG_PER_ML, 14 * MG);
+  ThecalPrescription rx = thecal_test_continuous_dose ("morphine", 25 * MG_PER_ML, 14 * MG);
   ThecalCheckResult *result;
-  const ThecalFinding *f;
 
   set_ptm (&rx, 500000, 4);
   result = run_shipped (&rx, NULL, true);
   ck_assert_int_eq (result->plan.ptm_worst_ng_per_day, 2 * MG);
   ck_assert_int_eq (result->plan.total_worst_ng_per_day, 16 * MG);
-  f = the_finding (result, THECAL_FINDING_DAILY_DOSE);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_OVERRIDE);
-  ck_assert_str_eq (f->message,
-                    "Worst-case daily dose 16 mg/day (basal 14 mg/day + PTM 2 mg/day) is above the 15 mg/day soft limit for morphine.");
-  ck_assert_str_eq (f->limit, "15 mg/day (soft limit, PACC 2017, source unconfirmed)");
-  ck_assert_str_eq (f->value, "16 mg/day");
+  expect_finding (result, THECAL_FINDING_DAILY_DOSE, THECAL_FINDING_OVERRIDE,
+                  NULL, "16 mg/day", "15 mg/day (soft limit, PACC 2017, source unconfirmed)",
+                  "Worst-case daily dose 16 mg/day (basal 14 mg/day + PTM 2 mg/day) is above the 15 mg/day soft limit for morphine.");
   ck_assert_int_eq (count_code (result, THECAL_FINDING_PTM_OPIOID_NAIVE), 0);
 }
 END_TEST
@@ -391,7 +337,7 @@ START_TEST (test_worked_example_ziconotide)
 {
   /* Prialt label maximum 19.2 mcg/day: hard. At 100 mcg/mL, 19.2 mcg/day = 0.192 mL/day (exact
    * on TR-20); 19.3 mcg/day = 0.193 mL/day is one TR-20 step (100 ng/day) above and refused. */
-  ThecalPrescription rx = continuous_dose ("ziconotide", 100 * MCG_PER_ML, 19200);
+  ThecalPrescription rx = thecal_test_continuous_dose ("ziconotide", 100 * MCG_PER_ML, 19200);
   ThecalCheckResult *result = run_shipped (&rx, NULL, true);
   const ThecalFinding *f;
 
@@ -399,7 +345,7 @@ START_TEST (test_worked_example_ziconotide)
   ck_assert_int_eq (count_code (result, THECAL_FINDING_DAILY_DOSE), 0);
   ck_assert_int_eq (result->n_findings, 0);
 
-  rx = continuous_dose ("ziconotide", 100 * MCG_PER_ML, 19300);
+  rx = thecal_test_continuous_dose ("ziconotide", 100 * MCG_PER_ML, 19300);
   result = run_shipped (&rx, NULL, true);
   f = the_finding (result, THECAL_FINDING_DAILY_DOSE);
   ck_assert_int_eq (f->severity, THECAL_FINDING_REFUSED);
@@ -409,18 +355,16 @@ START_TEST (test_worked_example_ziconotide)
 
   /* titration: from 2.4 to 4.8 mcg/day is the label's largest step; 4.9 mcg/day is refused */
   {
-    ThecalPrescription current = continuous_dose ("ziconotide", 100 * MCG_PER_ML, 2400);
+    ThecalPrescription current = thecal_test_continuous_dose ("ziconotide", 100 * MCG_PER_ML, 2400);
 
-    rx = continuous_dose ("ziconotide", 100 * MCG_PER_ML, 4800);
+    rx = thecal_test_continuous_dose ("ziconotide", 100 * MCG_PER_ML, 4800);
     result = run_shipped (&rx, &current, true);
     ck_assert_int_eq (result->n_findings, 0);
-    rx = continuous_dose ("ziconotide", 100 * MCG_PER_ML, 4900);
+    rx = thecal_test_continuous_dose ("ziconotide", 100 * MCG_PER_ML, 4900);
     result = run_shipped (&rx, &current, true);
-    f = the_finding (result, THECAL_FINDING_STEP_INCREASE);
-    ck_assert_int_eq (f->severity, THECAL_FINDING_REFUSED);
-    ck_assert_str_eq (f->limit, "2.4 mcg/day per step (hard limit, Prialt label)");
-    ck_assert_str_eq (f->message,
-                      "Daily dose rises from 2.4 mcg/day to 4.9 mcg/day (+2.5 mcg/day), above the 2.4 mcg/day per-step hard limit for ziconotide.");
+    f = expect_finding (result, THECAL_FINDING_STEP_INCREASE, THECAL_FINDING_REFUSED,
+                        NULL, NULL, "2.4 mcg/day per step (hard limit, Prialt label)",
+                        "Daily dose rises from 2.4 mcg/day to 4.9 mcg/day (+2.5 mcg/day), above the 2.4 mcg/day per-step hard limit for ziconotide.");
   }
 }
 END_TEST
@@ -436,64 +380,59 @@ START_TEST (test_daily_dose_boundaries)
   const ThecalFinding *f;
 
   /* opioid-tolerant: PACC 15 mg/day soft; label 20 mg/day soft (tolerant only) */
-  rx = continuous_dose ("morphine", 1 * MG_PER_ML, 15 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 15 * MG);
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
   ck_assert_int_eq (result->plan.total_worst_ng_per_day, 15 * MG);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_DAILY_DOSE), 0);
 
-  rx = continuous_dose ("morphine", 1 * MG_PER_ML, 15 * MG + 1); /* one ng/day over */
+  rx = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 15 * MG + 1); /* one ng/day over */
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
   ck_assert_int_eq (result->plan.total_worst_ng_per_day, 15 * MG + 1);
-  f = the_finding (result, THECAL_FINDING_DAILY_DOSE);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_OVERRIDE);
-  ck_assert_str_eq (f->value, "15.000001 mg/day");
-  ck_assert_str_eq (f->limit, "15 mg/day (soft limit, PACC 2017, source unconfirmed)");
+  f = expect_finding (result, THECAL_FINDING_DAILY_DOSE, THECAL_FINDING_OVERRIDE,
+                      NULL, "15.000001 mg/day", "15 mg/day (soft limit, PACC 2017, source unconfirmed)",
+                      NULL);
   ck_assert_str_eq (f->source, "PACC 2017: max daily dose");
 
-  rx = continuous_dose ("morphine", 1 * MG_PER_ML, 20 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 20 * MG);
   result = run_check (&rx, NULL, true, &model);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_DAILY_DOSE), 1);
-  rx = continuous_dose ("morphine", 1 * MG_PER_ML, 20 * MG + 1);
+  rx = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 20 * MG + 1);
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_DAILY_DOSE), 2);
   ck_assert_str_eq (nth_finding (result, THECAL_FINDING_DAILY_DOSE, 1)->limit, "20 mg/day (soft limit, Infumorph label)");
   ck_assert_str_eq (nth_finding (result, THECAL_FINDING_DAILY_DOSE, 1)->message,
                     "Daily dose 20.000001 mg/day is above the 20 mg/day soft limit for morphine in opioid-tolerant patients.");
 
   /* opioid-naive: label 1 mg/day; it does not apply to a tolerant patient */
-  rx = continuous_dose ("morphine", 1 * MG_PER_ML, 1 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 1 * MG);
   result = run_check (&rx, NULL, false, &model);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_DAILY_DOSE), 0);
-  rx = continuous_dose ("morphine", 1 * MG_PER_ML, 1 * MG + 1);
+  rx = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 1 * MG + 1);
   result = run_check (&rx, NULL, false, &model);
-  assert_well_formed (result);
   f = the_finding (result, THECAL_FINDING_DAILY_DOSE);
   ck_assert_str_eq (f->limit, "1 mg/day (soft limit, Infumorph label)");
   result = run_check (&rx, NULL, true, &model);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_DAILY_DOSE), 0);
 
   /* a naive patient is not spared the 15 mg/day for everyone, nor held to the tolerant 20 */
-  rx = continuous_dose ("morphine", 1 * MG_PER_ML, 20 * MG + 1);
+  rx = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 20 * MG + 1);
   result = run_check (&rx, NULL, false, &model);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_DAILY_DOSE), 2); /* 1 mg/day and 15 mg/day */
   ck_assert_str_eq (nth_finding (result, THECAL_FINDING_DAILY_DOSE, 0)->limit, "15 mg/day (soft limit, PACC 2017, source unconfirmed)");
   ck_assert_str_eq (nth_finding (result, THECAL_FINDING_DAILY_DOSE, 1)->limit, "1 mg/day (soft limit, Infumorph label)");
 
   /* a hard limit for tolerant patients only (test drug, 10 mg/day) */
-  rx = continuous_dose ("testdrug", 1 * MG_PER_ML, 10 * MG + 1);
+  rx = thecal_test_continuous_dose ("testdrug", 1 * MG_PER_ML, 10 * MG + 1);
   result = run_check (&rx, NULL, true, &model);
   ck_assert_int_eq (the_finding (result, THECAL_FINDING_DAILY_DOSE)->severity, THECAL_FINDING_REFUSED);
   result = run_check (&rx, NULL, false, &model);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_DAILY_DOSE), 0);
 
   /* ziconotide's hard 19.2 mcg/day at 1-ng resolution: 25 mcg/mL, 0.76804 mL/day = 19.201 mcg/day */
-  rx = continuous_dose ("ziconotide", 25 * MCG_PER_ML, 19200);
+  rx = thecal_test_continuous_dose ("ziconotide", 25 * MCG_PER_ML, 19200);
   result = run_check (&rx, NULL, true, &model);
   ck_assert_int_eq (result->n_findings, 0);
-  rx = continuous_dose ("ziconotide", 25 * MCG_PER_ML, 19201);
+  rx = thecal_test_continuous_dose ("ziconotide", 25 * MCG_PER_ML, 19201);
   result = run_check (&rx, NULL, true, &model);
   ck_assert_int_eq (result->plan.segments[0].basal_rate_nl_per_day, 768040);
   ck_assert_int_eq (the_finding (result, THECAL_FINDING_DAILY_DOSE)->severity, THECAL_FINDING_REFUSED);
@@ -506,17 +445,13 @@ START_TEST (test_daily_dose_counts_boluses)
   /* 14 mg/day basal + a periodic bolus of 0.5 mg + 2 PTM boluses of 0.25 mg = 15 mg/day: at the
    * limit. One more ng in the periodic bolus makes it 15.000001 mg/day. */
   ThecalPumpModel model = fine_model ();
-  ThecalPrescription rx = continuous_dose ("morphine", 1 * MG_PER_ML, 14 * MG);
+  ThecalPrescription rx = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 14 * MG);
   ThecalCheckResult *result;
   const ThecalFinding *f;
 
-  rx.n_periodic_boluses = 1;
-  rx.periodic_boluses[0].start_min = 12 * 60;
-  rx.periodic_boluses[0].dose_ng = 500000;
-  rx.periodic_boluses[0].duration_ms = 60 * MIN_MS;
+  thecal_test_add_bolus (&rx, 12 * 60, 500000, 60 * MIN_MS);
   set_ptm (&rx, 250000, 2);
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
   ck_assert_int_eq (result->plan.total_worst_ng_per_day, 15 * MG);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_DAILY_DOSE), 0);
 
@@ -530,72 +465,65 @@ END_TEST
 
 START_TEST (test_concentration_limits)
 {
+  /* Each limit at its value (no finding) and one ng/mL beyond it (a finding of its severity). */
+  static const struct
+  {
+    const char *drug;
+    int64_t at_limit_ng_per_ml;
+    int64_t beyond_ng_per_ml;
+    ThecalFindingSeverity severity;
+    const char *limit;
+    const char *message;
+  } cases[] = {
+    /* soft maximum: morphine 20 mg/mL */
+    { "morphine", 20 * MG_PER_ML, 20 * MG_PER_ML + 1, THECAL_FINDING_OVERRIDE,
+      "20 mg/mL maximum (soft limit, PACC 2017, source unconfirmed)",
+      "Concentration 20.000001 mg/mL is above the 20 mg/mL soft limit for morphine." },
+    /* hard maximum: test drug 50 mg/mL */
+    { "testdrug", 50 * MG_PER_ML, 50 * MG_PER_ML + 1, THECAL_FINDING_REFUSED,
+      "50 mg/mL maximum (hard limit, Test label)",
+      "Concentration 50.000001 mg/mL is above the 50 mg/mL hard limit for TESTdrug." },
+    /* soft minimum: test drug 1 mg/mL */
+    { "testdrug", 1 * MG_PER_ML, 1 * MG_PER_ML - 1, THECAL_FINDING_OVERRIDE,
+      "1 mg/mL minimum (soft limit, Test label)",
+      "Concentration 999.999 mcg/mL is below the 1 mg/mL soft limit for TESTdrug." },
+  };
   ThecalPumpModel model = fine_model ();
-  ThecalPrescription rx;
-  ThecalCheckResult *result;
-  const ThecalFinding *f;
 
-  /* soft maximum: morphine 20 mg/mL */
-  rx = continuous_dose ("morphine", 20 * MG_PER_ML, 5 * MG);
-  result = run_check (&rx, NULL, true, &model);
-  ck_assert_int_eq (count_code (result, THECAL_FINDING_CONCENTRATION), 0);
-  rx = continuous_dose ("morphine", 20 * MG_PER_ML + 1, 5 * MG);
-  result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
-  f = the_finding (result, THECAL_FINDING_CONCENTRATION);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_OVERRIDE);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      ThecalPrescription at_limit = thecal_test_continuous_dose (cases[i].drug, cases[i].at_limit_ng_per_ml, 5 * MG);
+      ThecalPrescription beyond = thecal_test_continuous_dose (cases[i].drug, cases[i].beyond_ng_per_ml, 5 * MG);
 
-  /* hard maximum: test drug 50 mg/mL */
-  rx = continuous_dose ("testdrug", 50 * MG_PER_ML, 5 * MG);
-  result = run_check (&rx, NULL, true, &model);
-  ck_assert_int_eq (count_code (result, THECAL_FINDING_CONCENTRATION), 0);
-  rx = continuous_dose ("testdrug", 50 * MG_PER_ML + 1, 5 * MG);
-  result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
-  f = the_finding (result, THECAL_FINDING_CONCENTRATION);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_REFUSED);
-  ck_assert_str_eq (f->limit, "50 mg/mL maximum (hard limit, Test label)");
-  ck_assert_str_eq (f->message, "Concentration 50.000001 mg/mL is above the 50 mg/mL hard limit for TESTdrug.");
-
-  /* soft minimum: test drug 1 mg/mL */
-  rx = continuous_dose ("testdrug", 1 * MG_PER_ML, 5 * MG);
-  result = run_check (&rx, NULL, true, &model);
-  ck_assert_int_eq (count_code (result, THECAL_FINDING_CONCENTRATION), 0);
-  rx = continuous_dose ("testdrug", 1 * MG_PER_ML - 1, 5 * MG);
-  result = run_check (&rx, NULL, true, &model);
-  f = the_finding (result, THECAL_FINDING_CONCENTRATION);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_OVERRIDE);
-  ck_assert_str_eq (f->message, "Concentration 999.999 mcg/mL is below the 1 mg/mL soft limit for TESTdrug.");
-  ck_assert_str_eq (f->limit, "1 mg/mL minimum (soft limit, Test label)");
+      ck_assert_int_eq (count_code (run_check (&at_limit, NULL, true, &model), THECAL_FINDING_CONCENTRATION), 0);
+      expect_finding (run_check (&beyond, NULL, true, &model), THECAL_FINDING_CONCENTRATION, cases[i].severity,
+                      "concentration", NULL, cases[i].limit, cases[i].message);
+    }
 }
 END_TEST
 
 START_TEST (test_unlabeled_concentration)
 {
-  ThecalPumpModel model = tr20 ();
+  ThecalPumpModel model = thecal_test_tr20 ();
   ThecalPrescription rx;
   ThecalCheckResult *result;
   const ThecalFinding *f;
 
   /* labeled: no note */
-  rx = continuous_dose ("morphine", 10 * MG_PER_ML, 5 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 10 * MG_PER_ML, 5 * MG);
   result = run_check (&rx, NULL, true, &model);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_UNLABELED_CONCENTRATION), 0);
 
   /* 20 mg/mL: within PACC, but no labeled product has it */
-  rx = continuous_dose ("morphine", 20 * MG_PER_ML, 5 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 20 * MG_PER_ML, 5 * MG);
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
-  f = the_finding (result, THECAL_FINDING_UNLABELED_CONCENTRATION);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_NOTE);
-  ck_assert_str_eq (f->field, "concentration");
-  ck_assert_str_eq (f->limit, "labeled: 10 mg/mL, 25 mg/mL");
-  ck_assert_str_eq (f->message,
-                    "20 mg/mL is not a labeled concentration of morphine (labeled: 10 mg/mL, 25 mg/mL); unapproved concentrations raise the risk of a pump motor stall.");
+  f = expect_finding (result, THECAL_FINDING_UNLABELED_CONCENTRATION, THECAL_FINDING_NOTE,
+                      "concentration", NULL, "labeled: 10 mg/mL, 25 mg/mL",
+                      "20 mg/mL is not a labeled concentration of morphine (labeled: 10 mg/mL, 25 mg/mL); unapproved concentrations raise the risk of a pump motor stall.");
   ck_assert (strstr (f->source, "Dec 2012") != NULL && strstr (f->source, "§1.7") != NULL && strstr (f->source, "§4.1") != NULL);
 
   /* a drug with no labeled product at all */
-  rx = continuous_dose ("hydromorphone", 2 * MG_PER_ML, 1 * MG);
+  rx = thecal_test_continuous_dose ("hydromorphone", 2 * MG_PER_ML, 1 * MG);
   result = run_check (&rx, NULL, true, &model);
   f = the_finding (result, THECAL_FINDING_UNLABELED_CONCENTRATION);
   ck_assert_str_eq (f->limit, "no labeled concentration");
@@ -605,19 +533,16 @@ END_TEST
 
 START_TEST (test_unknown_drug)
 {
-  ThecalPumpModel model = tr20 ();
-  ThecalPrescription rx = continuous_dose ("oxycodone", 10 * MG_PER_ML, 5 * MG);
+  ThecalPumpModel model = thecal_test_tr20 ();
+  ThecalPrescription rx = thecal_test_continuous_dose ("oxycodone", 10 * MG_PER_ML, 5 * MG);
   ThecalPatientContext patient = { .opioid_tolerant = true };
   static ThecalCheckResult no_library;
   ThecalCheckResult *result = run_check (&rx, NULL, true, &model);
   const ThecalFinding *f;
 
-  assert_well_formed (result);
-  f = the_finding (result, THECAL_FINDING_UNKNOWN_DRUG);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_REFUSED);
-  ck_assert_str_eq (f->field, "drug");
-  ck_assert_str_eq (f->value, "oxycodone");
-  ck_assert_str_eq (f->message, "Drug \"oxycodone\" is not in the drug library (version test-1), so its limits cannot be checked.");
+  f = expect_finding (result, THECAL_FINDING_UNKNOWN_DRUG, THECAL_FINDING_REFUSED,
+                      "drug", "oxycodone", NULL,
+                      "Drug \"oxycodone\" is not in the drug library (version test-1), so its limits cannot be checked.");
   ck_assert (result->plan_valid); /* the rates are still checked */
 
   /* no library at all */
@@ -628,14 +553,13 @@ START_TEST (test_unknown_drug)
   /* a stopped pump must never be refused for its drug: the finding is a note */
   rx.mode = THECAL_MODE_STOPPED;
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
   f = the_finding (result, THECAL_FINDING_UNKNOWN_DRUG);
   ck_assert_int_eq (f->severity, THECAL_FINDING_NOTE);
   ck_assert (strstr (f->message, "the pump is stopped") != NULL);
   ck_assert_int_eq (result->worst, THECAL_FINDING_NOTE);
 
   /* stopped, above a hard concentration maximum: a note too */
-  rx = continuous_dose ("testdrug", 60 * MG_PER_ML, 5 * MG);
+  rx = thecal_test_continuous_dose ("testdrug", 60 * MG_PER_ML, 5 * MG);
   rx.mode = THECAL_MODE_STOPPED;
   result = run_check (&rx, NULL, true, &model);
   ck_assert_int_eq (the_finding (result, THECAL_FINDING_CONCENTRATION)->severity, THECAL_FINDING_NOTE);
@@ -643,7 +567,6 @@ START_TEST (test_unknown_drug)
   /* stopped with no drug at all (thecal_prescription_init): nothing to say */
   thecal_prescription_init (&rx);
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
   ck_assert_int_eq (result->n_findings, 0);
   ck_assert (result->plan_valid);
 }
@@ -651,8 +574,8 @@ END_TEST
 
 START_TEST (test_structure)
 {
-  ThecalPumpModel model = tr20 ();
-  ThecalPrescription rx = continuous_dose ("morphine", 10 * MG_PER_ML, 5 * MG);
+  ThecalPumpModel model = thecal_test_tr20 ();
+  ThecalPrescription rx = thecal_test_continuous_dose ("morphine", 10 * MG_PER_ML, 5 * MG);
   ThecalPatientContext patient = { .opioid_tolerant = true };
   static ThecalCheckResult result;
   ThecalCheckResult *r;
@@ -668,10 +591,9 @@ START_TEST (test_structure)
   rx.flex_steps[1].duration_min = 16 * 60;
   rx.flex_steps[1].amount.dose_ng_per_day = 6 * MG;
   r = run_check (&rx, NULL, true, &model);
-  assert_well_formed (r);
-  f = the_finding (r, THECAL_FINDING_STRUCTURE);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_REFUSED);
-  ck_assert_str_eq (f->field, "flex_steps[0].duration");
+  f = expect_finding (r, THECAL_FINDING_STRUCTURE, THECAL_FINDING_REFUSED,
+                      "flex_steps[0].duration", NULL, NULL,
+                      NULL);
   ck_assert (strstr (f->message, "without a gap") != NULL);
   ck_assert (!r->plan_valid);
 
@@ -685,7 +607,7 @@ START_TEST (test_structure)
   thecal_check_prescription (NULL, NULL, &patient, &model, test_library (), &result);
   assert_well_formed (&result);
   ck_assert_int_eq (the_finding (&result, THECAL_FINDING_STRUCTURE)->severity, THECAL_FINDING_REFUSED);
-  rx = continuous_dose ("morphine", 10 * MG_PER_ML, 5 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 10 * MG_PER_ML, 5 * MG);
   thecal_check_prescription (&rx, NULL, &patient, NULL, test_library (), &result);
   assert_well_formed (&result);
   ck_assert_str_eq (the_finding (&result, THECAL_FINDING_STRUCTURE)->field, "pump model");
@@ -693,12 +615,8 @@ START_TEST (test_structure)
   thecal_check_prescription (&rx, NULL, &patient, &model, test_library (), NULL);
 
   /* a bolus that rounds to no stroke at all: the plan refuses it */
-  rx.n_periodic_boluses = 1;
-  rx.periodic_boluses[0].start_min = 0;
-  rx.periodic_boluses[0].dose_ng = 1; /* 1 ng at 10 mg/mL = 0.0001 nL */
-  rx.periodic_boluses[0].duration_ms = MIN_MS;
+  thecal_test_add_bolus (&rx, 0, 1, MIN_MS); /* 1 ng at 10 mg/mL = 0.0001 nL */
   r = run_check (&rx, NULL, true, &model);
-  assert_well_formed (r);
   ck_assert_str_eq (the_finding (r, THECAL_FINDING_STRUCTURE)->field, "periodic_boluses[0].dose");
   ck_assert (!r->plan_valid);
 }
@@ -709,50 +627,45 @@ END_TEST
 
 START_TEST (test_rate_range)
 {
-  ThecalPumpModel model = tr20 ();
+  ThecalPumpModel model = thecal_test_tr20 ();
   ThecalPrescription rx;
   ThecalCheckResult *result;
   const ThecalFinding *f;
 
   /* exactly the range: nothing */
-  rx = continuous_rate ("morphine", 25 * MG_PER_ML, 48000);
+  rx = thecal_test_continuous_rate ("morphine", 25 * MG_PER_ML, 48000);
   result = run_check (&rx, NULL, true, &model);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_RATE_RANGE), 0);
-  rx = continuous_rate ("morphine", 10 * MCG_PER_ML, 24 * ML);
+  rx = thecal_test_continuous_rate ("morphine", 10 * MCG_PER_ML, 24 * ML);
   result = run_check (&rx, NULL, true, &model);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_RATE_RANGE), 0);
 
   /* one resolution step outside */
-  rx = continuous_rate ("morphine", 25 * MG_PER_ML, 47000);
+  rx = thecal_test_continuous_rate ("morphine", 25 * MG_PER_ML, 47000);
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
-  f = the_finding (result, THECAL_FINDING_RATE_RANGE);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_REFUSED);
-  ck_assert_str_eq (f->field, "continuous.rate");
-  ck_assert_str_eq (f->value, "0.047 mL/day");
-  ck_assert_str_eq (f->limit, "0.048 mL/day (minimum rate of pump model TR-20)");
-  ck_assert_str_eq (f->message, "The continuous rate runs at 0.047 mL/day, below the 0.048 mL/day minimum programmable rate of pump model TR-20.");
+  f = expect_finding (result, THECAL_FINDING_RATE_RANGE, THECAL_FINDING_REFUSED,
+                      "continuous.rate", "0.047 mL/day", "0.048 mL/day (minimum rate of pump model TR-20)",
+                      "The continuous rate runs at 0.047 mL/day, below the 0.048 mL/day minimum programmable rate of pump model TR-20.");
   ck_assert_str_eq (f->source, "");
-  rx = continuous_rate ("morphine", 10 * MCG_PER_ML, 24 * ML + 1000);
+  rx = thecal_test_continuous_rate ("morphine", 10 * MCG_PER_ML, 24 * ML + 1000);
   result = run_check (&rx, NULL, true, &model);
   f = the_finding (result, THECAL_FINDING_RATE_RANGE);
   ck_assert_str_eq (f->limit, "24 mL/day (maximum rate of pump model TR-20)");
 
   /* written as a dose: 1 mg/day at 25 mg/mL = 0.04 mL/day */
-  rx = continuous_dose ("morphine", 25 * MG_PER_ML, 1 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 25 * MG_PER_ML, 1 * MG);
   result = run_check (&rx, NULL, true, &model);
   ck_assert_str_eq (the_finding (result, THECAL_FINDING_RATE_RANGE)->field, "continuous.dose");
 
   /* flex: each step on its own; the last step wraps past midnight (two plan segments) and is
    * reported once */
-  rx = continuous_dose ("morphine", 25 * MG_PER_ML, 5 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 25 * MG_PER_ML, 5 * MG);
   rx.mode = THECAL_MODE_FLEX;
   rx.n_flex_steps = 3;
   rx.flex_steps[0] = (ThecalFlexStep){ .start_min = 6 * 60, .duration_min = 8 * 60, .amount = { .basis = THECAL_BASIS_DOSE, .dose_ng_per_day = 5 * MG } };
   rx.flex_steps[1] = (ThecalFlexStep){ .start_min = 14 * 60, .duration_min = 8 * 60, .amount = { .basis = THECAL_BASIS_RATE, .rate_nl_per_day = 30000 } };
   rx.flex_steps[2] = (ThecalFlexStep){ .start_min = 22 * 60, .duration_min = 8 * 60, .amount = { .basis = THECAL_BASIS_DOSE, .dose_ng_per_day = 1 * MG } };
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
   ck_assert_int_eq (result->plan.n_segments, 4);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_RATE_RANGE), 2);
   f = nth_finding (result, THECAL_FINDING_RATE_RANGE, 0);
@@ -761,7 +674,7 @@ START_TEST (test_rate_range)
   ck_assert_str_eq (nth_finding (result, THECAL_FINDING_RATE_RANGE, 1)->field, "flex_steps[2].dose");
 
   /* minimum-rate mode runs the model's own minimum rate: no range finding */
-  rx = continuous_dose ("morphine", 25 * MG_PER_ML, 5 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 25 * MG_PER_ML, 5 * MG);
   rx.mode = THECAL_MODE_MINIMUM_RATE;
   result = run_check (&rx, NULL, true, &model);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_RATE_RANGE), 0);
@@ -772,29 +685,23 @@ END_TEST
 START_TEST (test_bolus_rate)
 {
   ThecalPumpModel model = fine_model ();
-  ThecalPrescription rx = continuous_dose ("morphine", 1 * MG_PER_ML, 5 * MG);
+  ThecalPrescription rx = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 5 * MG);
   ThecalCheckResult *result;
   const ThecalFinding *f;
 
   /* 0.5 mg at 1 mg/mL = 0.5 mL over 30 min = 1 mL/h: exactly the model's fastest bolus */
-  rx.n_periodic_boluses = 1;
-  rx.periodic_boluses[0].start_min = 12 * 60;
-  rx.periodic_boluses[0].dose_ng = 500000;
-  rx.periodic_boluses[0].duration_ms = 30 * MIN_MS;
+  thecal_test_add_bolus (&rx, 12 * 60, 500000, 30 * MIN_MS);
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
   ck_assert (result->plan_valid);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_BOLUS_RATE), 0);
 
   /* one ms shorter: too fast. Reported once, as a bolus-rate finding (not also as structure). */
   rx.periodic_boluses[0].duration_ms = 30 * MIN_MS - 1;
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
   ck_assert (!result->plan_valid);
-  f = the_finding (result, THECAL_FINDING_BOLUS_RATE);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_REFUSED);
-  ck_assert_str_eq (f->field, "periodic_boluses[0].duration");
-  ck_assert_str_eq (f->limit, "1 mL/h (maximum bolus rate of pump model FINE)");
+  f = expect_finding (result, THECAL_FINDING_BOLUS_RATE, THECAL_FINDING_REFUSED,
+                      "periodic_boluses[0].duration", NULL, "1 mL/h (maximum bolus rate of pump model FINE)",
+                      NULL);
   ck_assert (strstr (f->message, "Periodic bolus 1 (12:00) needs ") == f->message);
   ck_assert (strstr (f->message, "lengthen its duration") != NULL);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_STRUCTURE), 0);
@@ -804,57 +711,46 @@ START_TEST (test_bolus_rate)
   set_ptm (&rx, 500000, 2);
   rx.ptm.duration_ms = 10 * MIN_MS;
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
-  f = the_finding (result, THECAL_FINDING_BOLUS_RATE);
-  ck_assert_str_eq (f->field, "ptm.duration");
-  ck_assert_str_eq (f->value, "3 mL/h");
-  ck_assert_str_eq (f->message, "The PTM bolus needs 3 mL/h, faster than the 1 mL/h maximum bolus rate of pump model FINE: lengthen its duration.");
+  f = expect_finding (result, THECAL_FINDING_BOLUS_RATE, THECAL_FINDING_REFUSED,
+                      "ptm.duration", "3 mL/h", NULL,
+                      "The PTM bolus needs 3 mL/h, faster than the 1 mL/h maximum bolus rate of pump model FINE: lengthen its duration.");
   ck_assert_int_eq (count_code (result, THECAL_FINDING_STRUCTURE), 0);
 }
 END_TEST
 
 START_TEST (test_rounding)
 {
-  ThecalPumpModel model = tr20 ();
+  ThecalPumpModel model = thecal_test_tr20 ();
   ThecalPrescription rx;
   ThecalCheckResult *result;
   const ThecalFinding *f;
 
   /* 5.001 mg/day at 10 mg/mL = 0.5001 mL/day → 0.5 mL/day (nearest 0.001) → 5 mg/day */
-  rx = continuous_dose ("morphine", 10 * MG_PER_ML, 5001000);
+  rx = thecal_test_continuous_dose ("morphine", 10 * MG_PER_ML, 5001000);
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
-  f = the_finding (result, THECAL_FINDING_ROUNDING);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_NOTE);
-  ck_assert_str_eq (f->field, "continuous.dose");
-  ck_assert_str_eq (f->value, "5 mg/day (written 5.001 mg/day)");
-  ck_assert_str_eq (f->message,
-                    "The continuous rate delivers 5 mg/day for the written 5.001 mg/day, because the rate is rounded to 0.5 mL/day (steps of 0.001 mL/day).");
+  f = expect_finding (result, THECAL_FINDING_ROUNDING, THECAL_FINDING_NOTE,
+                      "continuous.dose", "5 mg/day (written 5.001 mg/day)", NULL,
+                      "The continuous rate delivers 5 mg/day for the written 5.001 mg/day, because the rate is rounded to 0.5 mL/day (steps of 0.001 mL/day).");
   /* the plan, and so the daily-dose check, uses what is delivered */
   ck_assert_int_eq (result->plan.total_worst_ng_per_day, 5 * MG);
 
   /* written as a rate: 0.2004 mL/day → 0.2 mL/day */
-  rx = continuous_rate ("morphine", 25 * MG_PER_ML, 200400);
+  rx = thecal_test_continuous_rate ("morphine", 25 * MG_PER_ML, 200400);
   result = run_check (&rx, NULL, true, &model);
-  f = the_finding (result, THECAL_FINDING_ROUNDING);
-  ck_assert_str_eq (f->field, "continuous.rate");
-  ck_assert_str_eq (f->value, "0.2 mL/day (written 0.2004 mL/day)");
-  ck_assert_str_eq (f->message, "The continuous rate runs at 0.2 mL/day for the written 0.2004 mL/day (steps of 0.001 mL/day), which delivers 5 mg/day.");
+  f = expect_finding (result, THECAL_FINDING_ROUNDING, THECAL_FINDING_NOTE,
+                      "continuous.rate", "0.2 mL/day (written 0.2004 mL/day)", NULL,
+                      "The continuous rate runs at 0.2 mL/day for the written 0.2004 mL/day (steps of 0.001 mL/day), which delivers 5 mg/day.");
 
   /* exact: no note */
-  rx = continuous_dose ("morphine", 25 * MG_PER_ML, 5 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 25 * MG_PER_ML, 5 * MG);
   result = run_check (&rx, NULL, true, &model);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_ROUNDING), 0);
 
   /* periodic bolus: 0.5001 mg at 25 mg/mL = 20.004 µL → 80 strokes of 0.25 µL = 0.5 mg; PTM
    * 0.1001 mg = 4.004 µL → 16 strokes = 0.1 mg */
-  rx.n_periodic_boluses = 1;
-  rx.periodic_boluses[0].start_min = 12 * 60;
-  rx.periodic_boluses[0].dose_ng = 500100;
-  rx.periodic_boluses[0].duration_ms = 30 * MIN_MS;
+  thecal_test_add_bolus (&rx, 12 * 60, 500100, 30 * MIN_MS);
   set_ptm (&rx, 100100, 4);
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_ROUNDING), 2);
   f = nth_finding (result, THECAL_FINDING_ROUNDING, 0);
   ck_assert_str_eq (f->field, "periodic_boluses[0].dose");
@@ -865,7 +761,7 @@ START_TEST (test_rounding)
   ck_assert_str_eq (f->value, "100 mcg (written 100.1 mcg)");
 
   /* flex: the note names the step */
-  rx = continuous_dose ("morphine", 10 * MG_PER_ML, 5 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 10 * MG_PER_ML, 5 * MG);
   rx.mode = THECAL_MODE_FLEX;
   rx.n_flex_steps = 2;
   rx.flex_steps[0] = (ThecalFlexStep){ .start_min = 0, .duration_min = 12 * 60, .amount = { .basis = THECAL_BASIS_DOSE, .dose_ng_per_day = 5 * MG } };
@@ -889,19 +785,16 @@ START_TEST (test_ptm)
   const ThecalFinding *f;
 
   /* morphine PTM for an opioid-tolerant patient: permitted */
-  rx = continuous_dose ("morphine", 1 * MG_PER_ML, 1 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 1 * MG);
   set_ptm (&rx, 100000, 4);
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_PTM_OPIOID_NAIVE) + count_code (result, THECAL_FINDING_PTM_NOT_PERMITTED), 0);
 
   /* ... refused for an opioid-naive patient (CLINICAL.md §1.8) */
   result = run_check (&rx, NULL, false, &model);
-  assert_well_formed (result);
-  f = the_finding (result, THECAL_FINDING_PTM_OPIOID_NAIVE);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_REFUSED);
-  ck_assert_str_eq (f->field, "ptm");
-  ck_assert_str_eq (f->message, "PTM boluses of morphine, an opioid, are contraindicated in an opioid-naive patient.");
+  f = expect_finding (result, THECAL_FINDING_PTM_OPIOID_NAIVE, THECAL_FINDING_REFUSED,
+                      "ptm", NULL, NULL,
+                      "PTM boluses of morphine, an opioid, are contraindicated in an opioid-naive patient.");
   ck_assert (strstr (f->source, "§1.8") != NULL);
 
   /* ... and for a patient whose status is not known (no context: naive, the safe default) */
@@ -911,44 +804,37 @@ START_TEST (test_ptm)
   ck_assert_int_eq (count_code (&no_patient, THECAL_FINDING_PTM_OPIOID_NAIVE), 1);
 
   /* baclofen: not permitted (confirmed) */
-  rx = continuous_dose ("baclofen", 500 * MCG_PER_ML, 400 * MCG);
+  rx = thecal_test_continuous_dose ("baclofen", 500 * MCG_PER_ML, 400 * MCG);
   set_ptm (&rx, 50 * MCG, 2);
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
-  f = the_finding (result, THECAL_FINDING_PTM_NOT_PERMITTED);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_REFUSED);
-  ck_assert_str_eq (f->limit, "not permitted for baclofen");
-  ck_assert_str_eq (f->message, "PTM boluses are not permitted for baclofen.");
+  f = expect_finding (result, THECAL_FINDING_PTM_NOT_PERMITTED, THECAL_FINDING_REFUSED,
+                      NULL, NULL, "not permitted for baclofen",
+                      "PTM boluses are not permitted for baclofen.");
   ck_assert_str_eq (f->source, "test: PTM of baclofen");
   ck_assert_int_eq (count_code (result, THECAL_FINDING_PTM_OPIOID_NAIVE), 0); /* not an opioid */
 
   /* HYDROmorphone: not permitted by an unconfirmed decision, and an opioid for a naive patient */
-  rx = continuous_dose ("hydromorphone", 2 * MG_PER_ML, 1 * MG);
+  rx = thecal_test_continuous_dose ("hydromorphone", 2 * MG_PER_ML, 1 * MG);
   set_ptm (&rx, 50 * MCG, 2);
   result = run_check (&rx, NULL, false, &model);
-  assert_well_formed (result);
   ck_assert_str_eq (the_finding (result, THECAL_FINDING_PTM_NOT_PERMITTED)->limit, "not permitted for HYDROmorphone (source unconfirmed)");
   ck_assert_int_eq (count_code (result, THECAL_FINDING_PTM_OPIOID_NAIVE), 1);
 
   /* test drug: permitted, but only by an unconfirmed source → a note */
-  rx = continuous_dose ("testdrug", 1 * MG_PER_ML, 1 * MG);
+  rx = thecal_test_continuous_dose ("testdrug", 1 * MG_PER_ML, 1 * MG);
   set_ptm (&rx, 500000, 2);
   result = run_check (&rx, NULL, true, &model);
-  assert_well_formed (result);
-  f = the_finding (result, THECAL_FINDING_UNCONFIRMED_SOURCE);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_NOTE);
-  ck_assert_str_eq (f->field, "ptm");
+  f = expect_finding (result, THECAL_FINDING_UNCONFIRMED_SOURCE, THECAL_FINDING_NOTE,
+                      "ptm", NULL, NULL,
+                      NULL);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_PTM_DOSE), 0); /* 0.5 mg: at the limit */
 
   /* PTM dose limit 0.5 mg (soft): one ng above */
   rx.ptm.dose_ng = 500001;
   result = run_check (&rx, NULL, true, &model);
-  f = the_finding (result, THECAL_FINDING_PTM_DOSE);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_OVERRIDE);
-  ck_assert_str_eq (f->field, "ptm.dose");
-  ck_assert_str_eq (f->value, "500.001 mcg");
-  ck_assert_str_eq (f->limit, "500 mcg per PTM bolus (soft limit, Test clinic, source unconfirmed)");
-  ck_assert_str_eq (f->message, "A PTM bolus of 500.001 mcg is above the 500 mcg soft limit per PTM bolus for TESTdrug.");
+  f = expect_finding (result, THECAL_FINDING_PTM_DOSE, THECAL_FINDING_OVERRIDE,
+                      "ptm.dose", "500.001 mcg", "500 mcg per PTM bolus (soft limit, Test clinic, source unconfirmed)",
+                      "A PTM bolus of 500.001 mcg is above the 500 mcg soft limit per PTM bolus for TESTdrug.");
 }
 END_TEST
 
@@ -958,37 +844,32 @@ END_TEST
 START_TEST (test_step_increase)
 {
   ThecalPumpModel model = fine_model ();
-  ThecalPrescription current = continuous_dose ("morphine", 1 * MG_PER_ML, 10 * MG);
+  ThecalPrescription current = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 10 * MG);
   ThecalPrescription rx;
   ThecalCheckResult *result;
   const ThecalFinding *f;
 
   /* +30 % exactly: (13 − 10) × 10 000 = 30 000 = 3 000 × 10: not above */
-  rx = continuous_dose ("morphine", 1 * MG_PER_ML, 13 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 13 * MG);
   result = run_check (&rx, &current, true, &model);
-  assert_well_formed (result);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_STEP_INCREASE), 0);
 
   /* one ng/day more: 30 000 010 000 > 30 000 000 000 */
-  rx = continuous_dose ("morphine", 1 * MG_PER_ML, 13 * MG + 1);
+  rx = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 13 * MG + 1);
   result = run_check (&rx, &current, true, &model);
-  assert_well_formed (result);
-  f = the_finding (result, THECAL_FINDING_STEP_INCREASE);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_OVERRIDE);
-  ck_assert_str_eq (f->field, "daily dose");
-  ck_assert_str_eq (f->value, "13.000001 mg/day (+30 %)");
-  ck_assert_str_eq (f->limit, "30 % per step (soft limit, Deer 2007, source unconfirmed)");
-  ck_assert_str_eq (f->message,
-                    "Daily dose rises from 10 mg/day to 13.000001 mg/day (+30 %), above the 30 % per-step soft limit for morphine.");
+  f = expect_finding (result, THECAL_FINDING_STEP_INCREASE, THECAL_FINDING_OVERRIDE,
+                      "daily dose", "13.000001 mg/day (+30 %)",
+                      "30 % per step (soft limit, Deer 2007, source unconfirmed)",
+                      "Daily dose rises from 10 mg/day to 13.000001 mg/day (+30 %), above the 30 % per-step soft limit for morphine.");
 
   /* decreases are never limited */
-  rx = continuous_dose ("morphine", 1 * MG_PER_ML, 1 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 1 * MG);
   result = run_check (&rx, &current, true, &model);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_STEP_INCREASE), 0);
 
   /* the comparison is worst case against worst case: adding 4 PTM boluses of 0.5 mg to the same
    * basal is +20 % (no finding), 8 of them +40 % */
-  rx = continuous_dose ("morphine", 1 * MG_PER_ML, 10 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 10 * MG);
   set_ptm (&rx, 500000, 4);
   result = run_check (&rx, &current, true, &model);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_STEP_INCREASE), 0);
@@ -999,39 +880,37 @@ START_TEST (test_step_increase)
                     "Worst-case daily dose rises from 10 mg/day to 14 mg/day (+40 %), above the 30 % per-step soft limit for morphine.");
 
   /* absolute, hard: ziconotide +2.4 mcg/day at 1-ng resolution (25 mcg/mL) */
-  current = continuous_dose ("ziconotide", 25 * MCG_PER_ML, 2400);
-  rx = continuous_dose ("ziconotide", 25 * MCG_PER_ML, 4800);
+  current = thecal_test_continuous_dose ("ziconotide", 25 * MCG_PER_ML, 2400);
+  rx = thecal_test_continuous_dose ("ziconotide", 25 * MCG_PER_ML, 4800);
   result = run_check (&rx, &current, true, &model);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_STEP_INCREASE), 0);
-  rx = continuous_dose ("ziconotide", 25 * MCG_PER_ML, 4801);
+  rx = thecal_test_continuous_dose ("ziconotide", 25 * MCG_PER_ML, 4801);
   result = run_check (&rx, &current, true, &model);
-  f = the_finding (result, THECAL_FINDING_STEP_INCREASE);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_REFUSED);
-  ck_assert_str_eq (f->value, "4.801 mcg/day (+2.401 mcg/day)");
+  f = expect_finding (result, THECAL_FINDING_STEP_INCREASE, THECAL_FINDING_REFUSED,
+                      NULL, "4.801 mcg/day (+2.401 mcg/day)", NULL,
+                      NULL);
 
   /* the current pump is stopped: nothing to compare with → a note */
-  current = continuous_dose ("morphine", 1 * MG_PER_ML, 10 * MG);
+  current = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 10 * MG);
   current.mode = THECAL_MODE_STOPPED;
-  rx = continuous_dose ("morphine", 1 * MG_PER_ML, 13 * MG + 1);
+  rx = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 13 * MG + 1);
   result = run_check (&rx, &current, true, &model);
-  assert_well_formed (result);
-  f = the_finding (result, THECAL_FINDING_STEP_INCREASE);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_NOTE);
-  ck_assert_str_eq (f->message, "There is no current daily dose of morphine to compare with, so the per-step limit was not applied.");
+  f = expect_finding (result, THECAL_FINDING_STEP_INCREASE, THECAL_FINDING_NOTE,
+                      NULL, NULL, NULL,
+                      "There is no current daily dose of morphine to compare with, so the per-step limit was not applied.");
 
   /* no current prescription given: no step finding */
   result = run_check (&rx, NULL, true, &model);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_STEP_INCREASE), 0);
 
   /* the current prescription cannot be resolved: fail closed with the strictest step limit */
-  current = continuous_dose ("morphine", 1 * MG_PER_ML, 0);
+  current = thecal_test_continuous_dose ("morphine", 1 * MG_PER_ML, 0);
   result = run_check (&rx, &current, true, &model);
-  assert_well_formed (result);
   f = the_finding (result, THECAL_FINDING_STEP_INCREASE);
   ck_assert_int_eq (f->severity, THECAL_FINDING_OVERRIDE);
   ck_assert (strstr (f->message, "cannot be resolved") != NULL);
-  current = continuous_dose ("ziconotide", 25 * MCG_PER_ML, 0);
-  rx = continuous_dose ("ziconotide", 25 * MCG_PER_ML, 2400);
+  current = thecal_test_continuous_dose ("ziconotide", 25 * MCG_PER_ML, 0);
+  rx = thecal_test_continuous_dose ("ziconotide", 25 * MCG_PER_ML, 2400);
   result = run_check (&rx, &current, true, &model);
   ck_assert_int_eq (the_finding (result, THECAL_FINDING_STEP_INCREASE)->severity, THECAL_FINDING_REFUSED);
 }
@@ -1039,41 +918,32 @@ END_TEST
 
 START_TEST (test_drug_change)
 {
-  ThecalPumpModel model = tr20 ();
-  ThecalPrescription current = continuous_dose ("morphine", 10 * MG_PER_ML, 10 * MG);
+  ThecalPumpModel model = thecal_test_tr20 ();
+  ThecalPrescription current = thecal_test_continuous_dose ("morphine", 10 * MG_PER_ML, 10 * MG);
   ThecalPrescription rx;
   ThecalCheckResult *result;
   const ThecalFinding *f;
 
   /* another drug: a note; doses of different drugs are not compared */
-  rx = continuous_dose ("hydromorphone", 2 * MG_PER_ML, 8 * MG);
+  rx = thecal_test_continuous_dose ("hydromorphone", 2 * MG_PER_ML, 8 * MG);
   result = run_check (&rx, &current, true, &model);
-  assert_well_formed (result);
-  f = the_finding (result, THECAL_FINDING_DRUG_CHANGE);
-  ck_assert_int_eq (f->severity, THECAL_FINDING_NOTE);
-  ck_assert_str_eq (f->field, "drug");
-  ck_assert_str_eq (f->value, "HYDROmorphone 2 mg/mL");
-  ck_assert_str_eq (f->message,
-                    "The drug changes from morphine 10 mg/mL to HYDROmorphone 2 mg/mL: the pump needs a refill and a bridge bolus so the old drug in the pump and catheter is delivered at the new rate.");
-  ck_assert_str_eq (f->limit, "current: morphine 10 mg/mL");
+  f = expect_finding (result, THECAL_FINDING_DRUG_CHANGE, THECAL_FINDING_NOTE,
+                      "drug", "HYDROmorphone 2 mg/mL", "current: morphine 10 mg/mL",
+                      "The drug changes from morphine 10 mg/mL to HYDROmorphone 2 mg/mL: the pump needs a refill and a bridge bolus so the old drug in the pump and catheter is delivered at the new rate.");
   ck_assert (strstr (f->message, "bridge bolus") != NULL);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_STEP_INCREASE), 0);
 
   /* same drug, another concentration: a note on the concentration, and the step is compared
    * (10 → 14 mg/day is +40 %) */
-  rx = continuous_dose ("morphine", 25 * MG_PER_ML, 14 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 25 * MG_PER_ML, 14 * MG);
   result = run_check (&rx, &current, true, &model);
-  assert_well_formed (result);
-  f = the_finding (result, THECAL_FINDING_DRUG_CHANGE);
-  ck_assert_str_eq (f->field, "concentration");
-  ck_assert_str_eq (f->value, "25 mg/mL");
-  ck_assert_str_eq (f->limit, "current: 10 mg/mL");
-  ck_assert_str_eq (f->message,
-                    "The concentration of morphine changes from 10 mg/mL to 25 mg/mL: the pump needs a refill and a bridge bolus so the old solution in the pump and catheter is delivered at the new rate.");
+  f = expect_finding (result, THECAL_FINDING_DRUG_CHANGE, THECAL_FINDING_NOTE,
+                      "concentration", "25 mg/mL", "current: 10 mg/mL",
+                      "The concentration of morphine changes from 10 mg/mL to 25 mg/mL: the pump needs a refill and a bridge bolus so the old solution in the pump and catheter is delivered at the new rate.");
   ck_assert_int_eq (count_code (result, THECAL_FINDING_STEP_INCREASE), 1);
 
   /* the same drug and concentration: no note */
-  rx = continuous_dose ("morphine", 10 * MG_PER_ML, 11 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 10 * MG_PER_ML, 11 * MG);
   result = run_check (&rx, &current, true, &model);
   ck_assert_int_eq (count_code (result, THECAL_FINDING_DRUG_CHANGE), 0);
   ck_assert_int_eq (result->n_findings, 0);
@@ -1092,8 +962,8 @@ START_TEST (test_ordering)
    *   concentration 25 > 20 mg/mL → override
    *   daily dose 1 + 0.4 = 1.4 mg/day > 1 mg/day (naive) → override
    * Most severe first, then in the order of the fields. */
-  ThecalPumpModel model = tr20 ();
-  ThecalPrescription rx = continuous_dose ("morphine", 25 * MG_PER_ML, 1000100);
+  ThecalPumpModel model = thecal_test_tr20 ();
+  ThecalPrescription rx = thecal_test_continuous_dose ("morphine", 25 * MG_PER_ML, 1000100);
   static const ThecalFindingCode expected[] = {
     THECAL_FINDING_RATE_RANGE,
     THECAL_FINDING_PTM_OPIOID_NAIVE,
@@ -1105,7 +975,6 @@ START_TEST (test_ordering)
 
   set_ptm (&rx, 100000, 4);
   result = run_check (&rx, NULL, false, &model);
-  assert_well_formed (result);
   ck_assert_int_eq (result->n_findings, (int) (sizeof expected / sizeof expected[0]));
   for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++)
     ck_assert_msg (result->findings[i].code == expected[i], "finding %zu is %s, expected %s", i,
@@ -1151,7 +1020,7 @@ END_TEST
 /* Each code is produced by at least one test above; this gathers them to prove none is missed. */
 START_TEST (test_every_code_reachable)
 {
-  ThecalPumpModel tr = tr20 (), fine = fine_model ();
+  ThecalPumpModel tr = thecal_test_tr20 (), fine = fine_model ();
   bool seen[THECAL_FINDING_N_CODES] = { false };
   ThecalPrescription rx, current;
   ThecalCheckResult *result;
@@ -1160,40 +1029,37 @@ START_TEST (test_every_code_reachable)
   for (int32_t i_ = 0; i_ < (r)->n_findings; i_++) \
   seen[(r)->findings[i_].code] = true
 
-  rx = continuous_dose ("morphine", 10 * MG_PER_ML, 5 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 10 * MG_PER_ML, 5 * MG);
   rx.mode = THECAL_MODE_FLEX; /* no steps: structure */
   result = run_check (&rx, NULL, true, &tr);
   SEE (result);
-  rx = continuous_dose ("oxycodone", 10 * MG_PER_ML, 5 * MG);
+  rx = thecal_test_continuous_dose ("oxycodone", 10 * MG_PER_ML, 5 * MG);
   result = run_check (&rx, NULL, true, &tr);
   SEE (result);
   /* concentration, unlabeled, rate range, rounding, ptm naive, daily dose, drug change */
-  current = continuous_dose ("morphine", 10 * MG_PER_ML, 1 * MG);
-  rx = continuous_dose ("morphine", 25 * MG_PER_ML, 1000100);
+  current = thecal_test_continuous_dose ("morphine", 10 * MG_PER_ML, 1 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 25 * MG_PER_ML, 1000100);
   set_ptm (&rx, 100000, 4);
   result = run_check (&rx, &current, false, &tr);
   SEE (result);
-  rx = continuous_dose ("morphine", 20 * MG_PER_ML, 1 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 20 * MG_PER_ML, 1 * MG);
   result = run_check (&rx, NULL, true, &tr);
   SEE (result);
   /* step increase */
-  rx = continuous_dose ("morphine", 10 * MG_PER_ML, 5 * MG);
+  rx = thecal_test_continuous_dose ("morphine", 10 * MG_PER_ML, 5 * MG);
   result = run_check (&rx, &current, true, &tr);
   SEE (result);
   /* bolus rate */
-  rx.n_periodic_boluses = 1;
-  rx.periodic_boluses[0].start_min = 0;
-  rx.periodic_boluses[0].dose_ng = 10 * MG; /* 1 mL over 1 min */
-  rx.periodic_boluses[0].duration_ms = MIN_MS;
+  thecal_test_add_bolus (&rx, 0, 10 * MG, MIN_MS); /* 1 mL over 1 min */
   result = run_check (&rx, NULL, true, &tr);
   SEE (result);
   /* PTM not permitted */
-  rx = continuous_dose ("baclofen", 500 * MCG_PER_ML, 400 * MCG);
+  rx = thecal_test_continuous_dose ("baclofen", 500 * MCG_PER_ML, 400 * MCG);
   set_ptm (&rx, 50 * MCG, 2);
   result = run_check (&rx, NULL, true, &tr);
   SEE (result);
   /* PTM dose and unconfirmed source */
-  rx = continuous_dose ("testdrug", 1 * MG_PER_ML, 1 * MG);
+  rx = thecal_test_continuous_dose ("testdrug", 1 * MG_PER_ML, 1 * MG);
   set_ptm (&rx, 600000, 2);
   result = run_check (&rx, NULL, true, &fine);
   SEE (result);

@@ -249,6 +249,8 @@ START_TEST (test_shipped_drug_library)
 
   ck_assert_msg (thecal_drug_library_load_json (text, length, &library, &error), "%s: %s", error.field, error.message);
   free (text);
+  /* the first library, released 2026-11: year.month, then its number in that month */
+  ck_assert_str_eq (library.version, "2026.11-1");
   ck_assert_int_eq (library.n_drugs, 8);
   for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
     ck_assert_msg (find_drug (&library, ids[i]) != NULL, "%s missing", ids[i]);

@@ -9,98 +9,15 @@
 #include "thecal-prescription.h"
 #include "thecal-quantity.h"
 #include "thecal-dose-json.h"
+#include "thecal-test-dose.h"
+#include "thecal-test-models.h"
+#include "thecal-test-random.h"
+#include "thecal-test-units.h"
 #include "thecal-test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define D THECAL_MS_PER_DAY
-#define H THECAL_MS_PER_HOUR
-#define MIN THECAL_MS_PER_MINUTE
-#define MG_PER_ML(x) ((int64_t) (x) *1000000) /* ng/mL */
-#define MG(x) ((int64_t) (x) *1000000)        /* ng */
-#define MCG(x) ((int64_t) (x) *1000)          /* ng */
-#define ML(x) ((int64_t) (x) *1000000)        /* nL */
-
-/* The reference pump TR-20 (shared decisions table), built by hand so these tests do not
- * depend on the pump-model loader. */
-static ThecalPumpModel
-tr20 (void)
-{
-  ThecalPumpModel m;
-
-  memset (&m, 0, sizeof m);
-  snprintf (m.id, sizeof m.id, "TR-20");
-  snprintf (m.name, sizeof m.name, "Thecal reference pump, 20 mL");
-  m.reservoir_capacity_nl = ML (20);
-  m.rate_min_nl_per_day = 48000;
-  m.rate_max_nl_per_day = ML (24);
-  m.minimum_rate_nl_per_day = 6000;
-  m.rate_resolution_nl_per_day = 1000;
-  m.bolus_rate_max_nl_per_day = ML (24);
-  m.stroke_volume_nl = 250;
-  m.internal_volume_nl = 250000;
-  m.accuracy_bp = 1450;
-  m.low_reservoir_alarm_nl = ML (2);
-  m.refill_threshold_nl = ML (3);
-  m.empty_nl = ML (1);
-  m.discrepancy_threshold_nl = ML (1);
-  m.service_life_days = 2555;
-  m.eri_days_before_eos = 90;
-  return m;
-}
-
-/* The hand-built model must be the one data/pump-models.json describes (read through the real
- * loader), so these tests cannot drift from the shipped numbers. */
-static void
-expect_model_matches_data_file (const ThecalPumpModel *hand)
-{
-  const char *dir = getenv ("THECAL_DATA_DIR");
-  static char text[THECAL_JSON_MAX_BYTES];
-  static ThecalPumpModelSet set;
-  const ThecalPumpModel *file;
-  char path[4096];
-  ThecalDoseError err;
-  size_t length;
-  FILE *f;
-
-  ck_assert_msg (dir != NULL, "THECAL_DATA_DIR is not set (tests/meson.build sets it)");
-  snprintf (path, sizeof path, "%s/pump-models.json", dir);
-  f = fopen (path, "rb");
-  ck_assert_msg (f != NULL, "cannot open %s", path);
-  length = fread (text, 1, sizeof text, f);
-  fclose (f);
-  thecal_dose_error_clear (&err);
-  ck_assert_msg (thecal_pump_models_load_json (text, length, &set, &err), "%s: %s", err.field, err.message);
-  file = thecal_pump_model_set_find (&set, hand->id);
-  ck_assert_ptr_nonnull (file);
-  ck_assert_int_eq (hand->reservoir_capacity_nl, file->reservoir_capacity_nl);
-  ck_assert_int_eq (hand->rate_min_nl_per_day, file->rate_min_nl_per_day);
-  ck_assert_int_eq (hand->rate_max_nl_per_day, file->rate_max_nl_per_day);
-  ck_assert_int_eq (hand->minimum_rate_nl_per_day, file->minimum_rate_nl_per_day);
-  ck_assert_int_eq (hand->rate_resolution_nl_per_day, file->rate_resolution_nl_per_day);
-  ck_assert_int_eq (hand->bolus_rate_max_nl_per_day, file->bolus_rate_max_nl_per_day);
-  ck_assert_int_eq (hand->stroke_volume_nl, file->stroke_volume_nl);
-  ck_assert_int_eq (hand->internal_volume_nl, file->internal_volume_nl);
-  ck_assert_int_eq (hand->accuracy_bp, file->accuracy_bp);
-  ck_assert_int_eq (hand->low_reservoir_alarm_nl, file->low_reservoir_alarm_nl);
-  ck_assert_int_eq (hand->refill_threshold_nl, file->refill_threshold_nl);
-  ck_assert_int_eq (hand->empty_nl, file->empty_nl);
-  ck_assert_int_eq (hand->discrepancy_threshold_nl, file->discrepancy_threshold_nl);
-  ck_assert_int_eq (hand->service_life_days, file->service_life_days);
-  ck_assert_int_eq (hand->eri_days_before_eos, file->eri_days_before_eos);
-  ck_assert_msg (thecal_pump_model_validate (hand, &err), "%s: %s", err.field, err.message);
-}
-
-static void
-expect_error (const ThecalDoseError *error, ThecalDoseStatus code, const char *field)
-{
-  ck_assert_int_eq (error->code, code);
-  ck_assert_str_eq (error->field, field);
-  ck_assert_uint_gt (strlen (error->message), 10);
-  ck_assert_uint_lt (strlen (error->message), THECAL_ERROR_MESSAGE_MAX - 1); /* not truncated */
-}
 
 /* Validation must fail with @code naming @field (the error is cleared first: only the first
  * error of a ThecalDoseError is kept). */
@@ -109,9 +26,7 @@ validate_fails (const ThecalPrescription *rx, ThecalDoseStatus code, const char 
 {
   ThecalDoseError err;
 
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_prescription_validate (rx, &err));
-  expect_error (&err, code, field);
+  thecal_test_expect_fails (err, thecal_prescription_validate (rx, &err), code, field);
 }
 
 static void
@@ -122,18 +37,6 @@ validate_ok (const ThecalPrescription *rx)
   thecal_dose_error_clear (&err);
   if (!thecal_prescription_validate (rx, &err))
     ck_abort_msg ("validation failed: %s: %s", err.field, err.message);
-}
-
-/* A continuous morphine prescription: @dose_ng_per_day at @conc. */
-static void
-continuous_rx (ThecalPrescription *rx, int64_t conc, int64_t dose_ng_per_day)
-{
-  thecal_prescription_init (rx);
-  snprintf (rx->drug_id, sizeof rx->drug_id, "morphine");
-  rx->concentration_ng_per_ml = conc;
-  rx->mode = THECAL_MODE_CONTINUOUS;
-  rx->continuous.basis = THECAL_BASIS_DOSE;
-  rx->continuous.dose_ng_per_day = dose_ng_per_day;
 }
 
 static void
@@ -148,7 +51,7 @@ set_step (ThecalPrescription *rx, int i, int32_t start_min, int32_t duration_min
 static void
 flex_rx (ThecalPrescription *rx, int n)
 {
-  continuous_rx (rx, MG_PER_ML (10), MG (1));
+  *rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (10), MG (1));
   rx->mode = THECAL_MODE_FLEX;
   rx->n_flex_steps = n;
 }
@@ -157,7 +60,7 @@ flex_rx (ThecalPrescription *rx, int n)
 
 START_TEST (test_rate_worked_example)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDoseError err;
   int64_t rate = -1, delivered = -1;
 
@@ -183,7 +86,7 @@ END_TEST
 
 START_TEST (test_rate_rounding_rule)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDoseError err;
   int64_t rate, delivered;
 
@@ -241,54 +144,36 @@ END_TEST
 
 START_TEST (test_rate_refusals)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDoseError err;
   int64_t rate = 77, delivered = 77;
 
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_rate_for_dose (&m, 0, MG (5), &rate, &delivered, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "concentration");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_rate_for_dose (&m, -1, MG (5), &rate, &delivered, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "concentration");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_rate_for_dose (&m, MG_PER_ML (25), -1, &rate, &delivered, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "dose");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_rate_for_dose (NULL, MG_PER_ML (25), MG (5), &rate, &delivered, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "model");
+  thecal_test_expect_fails (err, thecal_rate_for_dose (&m, 0, MG (5), &rate, &delivered, &err), THECAL_DOSE_ERROR_RANGE, "concentration");
+  thecal_test_expect_fails (err, thecal_rate_for_dose (&m, -1, MG (5), &rate, &delivered, &err), THECAL_DOSE_ERROR_RANGE, "concentration");
+  thecal_test_expect_fails (err, thecal_rate_for_dose (&m, MG_PER_ML (25), -1, &rate, &delivered, &err), THECAL_DOSE_ERROR_RANGE, "dose");
+  thecal_test_expect_fails (err, thecal_rate_for_dose (NULL, MG_PER_ML (25), MG (5), &rate, &delivered, &err), THECAL_DOSE_ERROR_INVALID, "model");
   ck_assert_int_eq (rate, 77); /* outputs untouched on failure */
   ck_assert_int_eq (delivered, 77);
 
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_dose_for_rate (&m, 0, 200000, &rate, &delivered, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "concentration");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_dose_for_rate (&m, MG_PER_ML (25), -1, &rate, &delivered, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "rate");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_dose_for_rate (NULL, -5, 1000, &rate, &delivered, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "concentration");
+  thecal_test_expect_fails (err, thecal_dose_for_rate (&m, 0, 200000, &rate, &delivered, &err), THECAL_DOSE_ERROR_RANGE, "concentration");
+  thecal_test_expect_fails (err, thecal_dose_for_rate (&m, MG_PER_ML (25), -1, &rate, &delivered, &err), THECAL_DOSE_ERROR_RANGE, "rate");
+  thecal_test_expect_fails (err, thecal_dose_for_rate (NULL, -5, 1000, &rate, &delivered, &err), THECAL_DOSE_ERROR_RANGE, "concentration");
 
   /* a model with no resolution cannot round */
   m.rate_resolution_nl_per_day = 0;
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_rate_for_dose (&m, MG_PER_ML (25), MG (5), &rate, &delivered, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "model.rate_resolution");
+  thecal_test_expect_fails (err, thecal_rate_for_dose (&m, MG_PER_ML (25), MG (5), &rate, &delivered, &err), THECAL_DOSE_ERROR_RANGE, "model.rate_resolution");
   ck_assert_int_eq (rate, 77);
 }
 END_TEST
 
 START_TEST (test_rate_overflow)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDoseError err;
   int64_t rate = 77, delivered = 77;
 
   /* INT64_MAX ng/day at 1 ng/mL is 9.2 × 10^24 nL/day: refused, never wrapped */
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_rate_for_dose (&m, 1, INT64_MAX, &rate, &delivered, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_OVERFLOW, "dose");
+  thecal_test_expect_fails (err, thecal_rate_for_dose (&m, 1, INT64_MAX, &rate, &delivered, &err), THECAL_DOSE_ERROR_OVERFLOW, "dose");
   ck_assert_int_eq (rate, 77);
   /* the largest dose whose rate still fits: INT64_MAX / 10^6 ng/day at 1 ng/mL → a rate just
    * below INT64_MAX, rounded to 1 000; its dose fits too */
@@ -306,10 +191,8 @@ START_TEST (test_rate_overflow)
   ck_assert_int_eq (delivered, INT64_MAX);
   /* rate × concentration beyond int64_t: refused */
   ck_assert (!thecal_dose_for_rate (&m, INT64_MAX, ML (24), &rate, &delivered, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_OVERFLOW, "rate");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_dose_for_rate (&m, 1, INT64_MAX, &rate, &delivered, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_OVERFLOW, "rate");
+  thecal_test_expect_error (&err, THECAL_DOSE_ERROR_OVERFLOW, "rate");
+  thecal_test_expect_fails (err, thecal_dose_for_rate (&m, 1, INT64_MAX, &rate, &delivered, &err), THECAL_DOSE_ERROR_OVERFLOW, "rate");
 }
 END_TEST
 
@@ -325,7 +208,7 @@ START_TEST (test_validate_basics)
   ck_assert_int_eq (rx.mode, THECAL_MODE_STOPPED);
   validate_ok (&rx); /* stopped: no drug, no concentration */
 
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
   validate_ok (&rx);
   ck_assert_int_eq (err.code, THECAL_DOSE_OK);
 
@@ -336,16 +219,16 @@ START_TEST (test_validate_basics)
   rx.mode = (ThecalMode) 99;
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "mode");
 
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
   rx.drug_id[0] = '\0';
   validate_fails (&rx, THECAL_DOSE_ERROR_INVALID, "drug_id");
   memset (rx.drug_id, 'a', sizeof rx.drug_id); /* not terminated */
   validate_fails (&rx, THECAL_DOSE_ERROR_INVALID, "drug_id");
 
   /* concentration: 1 ng/mL is the smallest accepted; 0 and −1 are refused unless stopped */
-  continuous_rx (&rx, 1, MG (5));
+  rx = thecal_test_continuous_dose ("morphine", 1, MG (5));
   validate_ok (&rx);
-  continuous_rx (&rx, 0, MG (5));
+  rx = thecal_test_continuous_dose ("morphine", 0, MG (5));
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "concentration");
   thecal_prescription_init (&rx);
   rx.concentration_ng_per_ml = -1;
@@ -357,7 +240,7 @@ START_TEST (test_validate_amounts)
 {
   ThecalPrescription rx;
 
-  continuous_rx (&rx, MG_PER_ML (25), 1); /* 1 ng/day: the smallest accepted dose */
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), 1); /* 1 ng/day: the smallest accepted dose */
   validate_ok (&rx);
   rx.continuous.dose_ng_per_day = 0;
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "continuous.dose");
@@ -396,7 +279,7 @@ START_TEST (test_validate_flex_counts)
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "flex_steps");
 
   /* steps in a mode that has none */
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
   rx.n_flex_steps = 1;
   set_step (&rx, 0, 0, 1440, 1000);
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "flex_steps");
@@ -487,23 +370,13 @@ START_TEST (test_validate_flex_order_overlap_gap_wrap)
 }
 END_TEST
 
-static void
-add_bolus (ThecalPrescription *rx, int32_t start_min, int64_t dose_ng, int64_t duration_ms)
-{
-  ThecalPeriodicBolus *b = &rx->periodic_boluses[rx->n_periodic_boluses++];
-
-  b->start_min = start_min;
-  b->dose_ng = dose_ng;
-  b->duration_ms = duration_ms;
-}
-
 START_TEST (test_validate_periodic)
 {
   ThecalPrescription rx;
 
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
   for (int i = 0; i < THECAL_PERIODIC_BOLUSES_MAX; i++)
-    add_bolus (&rx, i * 120, MCG (500), H);
+    thecal_test_add_bolus (&rx, i * 120, MCG (500), H);
   validate_ok (&rx); /* 12: the maximum */
   rx.n_periodic_boluses = 13;
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "periodic_boluses");
@@ -511,8 +384,8 @@ START_TEST (test_validate_periodic)
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "periodic_boluses");
 
   /* ranges of one bolus */
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
-  add_bolus (&rx, 1439, 1, D); /* boundaries: last minute, 1 ng, 24 h */
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_add_bolus (&rx, 1439, 1, D); /* boundaries: last minute, 1 ng, 24 h */
   validate_ok (&rx);
   rx.periodic_boluses[0].start_min = 1440;
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "periodic_boluses[0].start");
@@ -526,16 +399,16 @@ START_TEST (test_validate_periodic)
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "periodic_boluses[0].duration");
 
   /* overlap: 08:00 for 1 h and 08:59 overlap; 09:00 is adjacent and fine */
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
-  add_bolus (&rx, 480, MCG (500), H);
-  add_bolus (&rx, 539, MCG (500), H);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_add_bolus (&rx, 480, MCG (500), H);
+  thecal_test_add_bolus (&rx, 539, MCG (500), H);
   validate_fails (&rx, THECAL_DOSE_ERROR_INVALID, "periodic_boluses[1].start");
   rx.periodic_boluses[1].start_min = 540;
   validate_ok (&rx);
   /* listed in any order: 09:00, then 08:00 for 61 min overlaps it */
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
-  add_bolus (&rx, 540, MCG (500), H);
-  add_bolus (&rx, 480, MCG (500), 61 * MIN);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_add_bolus (&rx, 540, MCG (500), H);
+  thecal_test_add_bolus (&rx, 480, MCG (500), 61 * MIN);
   validate_fails (&rx, THECAL_DOSE_ERROR_INVALID, "periodic_boluses[1].start");
   /* same start */
   rx.periodic_boluses[1].start_min = 540;
@@ -543,89 +416,79 @@ START_TEST (test_validate_periodic)
   validate_fails (&rx, THECAL_DOSE_ERROR_INVALID, "periodic_boluses[1].start");
 
   /* wrap past midnight: 23:30 for 1 h runs until 00:30; a bolus at 00:29 overlaps, 00:30 not */
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
-  add_bolus (&rx, 1410, MCG (500), H);
-  add_bolus (&rx, 29, MCG (500), MIN);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_add_bolus (&rx, 1410, MCG (500), H);
+  thecal_test_add_bolus (&rx, 29, MCG (500), MIN);
   validate_fails (&rx, THECAL_DOSE_ERROR_INVALID, "periodic_boluses[1].start");
   rx.periodic_boluses[1].start_min = 30;
   validate_ok (&rx);
   /* ... and the other way round: 00:30 listed first, 23:30 for 61 min reaches 00:31 */
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
-  add_bolus (&rx, 30, MCG (500), MIN);
-  add_bolus (&rx, 1410, MCG (500), 61 * MIN);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_add_bolus (&rx, 30, MCG (500), MIN);
+  thecal_test_add_bolus (&rx, 1410, MCG (500), 61 * MIN);
   validate_fails (&rx, THECAL_DOSE_ERROR_INVALID, "periodic_boluses[1].start");
   /* a 24 h bolus leaves room for no other */
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
-  add_bolus (&rx, 0, MCG (500), D);
-  add_bolus (&rx, 720, MCG (500), 1);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_add_bolus (&rx, 0, MCG (500), D);
+  thecal_test_add_bolus (&rx, 720, MCG (500), 1);
   validate_fails (&rx, THECAL_DOSE_ERROR_INVALID, "periodic_boluses[1].start");
 
   /* a stopped pump has no boluses */
   thecal_prescription_init (&rx);
-  add_bolus (&rx, 0, MCG (500), H);
+  thecal_test_add_bolus (&rx, 0, MCG (500), H);
   validate_fails (&rx, THECAL_DOSE_ERROR_INVALID, "periodic_boluses");
 }
 END_TEST
-
-static void
-set_ptm (ThecalPrescription *rx, int64_t dose_ng, int64_t duration_ms, int64_t lockout_ms, int32_t max_per_24h)
-{
-  rx->ptm.enabled = true;
-  rx->ptm.dose_ng = dose_ng;
-  rx->ptm.duration_ms = duration_ms;
-  rx->ptm.lockout_ms = lockout_ms;
-  rx->ptm.max_per_24h = max_per_24h;
-}
 
 START_TEST (test_validate_ptm)
 {
   ThecalPrescription rx;
 
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
-  set_ptm (&rx, MCG (100), 10 * MIN, 3 * H, 4);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_set_ptm (&rx, MCG (100), 10 * MIN, 3 * H, 4);
   validate_ok (&rx);
 
   /* disabled: its fields are not looked at */
-  set_ptm (&rx, 0, 0, 0, 0);
+  thecal_test_set_ptm (&rx, 0, 0, 0, 0);
   rx.ptm.enabled = false;
   validate_ok (&rx);
 
-  set_ptm (&rx, 0, 10 * MIN, 3 * H, 4);
+  thecal_test_set_ptm (&rx, 0, 10 * MIN, 3 * H, 4);
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "ptm.dose");
-  set_ptm (&rx, MCG (100), 0, 3 * H, 4);
+  thecal_test_set_ptm (&rx, MCG (100), 0, 3 * H, 4);
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "ptm.duration");
   /* lockout ≥ duration: equal is fine, one ms shorter is not */
-  set_ptm (&rx, MCG (100), H, H, 4);
+  thecal_test_set_ptm (&rx, MCG (100), H, H, 4);
   validate_ok (&rx);
-  set_ptm (&rx, MCG (100), H, H - 1, 4);
+  thecal_test_set_ptm (&rx, MCG (100), H, H - 1, 4);
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "ptm.lockout");
   /* lockout at most 24 h */
-  set_ptm (&rx, MCG (100), H, D, 1);
+  thecal_test_set_ptm (&rx, MCG (100), H, D, 1);
   validate_ok (&rx);
-  set_ptm (&rx, MCG (100), H, D + 1, 1);
+  thecal_test_set_ptm (&rx, MCG (100), H, D + 1, 1);
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "ptm.lockout");
   /* max per 24 h: 1 .. 24 h / lockout */
-  set_ptm (&rx, MCG (100), H, D, 2); /* a 24 h lockout allows one */
+  thecal_test_set_ptm (&rx, MCG (100), H, D, 2); /* a 24 h lockout allows one */
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "ptm.max_per_24h");
-  set_ptm (&rx, MCG (100), H, 8 * H, 3);
+  thecal_test_set_ptm (&rx, MCG (100), H, 8 * H, 3);
   validate_ok (&rx);
-  set_ptm (&rx, MCG (100), H, 8 * H, 4);
+  thecal_test_set_ptm (&rx, MCG (100), H, 8 * H, 4);
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "ptm.max_per_24h");
-  set_ptm (&rx, MCG (100), H, 8 * H, 0);
+  thecal_test_set_ptm (&rx, MCG (100), H, 8 * H, 0);
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "ptm.max_per_24h");
   /* a 15 min lockout allows 96; a 10 min lockout is still capped at 96 */
-  set_ptm (&rx, MCG (100), MIN, 15 * MIN, 96);
+  thecal_test_set_ptm (&rx, MCG (100), MIN, 15 * MIN, 96);
   validate_ok (&rx);
-  set_ptm (&rx, MCG (100), MIN, 15 * MIN, 97);
+  thecal_test_set_ptm (&rx, MCG (100), MIN, 15 * MIN, 97);
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "ptm.max_per_24h");
-  set_ptm (&rx, MCG (100), MIN, 10 * MIN, 96);
+  thecal_test_set_ptm (&rx, MCG (100), MIN, 10 * MIN, 96);
   validate_ok (&rx);
-  set_ptm (&rx, MCG (100), MIN, 10 * MIN, 97);
+  thecal_test_set_ptm (&rx, MCG (100), MIN, 10 * MIN, 97);
   validate_fails (&rx, THECAL_DOSE_ERROR_RANGE, "ptm.max_per_24h");
 
   /* a stopped pump has no PTM */
   thecal_prescription_init (&rx);
-  set_ptm (&rx, MCG (100), 10 * MIN, 3 * H, 4);
+  thecal_test_set_ptm (&rx, MCG (100), 10 * MIN, 3 * H, 4);
   validate_fails (&rx, THECAL_DOSE_ERROR_INVALID, "ptm.enabled");
 }
 END_TEST
@@ -634,12 +497,12 @@ END_TEST
 
 START_TEST (test_plan_continuous)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalPrescription rx;
   ThecalDeliveryPlan plan;
   ThecalDoseError err;
 
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
   thecal_dose_error_clear (&err);
   ck_assert (thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
   ck_assert_int_eq (plan.mode, THECAL_MODE_CONTINUOUS);
@@ -664,7 +527,7 @@ START_TEST (test_plan_continuous)
   ck_assert_int_eq (plan.basal_ng_per_day, MG (5));
 
   /* a dose whose rate rounds to 0 is a plan (thecal-check reports the rate below range) */
-  continuous_rx (&rx, MG_PER_ML (25), 1);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), 1);
   ck_assert (thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
   ck_assert_int_eq (plan.basal_nl_per_day, 0);
   ck_assert_int_eq (err.code, THECAL_DOSE_OK);
@@ -673,7 +536,7 @@ END_TEST
 
 START_TEST (test_plan_stopped_and_minimum)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalPrescription rx;
   ThecalDeliveryPlan plan;
   ThecalDoseError err;
@@ -689,7 +552,7 @@ START_TEST (test_plan_stopped_and_minimum)
   ck_assert_int_eq (plan.total_worst_ng_per_day, 0);
 
   /* minimum rate: the model's 0.006 mL/day; at 25 mg/mL that is 0.15 mg/day */
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
   rx.mode = THECAL_MODE_MINIMUM_RATE;
   ck_assert (thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
   ck_assert_int_eq (plan.n_segments, 1);
@@ -701,7 +564,7 @@ END_TEST
 
 START_TEST (test_plan_flex_wrap)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalPrescription rx;
   ThecalDeliveryPlan plan;
   ThecalDoseError err;
@@ -757,15 +620,13 @@ START_TEST (test_plan_flex_wrap)
   flex_rx (&rx, 2);
   set_step (&rx, 0, 0, 720, 100000);
   set_step (&rx, 1, 720, 720, INT64_MAX);
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_OVERFLOW, "flex_steps[1].rate");
+  thecal_test_expect_fails (err, thecal_delivery_plan_resolve (&rx, &m, &plan, &err), THECAL_DOSE_ERROR_OVERFLOW, "flex_steps[1].rate");
 }
 END_TEST
 
 START_TEST (test_plan_boluses_and_ptm)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalPrescription rx;
   ThecalDeliveryPlan plan;
   ThecalDoseError err;
@@ -775,10 +636,10 @@ START_TEST (test_plan_boluses_and_ptm)
    *   bolus: 0.5 mg / 25 mg/mL = 0.02 mL = 20 000 nL = 80 strokes of 250 nL; dose 0.5 mg
    *   PTM:   0.1 mg / 25 mg/mL = 4 000 nL = 16 strokes; worst case 4 × 4 000 = 16 000 nL, 0.4 mg
    *   total: 200 000 + 40 000 + 16 000 = 256 000 nL/day; 5 + 1 + 0.4 = 6.4 mg/day */
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
-  add_bolus (&rx, 480, MCG (500), H);
-  add_bolus (&rx, 1200, MCG (500), H);
-  set_ptm (&rx, MCG (100), 10 * MIN, 3 * H, 4);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_add_bolus (&rx, 480, MCG (500), H);
+  thecal_test_add_bolus (&rx, 1200, MCG (500), H);
+  thecal_test_set_ptm (&rx, MCG (100), 10 * MIN, 3 * H, 4);
   thecal_dose_error_clear (&err);
   ck_assert (thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
   ck_assert_int_eq (plan.n_boluses, 2);
@@ -804,18 +665,16 @@ END_TEST
 
 START_TEST (test_plan_bolus_strokes)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalPrescription rx;
   ThecalDeliveryPlan plan;
   ThecalDoseError err;
 
   /* One stroke (250 nL) of 25 mg/mL holds 6 250 ng. Half a stroke (3 125 ng) rounds to 0
    * strokes (tie toward zero): refused, naming the field and the stroke volume. */
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
-  add_bolus (&rx, 480, 3125, H);
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "periodic_boluses[0].dose");
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_add_bolus (&rx, 480, 3125, H);
+  thecal_test_expect_fails (err, thecal_delivery_plan_resolve (&rx, &m, &plan, &err), THECAL_DOSE_ERROR_RANGE, "periodic_boluses[0].dose");
   ck_assert_ptr_nonnull (strstr (err.message, "0.00025 mL"));
   /* 3 126 ng → 1 stroke: 250 nL, really 6 250 ng */
   rx.periodic_boluses[0].dose_ng = 3126;
@@ -833,107 +692,91 @@ START_TEST (test_plan_bolus_strokes)
   ck_assert_int_eq (plan.boluses[0].dose_ng, 12500);
 
   /* PTM too small */
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
-  set_ptm (&rx, 3125, 10 * MIN, 3 * H, 4);
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "ptm.dose");
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_set_ptm (&rx, 3125, 10 * MIN, 3 * H, 4);
+  thecal_test_expect_fails (err, thecal_delivery_plan_resolve (&rx, &m, &plan, &err), THECAL_DOSE_ERROR_RANGE, "ptm.dose");
 }
 END_TEST
 
 START_TEST (test_plan_bolus_rate_ceiling)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalPrescription rx;
   ThecalDeliveryPlan plan;
   ThecalDoseError err;
 
   /* 12.5 mg at 25 mg/mL = 0.5 mL. At the ceiling of 24 mL/day (1 mL/h) it takes exactly
    * 0.5 × 86 400 000 / 24 = 1 800 000 ms (30 min): allowed; 1 ms less is too fast. */
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
-  add_bolus (&rx, 480, 12500000, 1800000);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_add_bolus (&rx, 480, 12500000, 1800000);
   thecal_dose_error_clear (&err);
   ck_assert (thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
   ck_assert_int_eq (plan.boluses[0].volume_nl, 500000);
   rx.periodic_boluses[0].duration_ms = 1799999;
   ck_assert (!thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "periodic_boluses[0].duration");
+  thecal_test_expect_error (&err, THECAL_DOSE_ERROR_RANGE, "periodic_boluses[0].duration");
   ck_assert_ptr_nonnull (strstr (err.message, "30 min"));
 
   /* the same for PTM */
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
-  set_ptm (&rx, 12500000, 1800000, 3 * H, 4);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_set_ptm (&rx, 12500000, 1800000, 3 * H, 4);
   thecal_dose_error_clear (&err);
   ck_assert (thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
-  set_ptm (&rx, 12500000, 1799999, 3 * H, 4);
+  thecal_test_set_ptm (&rx, 12500000, 1799999, 3 * H, 4);
   ck_assert (!thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "ptm.duration");
+  thecal_test_expect_error (&err, THECAL_DOSE_ERROR_RANGE, "ptm.duration");
 }
 END_TEST
 
 START_TEST (test_plan_refusals_and_overflow)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalPrescription rx;
   ThecalDeliveryPlan plan, before;
   ThecalDoseError err;
 
   memset (&plan, 0x5a, sizeof plan);
   before = plan;
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
   rx.concentration_ng_per_ml = 0;
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "concentration");
+  thecal_test_expect_fails (err, thecal_delivery_plan_resolve (&rx, &m, &plan, &err), THECAL_DOSE_ERROR_RANGE, "concentration");
   ck_assert (memcmp (&plan, &before, sizeof plan) == 0); /* untouched on failure */
 
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_delivery_plan_resolve (&rx, NULL, &plan, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "model");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_delivery_plan_resolve (&rx, &m, NULL, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "plan");
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_expect_fails (err, thecal_delivery_plan_resolve (&rx, NULL, &plan, &err), THECAL_DOSE_ERROR_INVALID, "model");
+  thecal_test_expect_fails (err, thecal_delivery_plan_resolve (&rx, &m, NULL, &err), THECAL_DOSE_ERROR_INVALID, "plan");
   m.stroke_volume_nl = 0;
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "model.stroke_volume");
-  m = tr20 ();
+  thecal_test_expect_fails (err, thecal_delivery_plan_resolve (&rx, &m, &plan, &err), THECAL_DOSE_ERROR_RANGE, "model.stroke_volume");
+  m = thecal_test_tr20 ();
 
   /* a huge dose: its rate does not fit */
-  continuous_rx (&rx, 1, INT64_MAX);
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_OVERFLOW, "continuous.dose");
+  rx = thecal_test_continuous_dose ("morphine", 1, INT64_MAX);
+  thecal_test_expect_fails (err, thecal_delivery_plan_resolve (&rx, &m, &plan, &err), THECAL_DOSE_ERROR_OVERFLOW, "continuous.dose");
   /* a huge concentration with a real rate: the dose per day does not fit */
-  continuous_rx (&rx, INT64_MAX, 0);
+  rx = thecal_test_continuous_dose ("morphine", INT64_MAX, 0);
   rx.continuous.basis = THECAL_BASIS_RATE;
   rx.continuous.rate_nl_per_day = ML (24);
   thecal_dose_error_clear (&err);
   ck_assert (!thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
   ck_assert_int_eq (err.code, THECAL_DOSE_ERROR_OVERFLOW);
   /* a huge bolus dose */
-  continuous_rx (&rx, 1, 1);
-  add_bolus (&rx, 0, INT64_MAX, H);
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_OVERFLOW, "periodic_boluses[0].dose");
+  rx = thecal_test_continuous_dose ("morphine", 1, 1);
+  thecal_test_add_bolus (&rx, 0, INT64_MAX, H);
+  thecal_test_expect_fails (err, thecal_delivery_plan_resolve (&rx, &m, &plan, &err), THECAL_DOSE_ERROR_OVERFLOW, "periodic_boluses[0].dose");
   /* Worst-case PTM (max × volume) cannot overflow by itself: lockout ≤ 24 h / max and
    * duration ≤ lockout make max × volume ≤ the bolus rate, which is checked. The daily total can:
    * PTM of 2 305 843 009 213 ng at 1 ng/mL (2.3 × 10^18 nL) over 6 h, 4 a day, is
    * 9.223372036852 × 10^18 nL, and 10 mL/day of basal on top leaves int64_t. */
-  continuous_rx (&rx, 1, 0);
+  rx = thecal_test_continuous_dose ("morphine", 1, 0);
   rx.continuous.basis = THECAL_BASIS_RATE;
   rx.continuous.rate_nl_per_day = ML (1);
   m.bolus_rate_max_nl_per_day = INT64_MAX;
-  set_ptm (&rx, INT64_MAX / 4 / 1000000, 6 * H, 6 * H, 4);
+  thecal_test_set_ptm (&rx, INT64_MAX / 4 / 1000000, 6 * H, 6 * H, 4);
   thecal_dose_error_clear (&err);
   ck_assert (thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
   ck_assert_int_eq (plan.ptm_worst_nl_per_day, INT64_C (9223372036852000000));
   rx.continuous.rate_nl_per_day = ML (10);
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_OVERFLOW, "plan");
+  thecal_test_expect_fails (err, thecal_delivery_plan_resolve (&rx, &m, &plan, &err), THECAL_DOSE_ERROR_OVERFLOW, "plan");
 }
 END_TEST
 
@@ -942,7 +785,7 @@ END_TEST
 static void
 resolve_or_fail (const ThecalPrescription *rx, ThecalDeliveryPlan *plan)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDoseError err;
 
   thecal_dose_error_clear (&err);
@@ -969,7 +812,7 @@ START_TEST (test_volume_continuous)
   ThecalDoseError err;
   int64_t v = 77;
 
-  continuous_rx (&rx, MG_PER_ML (25), MG (5)); /* 200 000 nL/day */
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5)); /* 200 000 nL/day */
   resolve_or_fail (&rx, &plan);
   ck_assert_int_eq (volume (&plan, 0, 0), 0);
   ck_assert_int_eq (volume (&plan, 0, D), 200000);
@@ -990,18 +833,12 @@ START_TEST (test_volume_continuous)
   ck_assert_int_eq (volume (&plan, 0, 129601), 2);
 
   /* t1 before t0 is refused */
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_delivery_plan_volume_between (&plan, 1, 0, &v, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "t1");
+  thecal_test_expect_fails (err, thecal_delivery_plan_volume_between (&plan, 1, 0, &v, &err), THECAL_DOSE_ERROR_RANGE, "t1");
   ck_assert_int_eq (v, 77);
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_delivery_plan_volume_between (NULL, 0, 1, &v, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "plan");
+  thecal_test_expect_fails (err, thecal_delivery_plan_volume_between (NULL, 0, 1, &v, &err), THECAL_DOSE_ERROR_INVALID, "plan");
   /* a plan that was never resolved is refused, not read */
   memset (&plan, 0, sizeof plan);
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_delivery_plan_volume_between (&plan, 0, 1, &v, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "plan");
+  thecal_test_expect_fails (err, thecal_delivery_plan_volume_between (&plan, 0, 1, &v, &err), THECAL_DOSE_ERROR_INVALID, "plan");
 }
 END_TEST
 
@@ -1015,7 +852,7 @@ START_TEST (test_volume_long_intervals)
   /* 24 mL/day (the highest basal rate) over the whole int64_t range of instants: 213 503 982
    * 334 days (and a fraction) × 24 mL = 5.1 × 10^18 nL, which still fits. Exact: the integral
    * is (2^64 − 1) ms × 24 000 000 nL/day / 86 400 000 ms = (2^64 − 1) × 5 / 18. */
-  continuous_rx (&rx, MG_PER_ML (25), 0);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), 0);
   rx.continuous.basis = THECAL_BASIS_RATE;
   rx.continuous.rate_nl_per_day = ML (24);
   resolve_or_fail (&rx, &plan);
@@ -1031,15 +868,11 @@ START_TEST (test_volume_long_intervals)
   rx.continuous.rate_nl_per_day = INT64_C (1000000000000);
   resolve_or_fail (&rx, &plan);
   v = 77;
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_delivery_plan_volume_between (&plan, INT64_MIN, INT64_MAX, &v, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_OVERFLOW, "t1");
+  thecal_test_expect_fails (err, thecal_delivery_plan_volume_between (&plan, INT64_MIN, INT64_MAX, &v, &err), THECAL_DOSE_ERROR_OVERFLOW, "t1");
   ck_assert_int_eq (v, 77);
   /* ... and a segment rate of INT64_MAX in a hand-made plan: the day integral alone is 2^89 */
   plan.segments[0].basal_rate_nl_per_day = INT64_MAX;
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_delivery_plan_volume_between (&plan, INT64_MIN, INT64_MAX, &v, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_OVERFLOW, "t1");
+  thecal_test_expect_fails (err, thecal_delivery_plan_volume_between (&plan, INT64_MIN, INT64_MAX, &v, &err), THECAL_DOSE_ERROR_OVERFLOW, "t1");
   ck_assert (thecal_delivery_plan_volume_between (&plan, 0, D, &v, &err));
   ck_assert_int_eq (v, INT64_MAX);
 }
@@ -1075,10 +908,10 @@ START_TEST (test_volume_bolus_strokes)
 
   /* 0.24 mL/day basal (10 000 nL/h) at 25 mg/mL and a bolus of 0.5 mg = 20 000 nL = 80 strokes
    * over 1 h at 08:00: one stroke every 45 s (3 600 000 / 80 = 45 000 ms). */
-  continuous_rx (&rx, MG_PER_ML (25), 0);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), 0);
   rx.continuous.basis = THECAL_BASIS_RATE;
   rx.continuous.rate_nl_per_day = 240000;
-  add_bolus (&rx, 480, MCG (500), H);
+  thecal_test_add_bolus (&rx, 480, MCG (500), H);
   resolve_or_fail (&rx, &plan);
   /* 44 999 ms in: basal 240 000 × 44 999 / 86 400 000 = 124.997 → 125 nL, no stroke yet */
   ck_assert_int_eq (volume (&plan, 8 * H, 8 * H + 44999), 125);
@@ -1105,10 +938,10 @@ START_TEST (test_volume_bolus_wrap)
   /* a bolus at 23:30 for 1 h (80 strokes, one every 45 s) wraps past midnight: 00:00-00:30
    * holds the second half of the previous day's bolus, 40 strokes = 10 000 nL, plus basal
    * 0.24 mL/day × 30 min = 5 000 nL. */
-  continuous_rx (&rx, MG_PER_ML (25), 0);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), 0);
   rx.continuous.basis = THECAL_BASIS_RATE;
   rx.continuous.rate_nl_per_day = 240000;
-  add_bolus (&rx, 1410, MCG (500), H);
+  thecal_test_add_bolus (&rx, 1410, MCG (500), H);
   resolve_or_fail (&rx, &plan);
   ck_assert_int_eq (volume (&plan, 0, 30 * MIN), 15000);
   ck_assert_int_eq (volume (&plan, 23 * H + 30 * MIN, D), 15000);
@@ -1122,60 +955,20 @@ END_TEST
 
 /* ---- the property test ----------------------------------------------------------------------- */
 
-static uint64_t lcg_state;
-
-static uint32_t
-lcg_next (void)
-{
-  lcg_state = lcg_state * UINT64_C (6364136223846793005) + UINT64_C (1442695040888963407);
-  return (uint32_t) (lcg_state >> 33);
-}
-
-/* uniform enough in 0..n-1 for n < 2^31 */
-static int64_t
-rnd_below (int64_t n)
-{
-  return (int64_t) (((uint64_t) lcg_next () << 31 | lcg_next ()) % (uint64_t) n);
-}
+static uint64_t lcg_state; /* seeded by the property test, one seed per case */
 
 static void
 random_amount (ThecalDailyAmount *amount)
 {
-  if (rnd_below (2) == 0)
+  if (thecal_test_rnd_below (&lcg_state, 2) == 0)
     {
       amount->basis = THECAL_BASIS_DOSE;
-      amount->dose_ng_per_day = 1 + rnd_below (MG (30));
+      amount->dose_ng_per_day = 1 + thecal_test_rnd_below (&lcg_state, MG (30));
     }
   else
     {
       amount->basis = THECAL_BASIS_RATE;
-      amount->rate_nl_per_day = 1 + rnd_below (ML (24));
-    }
-}
-
-/* @n distinct sorted values in 0..range-1 */
-static void
-random_sorted_distinct (int32_t *out, int n, int32_t range)
-{
-  int k = 0;
-
-  while (k < n)
-    {
-      int32_t v = (int32_t) rnd_below (range);
-      int j = k;
-      bool dup = false;
-
-      for (int i = 0; i < k; i++)
-        dup = dup || out[i] == v;
-      if (dup)
-        continue;
-      while (j > 0 && out[j - 1] > v)
-        {
-          out[j] = out[j - 1];
-          j--;
-        }
-      out[j] = v;
-      k++;
+      amount->rate_nl_per_day = 1 + thecal_test_rnd_below (&lcg_state, ML (24));
     }
 }
 
@@ -1189,8 +982,8 @@ random_rx (ThecalPrescription *rx)
 
   thecal_prescription_init (rx);
   snprintf (rx->drug_id, sizeof rx->drug_id, "morphine");
-  rx->concentration_ng_per_ml = concentrations[rnd_below (8)];
-  switch (rnd_below (4))
+  rx->concentration_ng_per_ml = concentrations[thecal_test_rnd_below (&lcg_state, 8)];
+  switch (thecal_test_rnd_below (&lcg_state, 4))
     {
     case 0:
       rx->mode = THECAL_MODE_CONTINUOUS;
@@ -1204,9 +997,9 @@ random_rx (ThecalPrescription *rx)
         int32_t flex_starts[THECAL_FLEX_STEPS_MAX];
 
         rx->mode = THECAL_MODE_FLEX;
-        n = 1 + (int) rnd_below (THECAL_FLEX_STEPS_MAX);
+        n = 1 + (int) thecal_test_rnd_below (&lcg_state, THECAL_FLEX_STEPS_MAX);
         rx->n_flex_steps = n;
-        random_sorted_distinct (flex_starts, n, THECAL_MINUTES_PER_DAY);
+        thecal_test_rnd_sorted_distinct (&lcg_state, flex_starts, n, THECAL_MINUTES_PER_DAY);
         for (int i = 0; i < n; i++)
           {
             int32_t next = i + 1 < n ? flex_starts[i + 1] : flex_starts[0] + THECAL_MINUTES_PER_DAY;
@@ -1219,31 +1012,31 @@ random_rx (ThecalPrescription *rx)
       break;
     }
 
-  n = (int) rnd_below (5);
-  if (rnd_below (20) == 0)
+  n = (int) thecal_test_rnd_below (&lcg_state, 5);
+  if (thecal_test_rnd_below (&lcg_state, 20) == 0)
     n = THECAL_PERIODIC_BOLUSES_MAX;
-  random_sorted_distinct (starts, n, THECAL_MINUTES_PER_DAY);
+  thecal_test_rnd_sorted_distinct (&lcg_state, starts, n, THECAL_MINUTES_PER_DAY);
   for (int i = 0; i < n; i++)
     {
       int32_t next = i + 1 < n ? starts[i + 1] : starts[0] + THECAL_MINUTES_PER_DAY;
       int64_t gap_ms = (next - starts[i]) * MIN;
       /* 200..12 499 nL: 1 to 50 strokes, which at most 24 mL/day takes 45 000 ms */
-      int64_t volume_nl = 200 + rnd_below (12300);
+      int64_t volume_nl = 200 + thecal_test_rnd_below (&lcg_state, 12300);
       ThecalPeriodicBolus *b = &rx->periodic_boluses[i];
 
       b->start_min = starts[i];
       b->dose_ng = volume_nl * rx->concentration_ng_per_ml / 1000000;
-      b->duration_ms = 45000 + rnd_below (gap_ms - 45000 + 1);
+      b->duration_ms = 45000 + thecal_test_rnd_below (&lcg_state, gap_ms - 45000 + 1);
     }
   rx->n_periodic_boluses = n;
 
-  if (rnd_below (2) == 0)
+  if (thecal_test_rnd_below (&lcg_state, 2) == 0)
     {
       rx->ptm.enabled = true;
-      rx->ptm.dose_ng = (200 + rnd_below (12300)) * rx->concentration_ng_per_ml / 1000000;
-      rx->ptm.duration_ms = 45000 + rnd_below (H);
-      rx->ptm.lockout_ms = rx->ptm.duration_ms + rnd_below (4 * H);
-      rx->ptm.max_per_24h = 1 + (int32_t) rnd_below (D / rx->ptm.lockout_ms < 96 ? D / rx->ptm.lockout_ms : 96);
+      rx->ptm.dose_ng = (200 + thecal_test_rnd_below (&lcg_state, 12300)) * rx->concentration_ng_per_ml / 1000000;
+      rx->ptm.duration_ms = 45000 + thecal_test_rnd_below (&lcg_state, H);
+      rx->ptm.lockout_ms = rx->ptm.duration_ms + thecal_test_rnd_below (&lcg_state, 4 * H);
+      rx->ptm.max_per_24h = 1 + (int32_t) thecal_test_rnd_below (&lcg_state, D / rx->ptm.lockout_ms < 96 ? D / rx->ptm.lockout_ms : 96);
     }
 }
 
@@ -1284,9 +1077,9 @@ START_TEST (test_volume_property)
       ck_assert_int_ge (plan.total_worst_ng_per_day - sum, -1);
 
       /* additivity: a ≤ b ≤ c anywhere within ±50 years, spans up to ~400 days */
-      a = rnd_below (100 * 366 * D) - 50 * 366 * D;
-      b = a + (rnd_below (2) == 0 ? rnd_below (3 * D) : rnd_below (400 * D));
-      c = b + (rnd_below (2) == 0 ? rnd_below (D) : rnd_below (400 * D));
+      a = thecal_test_rnd_below (&lcg_state, 100 * 366 * D) - 50 * 366 * D;
+      b = a + (thecal_test_rnd_below (&lcg_state, 2) == 0 ? thecal_test_rnd_below (&lcg_state, 3 * D) : thecal_test_rnd_below (&lcg_state, 400 * D));
+      c = b + (thecal_test_rnd_below (&lcg_state, 2) == 0 ? thecal_test_rnd_below (&lcg_state, D) : thecal_test_rnd_below (&lcg_state, 400 * D));
       vab = volume (&plan, a, b);
       vbc = volume (&plan, b, c);
       vac = volume (&plan, a, c);
@@ -1299,8 +1092,8 @@ START_TEST (test_volume_property)
 
       /* whole days: the exact integral × days rounded once, plus whole bolus volumes; equal to
        * days × the daily volume whenever the day's basal volume is a whole number of nL */
-      n_days = 1 + rnd_below (5000);
-      k = rnd_below (20000) - 10000;
+      n_days = 1 + thecal_test_rnd_below (&lcg_state, 5000);
+      k = thecal_test_rnd_below (&lcg_state, 20000) - 10000;
       whole = volume (&plan, k * D, (k + n_days) * D);
       ck_assert (thecal_muldiv_i64 (n_days, integral, D, THECAL_ROUND_NEAREST_HALF_DOWN, &rounded));
       ck_assert_int_eq (whole, rounded + n_days * plan.periodic_nl_per_day);
@@ -1342,7 +1135,7 @@ END_TEST
 
 START_TEST (test_messages_name_values)
 {
-  ThecalPumpModel m = tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalPrescription rx;
   ThecalDeliveryPlan plan;
   ThecalDoseError err;
@@ -1372,32 +1165,31 @@ START_TEST (test_messages_name_values)
   ck_assert (!thecal_prescription_validate (&rx, &err));
   ck_assert_str_eq (err.message, "flex_steps[1] ends at 00:01 the next day, after flex_steps[0] starts again at 00:00 the next day: steps must not overlap.");
 
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
-  add_bolus (&rx, 1410, MCG (500), H);
-  add_bolus (&rx, 29, MCG (500), MIN);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_add_bolus (&rx, 1410, MCG (500), H);
+  thecal_test_add_bolus (&rx, 29, MCG (500), MIN);
   thecal_dose_error_clear (&err);
   ck_assert (!thecal_prescription_validate (&rx, &err));
   ck_assert_str_eq (err.message, "periodic_boluses[1] at 00:29 overlaps periodic_boluses[0] (23:30 for 1 h): periodic boluses must not overlap.");
 
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
-  add_bolus (&rx, 480, 3125, H);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_add_bolus (&rx, 480, 3125, H);
   thecal_dose_error_clear (&err);
   ck_assert (!thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
   ck_assert_str_eq (err.message, "periodic_boluses[0].dose 3.125 mcg at 25 mg/mL rounds to 0 strokes of 0.00025 mL: the smallest bolus the pump can deliver is one stroke (6.25 mcg).");
 
-  continuous_rx (&rx, MG_PER_ML (25), MG (5));
-  set_ptm (&rx, MCG (100), 10 * MIN, 3 * H, 9);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_set_ptm (&rx, MCG (100), 10 * MIN, 3 * H, 9);
   thecal_dose_error_clear (&err);
   ck_assert (!thecal_prescription_validate (&rx, &err));
   ck_assert_str_eq (err.message, "ptm.max_per_24h 9 is out of range: with a lockout of 3 h it must be 1 to 8.");
 }
 END_TEST
 
-START_TEST (test_model_is_the_shipped_one)
+/* The hand-built TR-20 and TR-40 these tests use are the models data/pump-models.json ships. */
+START_TEST (test_models_are_the_shipped_ones)
 {
-  ThecalPumpModel m = tr20 ();
-
-  expect_model_matches_data_file (&m);
+  thecal_test_expect_models_match_data_file ();
 }
 END_TEST
 
@@ -1444,7 +1236,7 @@ prescription_suite (void)
 
   tc = tcase_create ("names");
   tcase_add_test (tc, test_mode_names);
-  tcase_add_test (tc, test_model_is_the_shipped_one);
+  tcase_add_test (tc, test_models_are_the_shipped_ones);
   tcase_add_test (tc, test_messages_name_values);
   suite_add_tcase (s, tc);
   return s;

@@ -4,58 +4,19 @@
  * built on them (find, validate, limit names): src/dose/thecal-pump-model.c and thecal-drug.c.
  *
  * Each validation rule is tested at its limit (accepted) and one step beyond (refused, with a
- * message naming the field, the value and the limit). Integers only.
+ * message naming the field, the value and the limit). Integers only. The reference models TR-20
+ * and TR-40 are the hand-built ones of tests/common/thecal-test-models.h.
  */
 #include "config.h"
 
 #include "thecal-drug.h"
 #include "thecal-pump-model.h"
+#include "thecal-test-dose.h"
+#include "thecal-test-models.h"
 #include "thecal-test.h"
 
 #include <stdio.h>
 #include <string.h>
-
-/* ---------------------------------------------------------------------------------------------
- * The reference pump models (shared decisions of issue 2; sources in docs/formats.md)
- * ------------------------------------------------------------------------------------------- */
-
-static ThecalPumpModel
-make_tr20 (void)
-{
-  ThecalPumpModel m;
-
-  memset (&m, 0, sizeof m);
-  snprintf (m.id, sizeof m.id, "TR-20");
-  snprintf (m.name, sizeof m.name, "Thecal reference pump, 20 mL");
-  m.reservoir_capacity_nl = 20000000;     /* 20 mL, CLINICAL §1.1 */
-  m.rate_min_nl_per_day = 48000;          /* 0.048 mL/day, CLINICAL §1.3 (unconfirmed) */
-  m.rate_max_nl_per_day = 24000000;       /* 24 mL/day, CLINICAL §1.3 (unconfirmed) */
-  m.minimum_rate_nl_per_day = 6000;       /* 0.006 mL/day, CLINICAL §1.3 (unconfirmed) */
-  m.rate_resolution_nl_per_day = 1000;    /* 0.001 mL/day, design value */
-  m.bolus_rate_max_nl_per_day = 24000000; /* 1 mL/h = 24 mL/day, design value */
-  m.stroke_volume_nl = 250;               /* 0.25 µL, design value */
-  m.internal_volume_nl = 250000;          /* 0.25 mL, design value */
-  m.accuracy_bp = 1450;                   /* ±14.5 %, CLINICAL §1.5 */
-  m.low_reservoir_alarm_nl = 2000000;     /* 2 mL, CLINICAL §2.3 */
-  m.refill_threshold_nl = 3000000;        /* 3 mL, CLINICAL §1.5/§2.1 */
-  m.empty_nl = 1000000;                   /* 1 mL, CLINICAL §2.3 */
-  m.discrepancy_threshold_nl = 1000000;   /* 1 mL, CLINICAL §1.6 */
-  m.service_life_days = 2555;             /* 7 years, CLINICAL §1.7 */
-  m.eri_days_before_eos = 90;             /* CLINICAL §1.7 */
-  return m;
-}
-
-static ThecalPumpModel
-make_tr40 (void)
-{
-  ThecalPumpModel m = make_tr20 ();
-
-  snprintf (m.id, sizeof m.id, "TR-40");
-  snprintf (m.name, sizeof m.name, "Thecal reference pump, 40 mL");
-  m.reservoir_capacity_nl = 40000000;   /* 40 mL */
-  m.discrepancy_threshold_nl = 2000000; /* 2 mL, CLINICAL §1.6 */
-  return m;
-}
 
 static void
 assert_valid (const ThecalPumpModel *m)
@@ -83,8 +44,8 @@ assert_invalid (const ThecalPumpModel *m, const char *field, const char *text)
 
 START_TEST (test_reference_models_valid)
 {
-  ThecalPumpModel tr20 = make_tr20 ();
-  ThecalPumpModel tr40 = make_tr40 ();
+  ThecalPumpModel tr20 = thecal_test_tr20 ();
+  ThecalPumpModel tr40 = thecal_test_tr40 ();
 
   assert_valid (&tr20);
   assert_valid (&tr40);
@@ -97,8 +58,8 @@ START_TEST (test_find)
 
   memset (&set, 0, sizeof set);
   ck_assert_ptr_null (thecal_pump_model_set_find (&set, "TR-20")); /* empty set */
-  set.models[0] = make_tr20 ();
-  set.models[1] = make_tr40 ();
+  set.models[0] = thecal_test_tr20 ();
+  set.models[1] = thecal_test_tr40 ();
   ck_assert_ptr_null (thecal_pump_model_set_find (&set, "TR-20")); /* n_models still 0 */
   set.n_models = 2;
   ck_assert_ptr_eq (thecal_pump_model_set_find (&set, "TR-20"), &set.models[0]);
@@ -120,7 +81,7 @@ START_TEST (test_find)
   memset (set.models[0].id, 'A', sizeof set.models[0].id);
   ck_assert_ptr_null (thecal_pump_model_set_find (&set, "AAAA"));
   /* the last slot */
-  set.models[THECAL_PUMP_MODELS_MAX - 1] = make_tr20 ();
+  set.models[THECAL_PUMP_MODELS_MAX - 1] = thecal_test_tr20 ();
   snprintf (set.models[THECAL_PUMP_MODELS_MAX - 1].id, THECAL_ID_MAX, "LAST");
   set.n_models = THECAL_PUMP_MODELS_MAX;
   ck_assert_ptr_eq (thecal_pump_model_set_find (&set, "LAST"), &set.models[THECAL_PUMP_MODELS_MAX - 1]);
@@ -129,24 +90,24 @@ END_TEST
 
 START_TEST (test_validate_text_fields)
 {
-  ThecalPumpModel m = make_tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDoseError error = { 0 };
 
   m.id[0] = '\0';
   assert_invalid (&m, "id", "empty");
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   memset (m.id, 'X', sizeof m.id); /* not terminated */
   assert_invalid (&m, "id", NULL);
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   m.name[0] = '\0';
   assert_invalid (&m, "name", "TR-20");
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   memset (m.name, 'X', sizeof m.name);
   assert_invalid (&m, "name", NULL);
 
   ck_assert (!thecal_pump_model_validate (NULL, &error));
   ck_assert_int_ne (error.code, THECAL_DOSE_OK);
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   m.stroke_volume_nl = 0;
   ck_assert (!thecal_pump_model_validate (&m, NULL)); /* no error struct: still refused */
 }
@@ -175,7 +136,7 @@ START_TEST (test_validate_positive_fields)
 
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
     {
-      ThecalPumpModel m = make_tr20 ();
+      ThecalPumpModel m = thecal_test_tr20 ();
       int64_t *value = (int64_t *) (void *) ((char *) &m + fields[i].offset);
 
       *value = 0;
@@ -188,7 +149,7 @@ START_TEST (test_validate_positive_fields)
 
   /* 1 is the limit for the fields no other rule constrains */
   {
-    ThecalPumpModel m = make_tr20 ();
+    ThecalPumpModel m = thecal_test_tr20 ();
 
     m.stroke_volume_nl = 1;
     m.internal_volume_nl = 1;
@@ -207,7 +168,7 @@ START_TEST (test_validate_rate_range)
   ThecalPumpModel m;
 
   /* rate_min ≤ rate_max: equal is the limit, one resolution step beyond is refused */
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   m.rate_max_nl_per_day = m.rate_min_nl_per_day;
   assert_valid (&m);
   m.rate_max_nl_per_day = m.rate_min_nl_per_day - m.rate_resolution_nl_per_day; /* 0.047 mL/day */
@@ -215,23 +176,23 @@ START_TEST (test_validate_rate_range)
   ck_assert (!thecal_pump_model_validate (&m, NULL));
 
   /* minimum_rate ≤ rate_min */
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   m.minimum_rate_nl_per_day = m.rate_min_nl_per_day;
   assert_valid (&m);
   m.minimum_rate_nl_per_day = m.rate_min_nl_per_day + m.rate_resolution_nl_per_day; /* 0.049 mL/day */
   assert_invalid (&m, "minimum_rate", "0.049 mL/day");
 
   /* the resolution divides rate_min, rate_max and minimum_rate */
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   m.rate_min_nl_per_day += 1;
   assert_invalid (&m, "rate_min", "resolution");
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   m.rate_max_nl_per_day -= 1;
   assert_invalid (&m, "rate_max", "0.001 mL/day");
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   m.minimum_rate_nl_per_day += 500;
   assert_invalid (&m, "minimum_rate", "0.0065 mL/day");
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   m.rate_resolution_nl_per_day = 6000; /* divides 6 000 and 48 000 and 24 000 000: fine */
   assert_valid (&m);
   m.rate_resolution_nl_per_day = 7000;
@@ -244,35 +205,35 @@ START_TEST (test_validate_thresholds)
   ThecalPumpModel m;
 
   /* empty ≥ 0 */
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   m.empty_nl = 0;
   assert_valid (&m);
   m.empty_nl = -1;
   assert_invalid (&m, "empty", "-0.000001 mL");
 
   /* empty < low_reservoir_alarm */
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   m.empty_nl = m.low_reservoir_alarm_nl - 1;
   assert_valid (&m);
   m.empty_nl = m.low_reservoir_alarm_nl;
   assert_invalid (&m, "empty", "low_reservoir_alarm");
 
   /* low_reservoir_alarm ≤ refill_threshold */
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   m.low_reservoir_alarm_nl = m.refill_threshold_nl;
   assert_valid (&m);
   m.low_reservoir_alarm_nl = m.refill_threshold_nl + 1;
   assert_invalid (&m, "low_reservoir_alarm", "3 mL");
 
   /* refill_threshold < reservoir_capacity */
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   m.refill_threshold_nl = m.reservoir_capacity_nl - 1;
   assert_valid (&m);
   m.refill_threshold_nl = m.reservoir_capacity_nl;
   assert_invalid (&m, "refill_threshold", "20 mL");
 
   /* discrepancy_threshold < reservoir_capacity */
-  m = make_tr40 ();
+  m = thecal_test_tr40 ();
   m.discrepancy_threshold_nl = m.reservoir_capacity_nl - 1;
   assert_valid (&m);
   m.discrepancy_threshold_nl = m.reservoir_capacity_nl;
@@ -285,7 +246,7 @@ START_TEST (test_validate_accuracy_and_battery)
   ThecalPumpModel m;
 
   /* accuracy 0 .. 10 000 bp */
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   m.accuracy_bp = 0;
   assert_valid (&m);
   m.accuracy_bp = 10000;
@@ -296,13 +257,13 @@ START_TEST (test_validate_accuracy_and_battery)
   assert_invalid (&m, "accuracy", "-0.01 %");
 
   /* service life > 0, ERI > 0, ERI < service life */
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   m.service_life_days = 0;
   assert_invalid (&m, "service_life_days", "greater than zero");
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   m.eri_days_before_eos = 0;
   assert_invalid (&m, "eri_days_before_eos", "greater than zero");
-  m = make_tr20 ();
+  m = thecal_test_tr20 ();
   m.eri_days_before_eos = m.service_life_days - 1;
   assert_valid (&m);
   m.eri_days_before_eos = m.service_life_days;
@@ -312,8 +273,8 @@ END_TEST
 
 START_TEST (test_round_rate)
 {
-  ThecalPumpModel m = make_tr20 (); /* resolution 1 000 nL/day = 0.001 mL/day */
-  ThecalPumpModel bad = make_tr20 ();
+  ThecalPumpModel m = thecal_test_tr20 (); /* resolution 1 000 nL/day = 0.001 mL/day */
+  ThecalPumpModel bad = thecal_test_tr20 ();
   int64_t out = 7;
 
   /* the shared worked example: 25 mg/mL, 5 mg/day → 200 000 nL/day, already on the grid */
@@ -370,24 +331,6 @@ END_TEST
  * Drug-library entries (thecal-drug.c)
  * ------------------------------------------------------------------------------------------- */
 
-static void
-add_limit (ThecalDrug *d,
-           ThecalLimitKind kind,
-           ThecalLimitSeverity severity,
-           ThecalLimitApplies applies,
-           int64_t value,
-           const char *source)
-{
-  ThecalDrugLimit *l = &d->limits[d->n_limits++];
-
-  l->kind = kind;
-  l->severity = severity;
-  l->applies_to = applies;
-  l->value = value;
-  l->confirmed = true;
-  snprintf (l->source, sizeof l->source, "%s", source);
-}
-
 /* Ziconotide: label maximum 19.2 mcg/day (hard, CLINICAL §3.1); 25 and 100 mcg/mL vials. */
 static ThecalDrug
 make_ziconotide (void)
@@ -400,10 +343,10 @@ make_ziconotide (void)
   d.n_labeled_concentrations = 2;
   d.labeled_concentrations_ng_per_ml[0] = 25000;  /* 25 mcg/mL */
   d.labeled_concentrations_ng_per_ml[1] = 100000; /* 100 mcg/mL */
-  add_limit (&d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_HARD, THECAL_APPLIES_ALL, 19200, "Prialt label, CLINICAL §3.1");
-  add_limit (&d, THECAL_LIMIT_MAX_CONCENTRATION, THECAL_LIMIT_HARD, THECAL_APPLIES_ALL, 100000, "Prialt label");
-  add_limit (&d, THECAL_LIMIT_MIN_CONCENTRATION, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 25000, "Prialt label");
-  add_limit (&d, THECAL_LIMIT_MAX_INCREASE_PERCENT, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 10000, "design value");
+  thecal_test_add_limit (&d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_HARD, THECAL_APPLIES_ALL, 19200, true, "Prialt label, CLINICAL §3.1");
+  thecal_test_add_limit (&d, THECAL_LIMIT_MAX_CONCENTRATION, THECAL_LIMIT_HARD, THECAL_APPLIES_ALL, 100000, true, "Prialt label");
+  thecal_test_add_limit (&d, THECAL_LIMIT_MIN_CONCENTRATION, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 25000, true, "Prialt label");
+  thecal_test_add_limit (&d, THECAL_LIMIT_MAX_INCREASE_PERCENT, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 10000, true, "design value");
   return d;
 }
 
@@ -582,8 +525,7 @@ START_TEST (test_drug_validate_limits)
       static const ThecalLimitKind kinds[] = { THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_MAX_PTM_DOSE,
                                                THECAL_LIMIT_MAX_INCREASE_ABSOLUTE };
 
-      add_limit (&d, kinds[i % 3], (ThecalLimitSeverity) ((i / 3) % 2), (ThecalLimitApplies) (i / 6), 1000 + i,
-                 "test");
+      thecal_test_add_limit (&d, kinds[i % 3], (ThecalLimitSeverity) ((i / 3) % 2), (ThecalLimitApplies) (i / 6), 1000 + i, true, "test");
     }
   ck_assert_int_eq (d.n_limits, THECAL_DRUG_LIMITS_MAX);
   ck_assert (thecal_drug_validate (&d, NULL));
@@ -596,12 +538,12 @@ START_TEST (test_drug_validate_contradictions)
 
   /* the same kind, severity and group twice */
   d = make_ziconotide ();
-  add_limit (&d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_HARD, THECAL_APPLIES_ALL, 10000, "other");
+  thecal_test_add_limit (&d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_HARD, THECAL_APPLIES_ALL, 10000, true, "other");
   assert_drug_invalid (&d, "limits[4]", "limits[0]");
   /* a soft and a hard limit of one kind, or one per patient group, are fine */
   d = make_ziconotide ();
-  add_limit (&d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 10000, "PACC");
-  add_limit (&d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_SOFT, THECAL_APPLIES_OPIOID_NAIVE, 5000, "PACC");
+  thecal_test_add_limit (&d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_SOFT, THECAL_APPLIES_ALL, 10000, true, "PACC");
+  thecal_test_add_limit (&d, THECAL_LIMIT_MAX_DAILY_DOSE, THECAL_LIMIT_SOFT, THECAL_APPLIES_OPIOID_NAIVE, 5000, true, "PACC");
   ck_assert (thecal_drug_validate (&d, NULL));
 
   /* minimum concentration above the maximum: equal is the limit, 1 ng/mL more refused */

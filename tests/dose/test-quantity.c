@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "thecal-quantity.h"
+#include "thecal-test-random.h"
 #include "thecal-test.h"
 
 #include <locale.h>
@@ -77,21 +78,13 @@ fmt (ThecalQuantityKind kind, int64_t value, char buf[THECAL_QUANTITY_TEXT_MAX])
     }                                                             \
   while (0)
 
-/* A deterministic 64-bit linear congruential generator (Knuth's MMIX constants). */
-static uint64_t
-lcg_next (uint64_t *state)
-{
-  *state = *state * UINT64_C (6364136223846793005) + UINT64_C (1442695040888963407);
-  return *state;
-}
-
 /* A non-negative value spread over every magnitude: the high bits of the LCG (its best bits),
  * shifted right by a random amount so that small values are as common as large ones. */
 static int64_t
 lcg_value (uint64_t *state)
 {
-  uint64_t r = lcg_next (state) >> 1;                   /* 63 bits */
-  unsigned shift = (unsigned) (lcg_next (state) >> 58); /* 0..63 */
+  uint64_t r = thecal_test_lcg_next (state) >> 1;                   /* 63 bits */
+  unsigned shift = (unsigned) (thecal_test_lcg_next (state) >> 58); /* 0..63 */
 
   return (int64_t) (shift >= 63 ? 0 : r >> shift);
 }
@@ -864,7 +857,7 @@ START_TEST (test_round_trip_sweep)
       for (int64_t m = 0; m < THECAL_MINUTES_PER_DAY; m++)
         round_trip_one (kind, m);
       for (int i = 0; i < 100000; i++)
-        round_trip_one (kind, (int64_t) (lcg_next (&state) >> 33) % THECAL_MINUTES_PER_DAY);
+        round_trip_one (kind, (int64_t) (thecal_test_lcg_next (&state) >> 33) % THECAL_MINUTES_PER_DAY);
       return;
     }
 

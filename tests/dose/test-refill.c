@@ -9,113 +9,26 @@
 #include "thecal-quantity.h"
 #include "thecal-refill.h"
 #include "thecal-dose-json.h"
+#include "thecal-test-dose.h"
+#include "thecal-test-models.h"
+#include "thecal-test-random.h"
+#include "thecal-test-units.h"
 #include "thecal-test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define D THECAL_MS_PER_DAY
-#define H THECAL_MS_PER_HOUR
-#define MIN THECAL_MS_PER_MINUTE
-#define MG_PER_ML(x) ((int64_t) (x) *1000000)
-#define MG(x) ((int64_t) (x) *1000000)
-#define MCG(x) ((int64_t) (x) *1000)
-#define ML(x) ((int64_t) (x) *1000000)
-
-/* The reference pumps (shared decisions table), built by hand. */
-static ThecalPumpModel
-tr_model (int capacity_ml)
-{
-  ThecalPumpModel m;
-
-  memset (&m, 0, sizeof m);
-  snprintf (m.id, sizeof m.id, "TR-%d", capacity_ml);
-  snprintf (m.name, sizeof m.name, "Thecal reference pump, %d mL", capacity_ml);
-  m.reservoir_capacity_nl = ML (capacity_ml);
-  m.rate_min_nl_per_day = 48000;
-  m.rate_max_nl_per_day = ML (24);
-  m.minimum_rate_nl_per_day = 6000;
-  m.rate_resolution_nl_per_day = 1000;
-  m.bolus_rate_max_nl_per_day = ML (24);
-  m.stroke_volume_nl = 250;
-  m.internal_volume_nl = 250000;
-  m.accuracy_bp = 1450;
-  m.low_reservoir_alarm_nl = ML (2);
-  m.refill_threshold_nl = ML (3);
-  m.empty_nl = ML (1);
-  m.discrepancy_threshold_nl = capacity_ml == 40 ? ML (2) : ML (1);
-  m.service_life_days = 2555;
-  m.eri_days_before_eos = 90;
-  return m;
-}
-
-/* The hand-built model must be the one data/pump-models.json describes (read through the real
- * loader), so these tests cannot drift from the shipped numbers. */
-static void
-expect_model_matches_data_file (const ThecalPumpModel *hand)
-{
-  const char *dir = getenv ("THECAL_DATA_DIR");
-  static char text[THECAL_JSON_MAX_BYTES];
-  static ThecalPumpModelSet set;
-  const ThecalPumpModel *file;
-  char path[4096];
-  ThecalDoseError err;
-  size_t length;
-  FILE *f;
-
-  ck_assert_msg (dir != NULL, "THECAL_DATA_DIR is not set (tests/meson.build sets it)");
-  snprintf (path, sizeof path, "%s/pump-models.json", dir);
-  f = fopen (path, "rb");
-  ck_assert_msg (f != NULL, "cannot open %s", path);
-  length = fread (text, 1, sizeof text, f);
-  fclose (f);
-  thecal_dose_error_clear (&err);
-  ck_assert_msg (thecal_pump_models_load_json (text, length, &set, &err), "%s: %s", err.field, err.message);
-  file = thecal_pump_model_set_find (&set, hand->id);
-  ck_assert_ptr_nonnull (file);
-  ck_assert_int_eq (hand->reservoir_capacity_nl, file->reservoir_capacity_nl);
-  ck_assert_int_eq (hand->rate_min_nl_per_day, file->rate_min_nl_per_day);
-  ck_assert_int_eq (hand->rate_max_nl_per_day, file->rate_max_nl_per_day);
-  ck_assert_int_eq (hand->minimum_rate_nl_per_day, file->minimum_rate_nl_per_day);
-  ck_assert_int_eq (hand->rate_resolution_nl_per_day, file->rate_resolution_nl_per_day);
-  ck_assert_int_eq (hand->bolus_rate_max_nl_per_day, file->bolus_rate_max_nl_per_day);
-  ck_assert_int_eq (hand->stroke_volume_nl, file->stroke_volume_nl);
-  ck_assert_int_eq (hand->internal_volume_nl, file->internal_volume_nl);
-  ck_assert_int_eq (hand->accuracy_bp, file->accuracy_bp);
-  ck_assert_int_eq (hand->low_reservoir_alarm_nl, file->low_reservoir_alarm_nl);
-  ck_assert_int_eq (hand->refill_threshold_nl, file->refill_threshold_nl);
-  ck_assert_int_eq (hand->empty_nl, file->empty_nl);
-  ck_assert_int_eq (hand->discrepancy_threshold_nl, file->discrepancy_threshold_nl);
-  ck_assert_int_eq (hand->service_life_days, file->service_life_days);
-  ck_assert_int_eq (hand->eri_days_before_eos, file->eri_days_before_eos);
-  ck_assert_msg (thecal_pump_model_validate (hand, &err), "%s: %s", err.field, err.message);
-}
-
-static void
-expect_error (const ThecalDoseError *error, ThecalDoseStatus code, const char *field)
-{
-  ck_assert_int_eq (error->code, code);
-  ck_assert_str_eq (error->field, field);
-  ck_assert_uint_gt (strlen (error->message), 10);
-  ck_assert_uint_lt (strlen (error->message), THECAL_ERROR_MESSAGE_MAX - 1); /* not truncated */
-}
-
 /* A resolved continuous plan of @rate_nl_per_day at 25 mg/mL, with optional PTM. */
 static ThecalDeliveryPlan
 rate_plan (int64_t rate_nl_per_day)
 {
-  ThecalPumpModel m = tr_model (20);
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalPrescription rx;
   ThecalDeliveryPlan plan;
   ThecalDoseError err;
 
-  thecal_prescription_init (&rx);
-  snprintf (rx.drug_id, sizeof rx.drug_id, "morphine");
-  rx.concentration_ng_per_ml = MG_PER_ML (25);
-  rx.mode = THECAL_MODE_CONTINUOUS;
-  rx.continuous.basis = THECAL_BASIS_RATE;
-  rx.continuous.rate_nl_per_day = rate_nl_per_day;
+  rx = thecal_test_continuous_rate ("morphine", MG_PER_ML (25), rate_nl_per_day);
   thecal_dose_error_clear (&err);
   ck_assert (thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
   return plan;
@@ -124,7 +37,7 @@ rate_plan (int64_t rate_nl_per_day)
 static ThecalDeliveryPlan
 stopped_plan (void)
 {
-  ThecalPumpModel m = tr_model (20);
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalPrescription rx;
   ThecalDeliveryPlan plan;
   ThecalDoseError err;
@@ -156,14 +69,12 @@ check_fails (const ThecalPumpModel *m, const ThecalRefillHistory *h, int64_t asp
   ThecalRefillCheck c;
   ThecalDoseError err;
 
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_refill_check (m, h, aspirated_nl, &c, &err));
-  expect_error (&err, code, field);
+  thecal_test_expect_fails (err, thecal_refill_check (m, h, aspirated_nl, &c, &err), code, field);
 }
 
 START_TEST (test_check_worked_example)
 {
-  ThecalPumpModel m = tr_model (20);
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDeliveryPlan plan = rate_plan (200000); /* 5 mg/day of 25 mg/mL = 0.2 mL/day */
   ThecalPlanInterval iv = { &plan, 0, 30 * D };
   ThecalRefillHistory h = { ML (20), 0, 30 * D, &iv, 1, NULL, 0 };
@@ -211,7 +122,7 @@ END_TEST
 
 START_TEST (test_check_20_vs_40_ml)
 {
-  ThecalPumpModel m20 = tr_model (20), m40 = tr_model (40);
+  ThecalPumpModel m20 = thecal_test_tr20 (), m40 = thecal_test_tr40 ();
   ThecalDeliveryPlan plan = rate_plan (200000);
   ThecalPlanInterval iv = { &plan, 0, 30 * D };
   ThecalRefillHistory h = { ML (20), 0, 30 * D, &iv, 1, NULL, 0 };
@@ -239,7 +150,7 @@ END_TEST
 
 START_TEST (test_check_band_dominates)
 {
-  ThecalPumpModel m = tr_model (20);
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDeliveryPlan plan = rate_plan (200000);
   ThecalPlanInterval iv = { &plan, 0, 50 * D };
   ThecalRefillHistory h = { ML (20), 0, 50 * D, &iv, 1, NULL, 0 };
@@ -273,7 +184,7 @@ END_TEST
 
 START_TEST (test_check_history)
 {
-  ThecalPumpModel m = tr_model (20);
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDeliveryPlan p1 = rate_plan (200000), p2 = rate_plan (300000);
   /* day 0-10 at 0.2 mL/day (2 mL), pump stopped days 10-12 (no interval), days 12-22 at
    * 0.3 mL/day (3 mL), and two logged boluses of 0.5 mL: 6 mL delivered from 20 mL → 14 mL */
@@ -308,7 +219,7 @@ END_TEST
 
 START_TEST (test_check_expected_empty)
 {
-  ThecalPumpModel m = tr_model (20);
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDeliveryPlan plan = rate_plan (200000);
   ThecalPlanInterval iv = { &plan, 0, 30 * D };
   ThecalRefillHistory h = { ML (5), 0, 30 * D, &iv, 1, NULL, 0 };
@@ -361,7 +272,7 @@ END_TEST
 
 START_TEST (test_check_refusals)
 {
-  ThecalPumpModel m = tr_model (20);
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDeliveryPlan plan = rate_plan (200000);
   ThecalPlanInterval ivs[2] = { { &plan, 0, 10 * D }, { &plan, 10 * D, 20 * D } };
   ThecalLoggedBolus bolus = { 5 * D, 500000 };
@@ -376,9 +287,7 @@ START_TEST (test_check_refusals)
   ck_assert_str_eq (err.message, "aspirated volume -0.001 mL is negative: it must be 0 or more.");
   check_fails (NULL, &h, 0, THECAL_DOSE_ERROR_INVALID, "model");
   check_fails (&m, NULL, 0, THECAL_DOSE_ERROR_INVALID, "history");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_refill_check (&m, &h, 0, NULL, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "check");
+  thecal_test_expect_fails (err, thecal_refill_check (&m, &h, 0, NULL, &err), THECAL_DOSE_ERROR_INVALID, "check");
 
   /* the fill: 0..capacity */
   h.fill_volume_nl = ML (20) + 1;
@@ -430,7 +339,7 @@ END_TEST
 
 START_TEST (test_new_volume_capacity)
 {
-  ThecalPumpModel m20 = tr_model (20), m40 = tr_model (40);
+  ThecalPumpModel m20 = thecal_test_tr20 (), m40 = thecal_test_tr40 ();
   ThecalDoseError err;
   int64_t v = 77;
 
@@ -441,31 +350,21 @@ START_TEST (test_new_volume_capacity)
   ck_assert_int_eq (v, 1);
   v = 77;
   ck_assert (!thecal_refill_new_volume (&m20, ML (20) + 1, &v, &err)); /* 1 nL over: refused */
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "added");
+  thecal_test_expect_error (&err, THECAL_DOSE_ERROR_RANGE, "added");
   ck_assert_int_eq (v, 77);
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_refill_new_volume (&m20, 20500000, &v, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "added");
+  thecal_test_expect_fails (err, thecal_refill_new_volume (&m20, 20500000, &v, &err), THECAL_DOSE_ERROR_RANGE, "added");
   ck_assert_str_eq (err.message, "added volume 20.5 mL exceeds the 20 mL reservoir: do not overfill.");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_refill_new_volume (&m20, 0, &v, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "added");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_refill_new_volume (&m20, -1, &v, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "added");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_refill_new_volume (&m20, INT64_MAX, &v, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "added");
+  thecal_test_expect_fails (err, thecal_refill_new_volume (&m20, 0, &v, &err), THECAL_DOSE_ERROR_RANGE, "added");
+  thecal_test_expect_fails (err, thecal_refill_new_volume (&m20, -1, &v, &err), THECAL_DOSE_ERROR_RANGE, "added");
+  thecal_test_expect_fails (err, thecal_refill_new_volume (&m20, INT64_MAX, &v, &err), THECAL_DOSE_ERROR_RANGE, "added");
 
   thecal_dose_error_clear (&err);
   ck_assert (thecal_refill_new_volume (&m40, ML (40), &v, &err));
   ck_assert_int_eq (v, ML (40));
   ck_assert (thecal_refill_new_volume (&m40, 20500000, &v, &err));
   ck_assert (!thecal_refill_new_volume (&m40, ML (40) + 1, &v, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "added");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_refill_new_volume (NULL, ML (1), &v, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "model");
+  thecal_test_expect_error (&err, THECAL_DOSE_ERROR_RANGE, "added");
+  thecal_test_expect_fails (err, thecal_refill_new_volume (NULL, ML (1), &v, &err), THECAL_DOSE_ERROR_INVALID, "model");
 }
 END_TEST
 
@@ -474,7 +373,7 @@ END_TEST
 static ThecalProjection
 project_ok (const ThecalDeliveryPlan *plan, int64_t volume_nl, int64_t from, int32_t stability_days)
 {
-  ThecalPumpModel m = tr_model (20);
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalProjection p;
   ThecalDoseError err;
 
@@ -550,7 +449,7 @@ END_TEST
 
 START_TEST (test_projection_worst_ptm)
 {
-  ThecalPumpModel m = tr_model (20);
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalPrescription rx;
   ThecalDeliveryPlan plan;
   ThecalProjection p;
@@ -566,16 +465,8 @@ START_TEST (test_projection_worst_ptm)
    *   empty (19 mL): day 87 at 18 808 000, 192 000 nL more = 0.96 day → 87 d + 82 944 000
    *   refill (17 mL): day 78 at 16 864 000, 136 000 nL more = 0.68 day → 78 d + 58 752 000
    * Without PTM the dates are the continuous ones (90, 95 days). */
-  thecal_prescription_init (&rx);
-  snprintf (rx.drug_id, sizeof rx.drug_id, "morphine");
-  rx.concentration_ng_per_ml = MG_PER_ML (25);
-  rx.mode = THECAL_MODE_CONTINUOUS;
-  rx.continuous.dose_ng_per_day = MG (5);
-  rx.ptm.enabled = true;
-  rx.ptm.dose_ng = MCG (100);
-  rx.ptm.duration_ms = 10 * MIN;
-  rx.ptm.lockout_ms = 3 * H;
-  rx.ptm.max_per_24h = 4;
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_set_ptm (&rx, MCG (100), 10 * MIN, 3 * H, 4);
   thecal_dose_error_clear (&err);
   ck_assert (thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
   ck_assert_int_eq (plan.ptm_worst_nl_per_day, 16000);
@@ -600,7 +491,7 @@ END_TEST
 
 START_TEST (test_projection_boluses_at_start)
 {
-  ThecalPumpModel m = tr_model (20);
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalPrescription rx;
   ThecalDeliveryPlan plan;
   ThecalProjection p;
@@ -610,15 +501,8 @@ START_TEST (test_projection_boluses_at_start)
    * over 1 h. With 2.11 mL from midnight, 110 000 nL must go before the 2 mL alarm: the basal
    * gives 100 000 nL by 12:00, and the bolus is counted whole at its start, so the alarm is at
    * 12:00 exactly (not 1.2 h later, as basal alone would give). */
-  thecal_prescription_init (&rx);
-  snprintf (rx.drug_id, sizeof rx.drug_id, "morphine");
-  rx.concentration_ng_per_ml = MG_PER_ML (25);
-  rx.mode = THECAL_MODE_CONTINUOUS;
-  rx.continuous.dose_ng_per_day = MG (5);
-  rx.n_periodic_boluses = 1;
-  rx.periodic_boluses[0].start_min = 720;
-  rx.periodic_boluses[0].dose_ng = MCG (500);
-  rx.periodic_boluses[0].duration_ms = H;
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), MG (5));
+  thecal_test_add_bolus (&rx, 720, MCG (500), H);
   thecal_dose_error_clear (&err);
   ck_assert (thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
 
@@ -654,7 +538,7 @@ END_TEST
 
 START_TEST (test_projection_stopped_and_far)
 {
-  ThecalPumpModel m = tr_model (20);
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDeliveryPlan stopped = stopped_plan (), plan;
   ThecalPrescription rx;
   ThecalProjection p;
@@ -677,9 +561,7 @@ START_TEST (test_projection_stopped_and_far)
   ck_assert_int_eq (p.empty_local_ms, 0);
 
   /* minimum rate, 0.006 mL/day: (20 − 2) mL / 0.006 mL/day = 3 000 days exactly */
-  thecal_prescription_init (&rx);
-  snprintf (rx.drug_id, sizeof rx.drug_id, "morphine");
-  rx.concentration_ng_per_ml = MG_PER_ML (25);
+  rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (25), 0);
   rx.mode = THECAL_MODE_MINIMUM_RATE;
   thecal_dose_error_clear (&err);
   ck_assert (thecal_delivery_plan_resolve (&rx, &m, &plan, &err));
@@ -719,7 +601,7 @@ END_TEST
 
 START_TEST (test_projection_refusals)
 {
-  ThecalPumpModel m = tr_model (20);
+  ThecalPumpModel m = thecal_test_tr20 ();
   ThecalDeliveryPlan plan = rate_plan (200000), broken;
   ThecalProjection p;
   ThecalDoseError err;
@@ -727,47 +609,22 @@ START_TEST (test_projection_refusals)
   thecal_dose_error_clear (&err);
   ck_assert (thecal_project_reservoir (&m, &plan, ML (20), 0, 90, &p, &err)); /* capacity: fine */
   ck_assert (!thecal_project_reservoir (&m, &plan, ML (20) + 1, 0, 90, &p, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "volume");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_project_reservoir (&m, &plan, -1, 0, 90, &p, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "volume");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_project_reservoir (&m, &plan, ML (20), 0, -1, &p, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_RANGE, "stability_days");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_project_reservoir (&m, NULL, ML (20), 0, 90, &p, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "plan");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_project_reservoir (NULL, &plan, ML (20), 0, 90, &p, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "model");
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_project_reservoir (&m, &plan, ML (20), 0, 90, NULL, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "projection");
+  thecal_test_expect_error (&err, THECAL_DOSE_ERROR_RANGE, "volume");
+  thecal_test_expect_fails (err, thecal_project_reservoir (&m, &plan, -1, 0, 90, &p, &err), THECAL_DOSE_ERROR_RANGE, "volume");
+  thecal_test_expect_fails (err, thecal_project_reservoir (&m, &plan, ML (20), 0, -1, &p, &err), THECAL_DOSE_ERROR_RANGE, "stability_days");
+  thecal_test_expect_fails (err, thecal_project_reservoir (&m, NULL, ML (20), 0, 90, &p, &err), THECAL_DOSE_ERROR_INVALID, "plan");
+  thecal_test_expect_fails (err, thecal_project_reservoir (NULL, &plan, ML (20), 0, 90, &p, &err), THECAL_DOSE_ERROR_INVALID, "model");
+  thecal_test_expect_fails (err, thecal_project_reservoir (&m, &plan, ML (20), 0, 90, NULL, &err), THECAL_DOSE_ERROR_INVALID, "projection");
   /* a plan whose segments do not cover the day is refused, not read */
   broken = plan;
   broken.segments[0].end_ms_of_day = D - 1;
-  thecal_dose_error_clear (&err);
-  ck_assert (!thecal_project_reservoir (&m, &broken, ML (20), 0, 90, &p, &err));
-  expect_error (&err, THECAL_DOSE_ERROR_INVALID, "plan");
+  thecal_test_expect_fails (err, thecal_project_reservoir (&m, &broken, ML (20), 0, 90, &p, &err), THECAL_DOSE_ERROR_INVALID, "plan");
 }
 END_TEST
 
 /* ---- the projection against a day-by-day walk ------------------------------------------------ */
 
-static uint64_t lcg_state;
-
-static uint32_t
-lcg_next (void)
-{
-  lcg_state = lcg_state * UINT64_C (6364136223846793005) + UINT64_C (1442695040888963407);
-  return (uint32_t) (lcg_state >> 33);
-}
-
-static int64_t
-rnd_below (int64_t n)
-{
-  return (int64_t) (((uint64_t) lcg_next () << 31 | lcg_next ()) % (uint64_t) n);
-}
+static uint64_t lcg_state; /* seeded by the property test, one seed per case */
 
 static int64_t
 floor_div (int64_t a, int64_t b)
@@ -855,7 +712,7 @@ check_instant (const ThecalDeliveryPlan *plan, int64_t ptm_nl, int64_t from, int
 
 START_TEST (test_projection_property)
 {
-  ThecalPumpModel m = tr_model (20);
+  ThecalPumpModel m = thecal_test_tr20 ();
 
   for (uint64_t seed = 0; seed < 400; seed++)
     {
@@ -866,40 +723,21 @@ START_TEST (test_projection_property)
       int64_t from, volume, ptm;
 
       lcg_state = seed * UINT64_C (40503) + 7;
-      thecal_prescription_init (&rx);
-      snprintf (rx.drug_id, sizeof rx.drug_id, "morphine");
-      rx.concentration_ng_per_ml = MG_PER_ML (10);
-      if (rnd_below (3) == 0)
+      rx = thecal_test_continuous_dose ("morphine", MG_PER_ML (10), 0); /* mode and amount below */
+      if (thecal_test_rnd_below (&lcg_state, 3) == 0)
         {
           rx.mode = THECAL_MODE_CONTINUOUS;
           rx.continuous.basis = THECAL_BASIS_RATE;
-          rx.continuous.rate_nl_per_day = 48000 + rnd_below (ML (2));
+          rx.continuous.rate_nl_per_day = 48000 + thecal_test_rnd_below (&lcg_state, ML (2));
         }
       else
         {
           /* 1-6 flex steps at distinct random minutes; the last wraps past midnight unless the
            * first starts at 00:00; rates 0.048-2 mL/day */
-          int n = 1 + (int) rnd_below (6), k = 0;
+          int n = 1 + (int) thecal_test_rnd_below (&lcg_state, 6);
           int32_t starts[6];
 
-          while (k < n)
-            {
-              int32_t v = (int32_t) rnd_below (1440);
-              int j = k;
-              bool dup = false;
-
-              for (int i = 0; i < k; i++)
-                dup = dup || starts[i] == v;
-              if (dup)
-                continue;
-              while (j > 0 && starts[j - 1] > v)
-                {
-                  starts[j] = starts[j - 1];
-                  j--;
-                }
-              starts[j] = v;
-              k++;
-            }
+          thecal_test_rnd_sorted_distinct (&lcg_state, starts, n, 1440);
           rx.mode = THECAL_MODE_FLEX;
           rx.n_flex_steps = n;
           for (int i = 0; i < n; i++)
@@ -907,37 +745,37 @@ START_TEST (test_projection_property)
               rx.flex_steps[i].start_min = starts[i];
               rx.flex_steps[i].duration_min = (i + 1 < n ? starts[i + 1] : starts[0] + 1440) - starts[i];
               rx.flex_steps[i].amount.basis = THECAL_BASIS_RATE;
-              rx.flex_steps[i].amount.rate_nl_per_day = 48000 + rnd_below (ML (2));
+              rx.flex_steps[i].amount.rate_nl_per_day = 48000 + thecal_test_rnd_below (&lcg_state, ML (2));
             }
         }
-      if (rnd_below (2) == 0)
+      if (thecal_test_rnd_below (&lcg_state, 2) == 0)
         {
           /* one in 00:00-10:00 and one in 12:00-22:00, each ending before the other starts;
            * up to 81 strokes, which need at least 72 900 ms at 24 mL/day */
-          int32_t s0 = (int32_t) rnd_below (600), s1 = 720 + (int32_t) rnd_below (600);
+          int32_t s0 = (int32_t) thecal_test_rnd_below (&lcg_state, 600), s1 = 720 + (int32_t) thecal_test_rnd_below (&lcg_state, 600);
 
           rx.n_periodic_boluses = 2;
           rx.periodic_boluses[0].start_min = s0;
-          rx.periodic_boluses[0].dose_ng = 2500 + rnd_below (MCG (200));
-          rx.periodic_boluses[0].duration_ms = 2 * MIN + rnd_below ((s1 - s0) * MIN - 2 * MIN + 1);
+          rx.periodic_boluses[0].dose_ng = 2500 + thecal_test_rnd_below (&lcg_state, MCG (200));
+          rx.periodic_boluses[0].duration_ms = 2 * MIN + thecal_test_rnd_below (&lcg_state, (s1 - s0) * MIN - 2 * MIN + 1);
           rx.periodic_boluses[1].start_min = s1;
-          rx.periodic_boluses[1].dose_ng = 2500 + rnd_below (MCG (200));
-          rx.periodic_boluses[1].duration_ms = 2 * MIN + rnd_below ((s0 + 1440 - s1) * MIN - 2 * MIN + 1);
+          rx.periodic_boluses[1].dose_ng = 2500 + thecal_test_rnd_below (&lcg_state, MCG (200));
+          rx.periodic_boluses[1].duration_ms = 2 * MIN + thecal_test_rnd_below (&lcg_state, (s0 + 1440 - s1) * MIN - 2 * MIN + 1);
         }
-      if (rnd_below (2) == 0)
+      if (thecal_test_rnd_below (&lcg_state, 2) == 0)
         {
           rx.ptm.enabled = true;
-          rx.ptm.dose_ng = 2500 + rnd_below (MCG (100));
+          rx.ptm.dose_ng = 2500 + thecal_test_rnd_below (&lcg_state, MCG (100));
           rx.ptm.duration_ms = 10 * MIN;
           rx.ptm.lockout_ms = 2 * H;
-          rx.ptm.max_per_24h = 1 + (int32_t) rnd_below (12);
+          rx.ptm.max_per_24h = 1 + (int32_t) thecal_test_rnd_below (&lcg_state, 12);
         }
       thecal_dose_error_clear (&err);
       if (!thecal_delivery_plan_resolve (&rx, &m, &plan, &err))
         ck_abort_msg ("seed %llu: %s: %s", (unsigned long long) seed, err.field, err.message);
 
-      from = rnd_below (40 * 366 * D) - 20 * 366 * D;
-      volume = rnd_below (ML (20) + 1);
+      from = thecal_test_rnd_below (&lcg_state, 40 * 366 * D) - 20 * 366 * D;
+      volume = thecal_test_rnd_below (&lcg_state, ML (20) + 1);
       p = project_ok (&plan, volume, from, 0);
       ptm = plan.ptm_enabled ? plan.ptm_worst_nl_per_day : 0;
       check_instant (&plan, 0, from, volume, ML (2), p.low_alarm_local_ms, seed);
@@ -953,12 +791,10 @@ START_TEST (test_projection_property)
 }
 END_TEST
 
+/* The hand-built TR-20 and TR-40 these tests use are the models data/pump-models.json ships. */
 START_TEST (test_models_are_the_shipped_ones)
 {
-  ThecalPumpModel m20 = tr_model (20), m40 = tr_model (40);
-
-  expect_model_matches_data_file (&m20);
-  expect_model_matches_data_file (&m40);
+  thecal_test_expect_models_match_data_file ();
 }
 END_TEST
 

@@ -730,27 +730,6 @@ static const char *const applies_names[] = {
   [THECAL_APPLIES_OPIOID_TOLERANT] = "opioid_tolerant",
 };
 
-static ThecalQuantityKind
-limit_value_kind (ThecalLimitKind kind)
-{
-  switch (kind)
-    {
-    case THECAL_LIMIT_MAX_CONCENTRATION:
-    case THECAL_LIMIT_MIN_CONCENTRATION:
-      return THECAL_QUANTITY_CONCENTRATION;
-    case THECAL_LIMIT_MAX_DAILY_DOSE:
-    case THECAL_LIMIT_MAX_INCREASE_ABSOLUTE:
-      return THECAL_QUANTITY_DOSE_RATE;
-    case THECAL_LIMIT_MAX_INCREASE_PERCENT:
-      return THECAL_QUANTITY_RATIO;
-    case THECAL_LIMIT_MAX_PTM_DOSE:
-      return THECAL_QUANTITY_AMOUNT;
-    case THECAL_LIMIT_N_KINDS:
-    default:
-      return THECAL_QUANTITY_N_KINDS;
-    }
-}
-
 static bool
 load_limit (JsonContext *ctx, const cJSON *item, ThecalDrugLimit *limit)
 {
@@ -823,7 +802,8 @@ load_limit (JsonContext *ctx, const cJSON *item, ThecalDrugLimit *limit)
     }
   limit->applies_to = (ThecalLimitApplies) applies;
 
-  if (!read_quantity (ctx, item, "value", limit_value_kind (limit->kind), &limit->value)
+  /* limit->kind is one of the names matched above, so its value kind is never N_KINDS */
+  if (!read_quantity (ctx, item, "value", thecal_limit_value_kind (limit->kind), &limit->value)
       || !read_bool (ctx, item, "confirmed", &limit->confirmed)
       || !read_string (ctx, item, "source", false, limit->source, sizeof limit->source))
     return false;
