@@ -19,9 +19,8 @@
 #include "thecal-cli-simulate.h"
 #include "thecal-engine-accuracy.h"
 
-#define DEFAULT_START "2026-11-01T00:00"
-#define PLOT_WIDTH 720
-#define PLOT_HEIGHT 450
+#define PLOT_WIDTH 800
+#define PLOT_HEIGHT 540
 
 /* "1 h,2 h,4 h" */
 static gboolean
@@ -50,16 +49,19 @@ parse_windows (const char *text, ThecalAccuracyConfig *config, GError **error)
 
 /* ---- the plot ------------------------------------------------------------------------------------ */
 
+/* The observation windows are categories, evenly spaced from left to right (1 h beside 2 h would
+ * touch on a linear time axis that reaches 24 h); the error is linear, symmetric around 0. */
 typedef struct
 {
   double left, right, top, bottom;
-  double x_max_h, y_limit;
+  int32_t n_columns;
+  double y_limit; /* percent */
 } Frame;
 
 static double
-fx (const Frame *f, double hours)
+fx (const Frame *f, int32_t column)
 {
-  return f->left + (f->right - f->left) * hours / f->x_max_h;
+  return f->left + (f->right - f->left) * (column + 0.5) / f->n_columns;
 }
 
 static double
@@ -74,129 +76,230 @@ text_at (cairo_t *cr, double x, double y, const char *text, double align)
   cairo_text_extents_t extents;
 
   cairo_text_extents (cr, text, &extents);
-  cairo_move_to (cr, x - extents.width * align, y);
+  cairo_move_to (cr, x - extents.x_advance * align, y);
   cairo_show_text (cr, text);
 }
 
-/* Every label is formatted from the exact integers (never through printf's locale-dependent %f). */
-static void
-draw (cairo_t *cr, ThecalCliOutput *out, const ThecalAccuracyResult *r, const ThecalPumpModel *model, const char *title)
+static double
+text_width (cairo_t *cr, const char *text)
 {
-  Frame f = { 70, PLOT_WIDTH - 30, 50, PLOT_HEIGHT - 60, 0, 0 };
+  cairo_text_extents_t extents;
+
+  cairo_text_extents (cr, text, &extents);
+  return extents.x_advance;
+}
+
+typedef enum
+{
+  STYLE_MAX,  /* Ep(max): blue, solid, triangles up */
+  STYLE_MIN,  /* Ep(min): orange, solid, triangles down */
+  STYLE_MEAN, /* A: green, dashed */
+  STYLE_SPEC, /* the model's accuracy: red, dotted */
+} Style;
+
+static void
+set_style (cairo_t *cr, Style style)
+{
+  static const double dash[] = { 8, 4 };
+  static const double dot[] = { 2, 3 };
+
+  switch (style)
+    {
+    case STYLE_MAX:
+      cairo_set_source_rgb (cr, 0.10, 0.25, 0.75);
+      cairo_set_line_width (cr, 2);
+      cairo_set_dash (cr, NULL, 0, 0);
+      break;
+    case STYLE_MIN:
+      cairo_set_source_rgb (cr, 0.85, 0.40, 0.00);
+      cairo_set_line_width (cr, 2);
+      cairo_set_dash (cr, NULL, 0, 0);
+      break;
+    case STYLE_MEAN:
+      cairo_set_source_rgb (cr, 0.10, 0.50, 0.10);
+      cairo_set_line_width (cr, 1.5);
+      cairo_set_dash (cr, dash, G_N_ELEMENTS (dash), 0);
+      break;
+    case STYLE_SPEC:
+    default:
+      cairo_set_source_rgb (cr, 0.80, 0.15, 0.15);
+      cairo_set_line_width (cr, 1.5);
+      cairo_set_dash (cr, dot, G_N_ELEMENTS (dot), 0);
+      break;
+    }
+}
+
+/* A triangle pointing up (Ep(max)) or down (Ep(min)) centred on (x, y). */
+static void
+marker (cairo_t *cr, double x, double y, Style style)
+{
+  double d = style == STYLE_MAX ? -1 : 1;
+
+  cairo_save (cr);
+  cairo_set_dash (cr, NULL, 0, 0);
+  cairo_move_to (cr, x, y + 5 * d);
+  cairo_line_to (cr, x - 4.5, y - 3.5 * d);
+  cairo_line_to (cr, x + 4.5, y - 3.5 * d);
+  cairo_close_path (cr);
+  cairo_fill (cr);
+  cairo_restore (cr);
+}
+
+/* One legend entry at (x, y): a sample of the line (and marker), then @text. Returns its width. */
+static double
+legend_entry (cairo_t *cr, double x, double y, Style style, const char *text)
+{
+  set_style (cr, style);
+  cairo_move_to (cr, x, y - 4);
+  cairo_line_to (cr, x + 28, y - 4);
+  cairo_stroke (cr);
+  if (style == STYLE_MAX || style == STYLE_MIN)
+    marker (cr, x + 14, y - 4, style);
+  cairo_set_source_rgb (cr, 0, 0, 0);
+  text_at (cr, x + 34, y, text, 0);
+  return 34 + text_width (cr, text);
+}
+
+/* Every label is formatted from the exact integers (never through printf's locale-dependent %f);
+ * floating point only places things on the page. */
+static void
+draw (cairo_t *cr,
+      ThecalCliOutput *out,
+      const ThecalAccuracyResult *r,
+      const ThecalPumpModel *model,
+      const char *title,
+      const char *subtitle)
+{
+  Frame f = { 90, PLOT_WIDTH - 30, 70, PLOT_HEIGHT - 120, r->n_windows > 0 ? r->n_windows : 1, 0 };
   double spec = (double) model->accuracy_bp / 100.0;
-  double step;
+  g_autofree char *mean_text = NULL;
+  g_autofree char *spec_text = NULL;
+  const char *legend[4];
+  double step, x, y;
   char label[64];
 
   for (int32_t w = 0; w < r->n_windows; w++)
     {
-      double h = (double) r->windows[w].window_ms / THECAL_MS_PER_HOUR;
       double hi = (double) r->windows[w].max_bp / 100.0, lo = (double) r->windows[w].min_bp / 100.0;
 
-      if (h > f.x_max_h)
-        f.x_max_h = h;
       if (r->windows[w].n_positions == 0)
         continue;
       f.y_limit = MAX (f.y_limit, MAX (hi < 0 ? -hi : hi, lo < 0 ? -lo : lo));
     }
+  if (r->has_mean)
+    f.y_limit = MAX (f.y_limit, (double) (r->mean_error_bp < 0 ? -r->mean_error_bp : r->mean_error_bp) / 100.0);
   f.y_limit = MAX (f.y_limit, spec) * 1.2;
   if (f.y_limit < 1)
     f.y_limit = 1;
-  if (f.x_max_h <= 0)
-    f.x_max_h = 1;
 
   cairo_set_source_rgb (cr, 1, 1, 1);
   cairo_paint (cr);
+  cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+  cairo_set_font_size (cr, 15);
+  cairo_set_source_rgb (cr, 0, 0, 0);
+  text_at (cr, PLOT_WIDTH / 2.0, 26, title, 0.5);
   cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
   cairo_set_font_size (cr, 12);
-  cairo_set_source_rgb (cr, 0, 0, 0);
-  text_at (cr, PLOT_WIDTH / 2.0, 25, title, 0.5);
+  text_at (cr, PLOT_WIDTH / 2.0, 46, subtitle, 0.5);
 
-  /* axes and grid */
+  /* the grid, the y ticks and the y axis's title */
   cairo_set_line_width (cr, 1);
-  cairo_set_source_rgb (cr, 0.85, 0.85, 0.85);
-  step = f.y_limit > 40 ? 10 : f.y_limit > 10 ? 5
+  step = f.y_limit > 60 ? 20 : f.y_limit > 24 ? 10
+                           : f.y_limit > 10   ? 5
                            : f.y_limit > 4    ? 2
                                               : 1;
   for (int p = -(int) step * (int) (f.y_limit / step); p <= f.y_limit; p += (int) step)
     {
+      cairo_set_source_rgb (cr, p == 0 ? 0.45 : 0.88, p == 0 ? 0.45 : 0.88, p == 0 ? 0.45 : 0.88);
       cairo_move_to (cr, f.left, fy (&f, p));
       cairo_line_to (cr, f.right, fy (&f, p));
       cairo_stroke (cr);
       cairo_set_source_rgb (cr, 0, 0, 0);
+      /* signed like the table's figures (thecal_cli_signed_percent) */
       g_snprintf (label, sizeof label, p > 0 ? "+%d %%" : "%d %%", p);
-      text_at (cr, f.left - 6, fy (&f, p) + 4, label, 1);
-      cairo_set_source_rgb (cr, 0.85, 0.85, 0.85);
+      text_at (cr, f.left - 8, fy (&f, p) + 4, label, 1);
     }
+  cairo_save (cr);
+  cairo_translate (cr, 22, (f.top + f.bottom) / 2);
+  cairo_rotate (cr, -G_PI / 2);
+  text_at (cr, 0, 0, _ ("Error E, % of the programmed volume"), 0.5);
+  cairo_restore (cr);
+
+  /* the frame, the x ticks and the x axis's title */
   cairo_set_source_rgb (cr, 0, 0, 0);
   cairo_rectangle (cr, f.left, f.top, f.right - f.left, f.bottom - f.top);
   cairo_stroke (cr);
   for (int32_t w = 0; w < r->n_windows; w++)
-    text_at (cr, fx (&f, (double) r->windows[w].window_ms / THECAL_MS_PER_HOUR), f.bottom + 16,
-             thecal_cli_duration (out, r->windows[w].window_ms), 0.5);
-  text_at (cr, PLOT_WIDTH / 2.0, PLOT_HEIGHT - 15, _ ("observation window P"), 0.5);
+    {
+      cairo_move_to (cr, fx (&f, w), f.bottom);
+      cairo_line_to (cr, fx (&f, w), f.bottom + 4);
+      cairo_stroke (cr);
+      text_at (cr, fx (&f, w), f.bottom + 18, thecal_cli_duration (out, r->windows[w].window_ms), 0.5);
+    }
+  text_at (cr, (f.left + f.right) / 2, f.bottom + 38,
+           _ ("Observation window P (the window slides over the analysis period T2 by Δt)"), 0.5);
 
-  /* the accuracy specification, the zero line and the mean error */
-  cairo_set_source_rgb (cr, 0.8, 0.2, 0.2);
-  cairo_set_dash (cr, (const double[]){ 2, 3 }, 2, 0);
+  /* the accuracy specification and the mean error */
+  set_style (cr, STYLE_SPEC);
   for (int sign = -1; sign <= 1; sign += 2)
     {
       cairo_move_to (cr, f.left, fy (&f, sign * spec));
       cairo_line_to (cr, f.right, fy (&f, sign * spec));
       cairo_stroke (cr);
     }
-  g_snprintf (label, sizeof label, _ ("specification ±%s"), thecal_cli_q (out, THECAL_QUANTITY_RATIO, model->accuracy_bp));
-  text_at (cr, f.right - 4, fy (&f, spec) - 4, label, 1);
-  cairo_set_source_rgb (cr, 0.5, 0.5, 0.5);
-  cairo_set_dash (cr, NULL, 0, 0);
-  cairo_move_to (cr, f.left, fy (&f, 0));
-  cairo_line_to (cr, f.right, fy (&f, 0));
-  cairo_stroke (cr);
   if (r->has_mean)
     {
-      double mean = (double) r->mean_error_bp / 100.0;
-
-      cairo_set_source_rgb (cr, 0.1, 0.5, 0.1);
-      cairo_set_dash (cr, (const double[]){ 8, 4 }, 2, 0);
-      cairo_move_to (cr, f.left, fy (&f, mean));
-      cairo_line_to (cr, f.right, fy (&f, mean));
+      set_style (cr, STYLE_MEAN);
+      cairo_move_to (cr, f.left, fy (&f, (double) r->mean_error_bp / 100.0));
+      cairo_line_to (cr, f.right, fy (&f, (double) r->mean_error_bp / 100.0));
       cairo_stroke (cr);
-      cairo_set_dash (cr, NULL, 0, 0);
-      g_snprintf (label, sizeof label, _ ("mean error A %s"), thecal_cli_signed_percent (out, r->mean_error_bp));
-      text_at (cr, f.right - 4, fy (&f, mean) + 14, label, 1);
     }
 
-  /* Ep(max) and Ep(min) */
-  cairo_set_source_rgb (cr, 0.1, 0.2, 0.7);
-  cairo_set_line_width (cr, 2);
-  for (int pass = 0; pass < 2; pass++)
+  /* Ep(max) and Ep(min): lines through the windows that have positions, a marker on each */
+  for (Style style = STYLE_MAX; style <= STYLE_MIN; style++)
     {
       gboolean started = FALSE;
 
+      set_style (cr, style);
       for (int32_t w = 0; w < r->n_windows; w++)
         {
-          double h = (double) r->windows[w].window_ms / THECAL_MS_PER_HOUR;
-          double v = (double) (pass == 0 ? r->windows[w].max_bp : r->windows[w].min_bp) / 100.0;
+          double v = (double) (style == STYLE_MAX ? r->windows[w].max_bp : r->windows[w].min_bp) / 100.0;
 
           if (r->windows[w].n_positions == 0)
             continue;
           if (!started)
-            cairo_move_to (cr, fx (&f, h), fy (&f, v));
+            cairo_move_to (cr, fx (&f, w), fy (&f, v));
           else
-            cairo_line_to (cr, fx (&f, h), fy (&f, v));
+            cairo_line_to (cr, fx (&f, w), fy (&f, v));
           started = TRUE;
         }
       cairo_stroke (cr);
       for (int32_t w = 0; w < r->n_windows; w++)
         if (r->windows[w].n_positions > 0)
-          {
-            double h = (double) r->windows[w].window_ms / THECAL_MS_PER_HOUR;
-            double v = (double) (pass == 0 ? r->windows[w].max_bp : r->windows[w].min_bp) / 100.0;
-
-            cairo_arc (cr, fx (&f, h), fy (&f, v), 3, 0, 2 * G_PI);
-            cairo_fill (cr);
-          }
+          marker (cr, fx (&f, w), fy (&f, (double) (style == STYLE_MAX ? r->windows[w].max_bp : r->windows[w].min_bp) / 100.0),
+                  style);
     }
-  text_at (cr, f.left + 6, f.top + 14, _ ("Ep(max) and Ep(min) per window"), 0);
+
+  /* the legend, two entries a row under the axis's title */
+  legend[0] = _ ("Ep(max): the largest error at each window");
+  legend[1] = _ ("Ep(min): the smallest error at each window");
+  if (r->has_mean)
+    mean_text = g_strdup_printf (_ ("A: the mean error over T2, %s"), thecal_cli_signed_percent (out, r->mean_error_bp));
+  else
+    mean_text = g_strdup (_ ("A: nothing programmed over T2"));
+  spec_text = g_strdup_printf (_ ("%s accuracy: ±%s"), model->id,
+                               thecal_cli_q (out, THECAL_QUANTITY_RATIO, model->accuracy_bp));
+  legend[2] = mean_text;
+  legend[3] = spec_text;
+  y = f.bottom + 66;
+  for (int i = 0; i < 4; i += 2)
+    {
+      x = f.left;
+      legend_entry (cr, x, y, (Style) i, legend[i]);
+      x = (f.left + f.right) / 2;
+      legend_entry (cr, x, y, (Style) (i + 1), legend[i + 1]);
+      y += 20;
+    }
 }
 
 static gboolean
@@ -205,6 +308,7 @@ plot (const char *path,
       const ThecalAccuracyResult *r,
       const ThecalPumpModel *model,
       const char *title,
+      const char *subtitle,
       GError **error)
 {
   gboolean svg = g_str_has_suffix (path, ".svg");
@@ -215,7 +319,7 @@ plot (const char *path,
   surface = svg ? cairo_svg_surface_create (path, PLOT_WIDTH, PLOT_HEIGHT)
                 : cairo_image_surface_create (CAIRO_FORMAT_RGB24, PLOT_WIDTH, PLOT_HEIGHT);
   cr = cairo_create (surface);
-  draw (cr, out, r, model, title);
+  draw (cr, out, r, model, title, subtitle);
   status = cairo_status (cr);
   cairo_destroy (cr);
   if (status == CAIRO_STATUS_SUCCESS)
@@ -242,11 +346,8 @@ plot (const char *path,
 gboolean
 thecal_cli_accuracy (ThecalCliOutput *out, int argc, char **argv, GError **error)
 {
-  g_autofree char *pump = NULL;
-  g_autofree char *models_path = NULL;
-  g_autofree char *rx_path = NULL;
+  g_auto (ThecalCliEngineOptions) options = { 0 };
   g_autofree char *fill_text = NULL;
-  g_autofree char *seed_text = NULL;
   g_autofree char *sample_text = NULL;
   g_autofree char *startup_text = NULL;
   g_autofree char *analysis_text = NULL;
@@ -254,29 +355,17 @@ thecal_cli_accuracy (ThecalCliOutput *out, int argc, char **argv, GError **error
   g_autofree char *plot_path = NULL;
   g_autofree char *refusal = NULL;
   g_autofree char *title = NULL;
-  g_auto (GStrv) fault_texts = NULL;
-  g_auto (GStrv) positional = NULL;
-  g_autoptr (GOptionContext) context = NULL;
-  g_autofree ThecalPumpModelSet *models = g_new0 (ThecalPumpModelSet, 1);
-  g_autofree ThecalPrescription *rx = g_new0 (ThecalPrescription, 1);
-  g_autofree ThecalDeliveryPlan *plan = g_new0 (ThecalDeliveryPlan, 1);
   g_autofree ThecalEngine *engine = g_new0 (ThecalEngine, 1);
   g_autofree ThecalAccuracyResult *result = g_new0 (ThecalAccuracyResult, 1);
-  ThecalCliFault faults[THECAL_CLI_FAULTS_MAX];
-  int32_t n_faults = 0;
-  ThecalCliEngineSetup setup = { 0 };
+  ThecalCliEngineSetup *setup = &options.setup;
   ThecalAccuracyConfig config;
   ThecalDoseError dose_error = { 0 };
   const ThecalPumpModel *model;
+  const char *drug_name;
+  int64_t fill_nl = -1;
   cJSON *windows, *samples;
   gboolean within = TRUE;
   const GOptionEntry entries[] = {
-    { "pump", 'p', 0, G_OPTION_ARG_FILENAME, &pump, N_ ("Pump model (default TR-20)"), N_ ("MODEL") },
-    { "models", 0, 0, G_OPTION_ARG_FILENAME, &models_path, N_ ("Pump models file"), N_ ("FILE") },
-    { "prescription", 0, 0, G_OPTION_ARG_FILENAME, &rx_path, N_ ("The prescription to analyse"), N_ ("FILE") },
-    { "fault", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &fault_texts,
-      N_ ("A fault to inject (as for simulate); repeat for each"), N_ ("FAULT") },
-    { "seed", 0, 0, G_OPTION_ARG_FILENAME, &seed_text, N_ ("Seed of the per-stroke noise (default 0)"), N_ ("S") },
     { "fill", 0, 0, G_OPTION_ARG_FILENAME, &fill_text, N_ ("Reservoir volume (default: full)"), N_ ("VOLUME") },
     { "sample", 0, 0, G_OPTION_ARG_FILENAME, &sample_text, N_ ("Sampling interval Δt (default 15 min)"), N_ ("DURATION") },
     { "startup", 0, 0, G_OPTION_ARG_FILENAME, &startup_text, N_ ("Start-up period (default 24 h)"), N_ ("DURATION") },
@@ -289,29 +378,29 @@ thecal_cli_accuracy (ThecalCliOutput *out, int argc, char **argv, GError **error
     G_OPTION_ENTRY_NULL
   };
 
-  context = thecal_cli_option_context_new (
-      NULL, _ ("The accuracy (trumpet) analysis of the reference pump on a prescription."),
-      _ ("In the manner of the IEC 60601-2-24 trumpet curve (CLINICAL.md §5.1), scaled to implanted-pump rates: "
-         "the volume that reaches the catheter tip is sampled every Δt (15 min) over a start-up period (24 h) and an "
-         "analysis period T2 (48 h). For each observation window P (1 to 24 h) a window slides over T2 by Δt; at "
-         "each position the error is E = (V − Vprog) / Vprog, where Vprog is what the prescription programs in the "
-         "same window (thecal_delivery_plan_volume_between). Ep(max) and Ep(min) are the largest and smallest E; "
-         "A is the error over the whole of T2. All figures are exact integers in basis points, shown as "
-         "percentages. Narrow windows show the stroke quantisation; a pump with a systematic bias "
-         "(--fault bias=+20%) shows it at every window.\n\n"
-         "Example:\n"
-         "  thecal-cli accuracy --prescription morphine.json --fault bias=+20% --plot trumpet.svg"),
-      entries, out);
-  if (!thecal_cli_option_context_parse (context, entries, out, argc, argv, &positional, error))
+  /* the start in the description is THECAL_CLI_ENGINE_DEFAULT_START, written out for xgettext */
+  if (!thecal_cli_engine_parse_command_line (
+          &options, entries,
+          _ ("The accuracy (trumpet) analysis of the reference pump on a prescription."),
+          _ ("In the manner of the IEC 60601-2-24 trumpet curve (CLINICAL.md §5.1), scaled to implanted-pump rates: "
+             "the volume that reaches the catheter tip is sampled every Δt (15 min) over a start-up period (24 h) and an "
+             "analysis period T2 (48 h). For each observation window P (1 to 24 h) a window slides over T2 by Δt; at "
+             "each position the error is E = (V − Vprog) / Vprog, where Vprog is what the prescription programs in the "
+             "same window (thecal_delivery_plan_volume_between). Ep(max) and Ep(min) are the largest and smallest E; "
+             "A is the error over the whole of T2. All figures are exact integers in basis points, shown as "
+             "percentages. Narrow windows show the stroke quantisation; a pump with a systematic bias "
+             "(--fault bias=+20%) shows it at every window. Windows outside the model's accuracy (±14.5 % for TR-20 "
+             "and TR-40) are reported, and the exit status stays 0: the analysis only describes the pump.\n\n"
+             "Faults as for simulate: bias=+20%, noise=50 nL, stall@3 days[/2 h], occlusion@10 days[/1 day], "
+             "battery-drain=200%, drift=+100 ppm, memory-error@5 days. The pump starts at 2026-11-01T00:00, "
+             "primed, with no PTM presses (docs/engine.md).\n\n"
+             "Example:\n"
+             "  thecal-cli accuracy --prescription morphine.json --fault bias=+20% --plot trumpet.svg"),
+          out, argc, argv, error))
     return FALSE;
   if (out->help_shown)
     return TRUE;
-  if (positional[0] != NULL)
-    {
-      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE, _ ("accuracy: unexpected argument “%s”"), positional[0]);
-      return FALSE;
-    }
-  if (!thecal_cli_require ("prescription", rx_path, "morphine.json", error))
+  if (!thecal_cli_require ("prescription", options.rx_path, "morphine.json", error))
     return FALSE;
   if (plot_path != NULL && !g_str_has_suffix (plot_path, ".svg") && !g_str_has_suffix (plot_path, ".png"))
     {
@@ -325,66 +414,31 @@ thecal_cli_accuracy (ThecalCliOutput *out, int argc, char **argv, GError **error
           && !thecal_cli_parse_quantity ("startup", startup_text, THECAL_QUANTITY_DURATION, &config.startup_ms, error))
       || (analysis_text != NULL
           && !thecal_cli_parse_quantity ("analysis", analysis_text, THECAL_QUANTITY_DURATION, &config.analysis_ms, error))
-      || (windows_text != NULL && !parse_windows (windows_text, &config, error)))
+      || (windows_text != NULL && !parse_windows (windows_text, &config, error))
+      || (fill_text != NULL && !thecal_cli_parse_quantity ("fill", fill_text, THECAL_QUANTITY_VOLUME, &fill_nl, error))
+      || !thecal_cli_parse_instant ("start", THECAL_CLI_ENGINE_DEFAULT_START, &setup->start_local_ms, error))
     return FALSE;
-  if (seed_text != NULL)
-    {
-      guint64 seed = 0;
-
-      if (!g_ascii_string_to_unsigned (seed_text, 10, 0, G_MAXUINT64, &seed, NULL))
-        {
-          g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                       _ ("--seed: “%s” is not a whole number from 0 to 18446744073709551615"), seed_text);
-          return FALSE;
-        }
-      setup.seed = seed;
-    }
-  memset (faults, 0, sizeof faults);
-  if (!thecal_cli_parse_faults (fault_texts, faults, &n_faults, error))
+  /* the shared options (seed, faults), then the files */
+  if (!thecal_cli_engine_options_load (&options, error))
+    return FALSE;
+  model = setup->model;
+  drug_name = thecal_cli_engine_drug_name (&options);
+  setup->fill_nl = fill_text != NULL ? fill_nl : model->reservoir_capacity_nl;
+  setup->battery_bp = THECAL_BP_WHOLE;
+  if (!thecal_cli_engine_start (setup, engine, &refusal, error))
     return FALSE;
 
-  if (!thecal_cli_load_models (models_path, models, error))
-    return FALSE;
-  model = thecal_cli_find_model (models, pump, error);
-  if (model == NULL || !thecal_cli_load_prescription (rx_path, rx, error)
-      || !thecal_cli_resolve_plan (rx, model, rx_path, plan, error))
-    return FALSE;
-  setup.fill_nl = model->reservoir_capacity_nl;
-  if (fill_text != NULL && !thecal_cli_parse_quantity ("fill", fill_text, THECAL_QUANTITY_VOLUME, &setup.fill_nl, error))
-    return FALSE;
-  if (!thecal_cli_parse_instant ("start", DEFAULT_START, &setup.start_local_ms, error))
-    return FALSE;
-  setup.model = model;
-  setup.rx = rx;
-  setup.battery_bp = THECAL_BP_WHOLE;
-  setup.faults = faults;
-  setup.n_faults = n_faults;
-  if (!thecal_cli_engine_start (&setup, engine, &refusal, error))
-    return FALSE;
-
-  thecal_cli_json_string (out->json, "command", "accuracy");
-  thecal_cli_json_string (out->json, "prescription_file", rx_path);
+  thecal_cli_engine_report_json (out, &options);
   thecal_cli_print (out, _ ("Accuracy of the reference pump (trumpet, CLINICAL.md §5.1 scaled to mL/day): %s %s, "
                             "prescription %s\n"),
-                    rx->drug_id, thecal_cli_q (out, THECAL_QUANTITY_CONCENTRATION, rx->concentration_ng_per_ml), rx_path);
-  thecal_cli_report_model (out, out->json, model, pump == NULL);
-  for (int32_t i = 0; i < n_faults; i++)
-    thecal_cli_print (out, _ ("Fault: %s\n"), faults[i].text);
-  {
-    cJSON *array = cJSON_AddArrayToObject (out->json, "faults");
-
-    for (int32_t i = 0; i < n_faults; i++)
-      cJSON_AddItemToArray (array, cJSON_CreateString (faults[i].text));
-  }
-  if (refusal != NULL)
-    {
-      thecal_cli_print (out, _ ("REFUSED: the pump cannot run this prescription: %s\n"), refusal);
-      thecal_cli_json_bool (out->json, "refused", TRUE);
-      thecal_cli_json_string (out->json, "refusal", refusal);
-      thecal_cli_refuse (out, _ ("accuracy: the pump refuses the prescription: %s"), refusal);
-      return TRUE;
-    }
-  thecal_cli_json_bool (out->json, "refused", FALSE);
+                    drug_name, thecal_cli_q (out, THECAL_QUANTITY_CONCENTRATION, options.rx->concentration_ng_per_ml),
+                    options.rx_path);
+  thecal_cli_report_model (out, out->json, model, options.pump == NULL);
+  thecal_cli_print (out, _ ("Fill %s from %s; no PTM presses; seed %s\n"),
+                    thecal_cli_q (out, THECAL_QUANTITY_VOLUME, setup->fill_nl), thecal_cli_instant (out, setup->start_local_ms),
+                    options.seed_text != NULL ? options.seed_text : "0");
+  if (thecal_cli_engine_report_faults (out, "accuracy", &options, refusal, TRUE))
+    return TRUE;
   if (!thecal_engine_accuracy (engine, &config, result, &dose_error))
     return thecal_cli_dose_error (&dose_error, "accuracy", error);
 
@@ -454,9 +508,18 @@ thecal_cli_accuracy (ThecalCliOutput *out, int argc, char **argv, GError **error
 
   if (plot_path != NULL)
     {
-      title = g_strdup_printf (_ ("Trumpet: %s, %s %s, %s"), model->id, rx->drug_id,
-                               thecal_cli_q (out, THECAL_QUANTITY_CONCENTRATION, rx->concentration_ng_per_ml), rx_path);
-      if (!plot (plot_path, out, result, model, title, error))
+      g_autoptr (GString) subtitle = g_string_new (NULL);
+
+      title = g_strdup_printf (_ ("Trumpet curve: %s, %s %s (%s)"), model->id, drug_name,
+                               thecal_cli_q (out, THECAL_QUANTITY_CONCENTRATION, options.rx->concentration_ng_per_ml),
+                               options.rx_path);
+      g_string_printf (subtitle, _ ("Δt %s, start-up %s, T2 %s; fill %s; seed %s"),
+                       thecal_cli_duration (out, config.sample_ms), thecal_cli_duration (out, config.startup_ms),
+                       thecal_cli_duration (out, config.analysis_ms), thecal_cli_q (out, THECAL_QUANTITY_VOLUME, setup->fill_nl),
+                       options.seed_text != NULL ? options.seed_text : "0");
+      for (int32_t i = 0; i < setup->n_faults; i++)
+        g_string_append_printf (subtitle, i == 0 ? _ ("; fault %s") : ", %s", options.faults[i].text);
+      if (!plot (plot_path, out, result, model, title, subtitle->str, error))
         return FALSE;
       thecal_cli_print (out, _ ("Plot: %s\n"), plot_path);
       thecal_cli_json_string (out->json, "plot", plot_path);

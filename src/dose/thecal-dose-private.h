@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * thecal-dose-private.h: what the calculators of src/dose share for their error messages and
- * their inputs (internal to src/dose).
+ * their inputs (internal to the safety core: src/dose, and src/engine, which uses the same helpers).
  */
 #pragma once
 

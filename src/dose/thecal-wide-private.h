@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * thecal-wide-private.h: 128-bit integer helpers of the dose core (internal to src/dose).
+ * thecal-wide-private.h: 128-bit integer helpers of the dose core (internal to the safety core:
+ * src/dose and src/engine).
  *
  * Where a product can leave int64_t (a × b before a division, a rate integrated over
  * milliseconds, a day count times a daily integral) the dose core computes in 128 bits and checks
@@ -15,7 +16,7 @@
 
 #include "thecal-units.h"
 
-/* The same typedef as src/engine's private header: C11 allows the repetition. */
+/* Shared with src/engine (thecal-engine-private.h includes this header). */
 __extension__ typedef __int128 ThecalWide;
 
 #define THECAL_WIDE_MAX (__extension__((ThecalWide) (((unsigned __int128) 1 << 127) - 1)))

@@ -91,10 +91,8 @@ raw_per_day (const ThecalEngine *engine)
 static int64_t
 bp_scale (ThecalWide x)
 {
-  ThecalWide q = x / THECAL_BP_WHOLE, r = x % THECAL_BP_WHOLE;
+  ThecalWide q = _thecal_wide_div (x, THECAL_BP_WHOLE, THECAL_ENGINE_RULE);
 
-  if (r > THECAL_BP_WHOLE - r)
-    q++;
   return q > INT64_MAX ? INT64_MAX : (int64_t) q;
 }
 

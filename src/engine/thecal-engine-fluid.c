@@ -114,9 +114,8 @@ make_room (ThecalEngine *engine)
       ThecalEngineParcel *a = &engine->parcels[best], *b = &engine->parcels[best + 1];
       ThecalWide amount = (ThecalWide) a->volume_nl * a->concentration_ng_per_ml
                           + (ThecalWide) b->volume_nl * b->concentration_ng_per_ml;
-      ThecalWide q = amount / best_volume, r = amount % best_volume;
-
-      a->concentration_ng_per_ml = (int64_t) (r > best_volume - r ? q + 1 : q);
+      /* the volume-weighted mean of two concentrations lies between them: it fits */
+      a->concentration_ng_per_ml = (int64_t) _thecal_wide_div (amount, best_volume, THECAL_ENGINE_RULE);
       a->volume_nl = best_volume;
       remove_parcel (engine, best + 1);
       return;
@@ -171,14 +170,10 @@ _thecal_fluid_push (ThecalEngine *engine, int64_t volume_nl)
 static int64_t
 removed_by (const ThecalEngine *engine, int64_t moved_strokes)
 {
-  int64_t volume = 0;
   ThecalWide nominal = (ThecalWide) moved_strokes * engine->model.stroke_volume_nl;
-  ThecalWide num = nominal * (THECAL_BP_WHOLE + engine->bias_bp);
-  ThecalWide q = num / THECAL_BP_WHOLE, r = num % THECAL_BP_WHOLE;
 
-  /* the rule: nearest, exact halves toward zero (num ≥ 0: the bias is above −100 %) */
-  volume = (int64_t) (r > THECAL_BP_WHOLE - r ? q + 1 : q);
-  return volume;
+  /* the rule: nearest, exact halves toward zero (the product is ≥ 0: the bias is above −100 %) */
+  return (int64_t) _thecal_wide_div (nominal * (THECAL_BP_WHOLE + engine->bias_bp), THECAL_BP_WHOLE, THECAL_ENGINE_RULE);
 }
 
 int64_t

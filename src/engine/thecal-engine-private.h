@@ -6,14 +6,18 @@
 
 #include "thecal-engine.h"
 
+/* The dose core's own helpers, private to the safety core's layers (src/dose and src/engine; the
+ * dose source folder is on the engine's include path through dose_dep): _thecal_qtext for error
+ * messages, _thecal_split_day, and the 128-bit intermediates ThecalWide and _thecal_wide_div: a
+ * rate integrated over years (nL/day × ms) leaves int64_t; every narrowing back is checked or
+ * bounded by a comment. */
+#include "thecal-dose-private.h"
+#include "thecal-wide-private.h"
+
 #ifdef __cplusplus
 extern "C"
 {
 #endif
-
-  /* 128-bit intermediates, as in src/dose: a rate integrated over years (nL/day × ms) leaves
-   * int64_t; every narrowing back is checked or bounded by a comment. */
-  __extension__ typedef __int128 ThecalWide;
 
 #define THECAL_ENGINE_DAY_MS THECAL_MS_PER_DAY
 #define THECAL_ENGINE_RULE THECAL_ROUND_NEAREST_HALF_DOWN

@@ -70,12 +70,14 @@ thecal_ptm_pattern_parse (const char *text, ThecalPtmPattern *pattern, ThecalDos
   return true;
 }
 
+/* The pump-local day that holds @t_ms (floor division, also before the epoch). */
 static int64_t
-floor_div (int64_t a, int64_t b)
+day_of (int64_t t_ms)
 {
-  int64_t q = a / b;
+  int64_t day, ms_of_day;
 
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+  _thecal_split_day (t_ms, &day, &ms_of_day);
+  return day;
 }
 
 /* Notes the first raise of each alarm since the last look. */
@@ -179,7 +181,7 @@ thecal_engine_run (ThecalEngine *engine,
         {
         case THECAL_PTM_PATTERN_TIMES:
           /* every listed time of every day that falls in [start, end), in order */
-          for (int64_t day = floor_div (start, DAY_MS); day * DAY_MS < end; day++)
+          for (int64_t day = day_of (start); day * DAY_MS < end; day++)
             for (int32_t j = 0; j < pattern->n_times; j++)
               {
                 int64_t at = day * DAY_MS + (int64_t) pattern->minutes[j] * THECAL_MS_PER_MINUTE;

@@ -19,28 +19,14 @@
  * inside int64_t for any pump time (|day| < 2^37). */
 #define PERIODIC_STROKES_MAX (INT64_C (1) << 24)
 
-/* Floor division into (day, ms of day), ms of day in 0 .. 86 399 999 even before the epoch. */
-static void
-split_day (int64_t t_ms, int64_t *day, int64_t *ms_of_day)
-{
-  int64_t d = t_ms / DAY_MS;
-  int64_t m = t_ms % DAY_MS;
-
-  if (m < 0)
-    {
-      m += DAY_MS;
-      d -= 1;
-    }
-  *day = d;
-  *ms_of_day = m;
-}
-
+/* The ms of day of @t_ms, in 0 .. 86 399 999 even before the epoch. */
 static int64_t
 mod_day (int64_t t_ms)
 {
-  int64_t m = t_ms % DAY_MS;
+  int64_t day, ms_of_day;
 
-  return m < 0 ? m + DAY_MS : m;
+  _thecal_split_day (t_ms, &day, &ms_of_day);
+  return ms_of_day;
 }
 
 bool
@@ -123,8 +109,8 @@ _thecal_schedule_basal_between (const ThecalEngineSchedule *sched, int64_t p0, i
 {
   int64_t d0, x0, d1, x1;
 
-  split_day (p0, &d0, &x0);
-  split_day (p1, &d1, &x1);
+  _thecal_split_day (p0, &d0, &x0);
+  _thecal_split_day (p1, &d1, &x1);
   /* |d1 − d0| < 2^38 and the day integral < 2^63: the product is below 2^101 */
   return (ThecalWide) (d1 - d0) * sched->seg_prefix[sched->n_segments] + prefix_to (sched, x1) - prefix_to (sched, x0);
 }
@@ -141,7 +127,7 @@ _thecal_schedule_basal_time (const ThecalEngineSchedule *sched, int64_t p0, Thec
     return p0;
   if (day_integral <= 0)
     return THECAL_ENGINE_NEVER;
-  split_day (p0, &d0, &x0);
+  _thecal_split_day (p0, &d0, &x0);
   /* F (y) = (y / day) × day integral + P (y mod day), y in ms since the midnight of d0, is
    * non-decreasing; the wanted y is the least with F (y) ≥ P (x0) + demand. Its day is the first
    * whose end reaches the target: k = ceil (target / day integral) − 1. */
@@ -180,16 +166,14 @@ _thecal_bolus_strokes_at (int64_t strokes, int64_t duration_ms, int64_t elapsed_
     return strokes;
   /* ROUND_DOWN: a stroke counts only once the pump has made it (as in the dose core). The
    * quotient is below @strokes. */
-  return (int64_t) ((ThecalWide) strokes * elapsed_ms / duration_ms);
+  return (int64_t) _thecal_wide_div ((ThecalWide) strokes * elapsed_ms, duration_ms, THECAL_ROUND_DOWN);
 }
 
 int64_t
 _thecal_bolus_stroke_elapsed (int64_t strokes, int64_t duration_ms, int64_t k)
 {
-  ThecalWide num = (ThecalWide) k * duration_ms;
-
   /* ROUND_UP: the first whole ms at which floor (strokes × elapsed / duration) ≥ k. */
-  return (int64_t) (num / strokes + (num % strokes != 0 ? 1 : 0));
+  return (int64_t) _thecal_wide_div ((ThecalWide) k * duration_ms, strokes, THECAL_ROUND_UP);
 }
 
 int64_t
@@ -198,7 +182,7 @@ _thecal_schedule_periodic_count (const ThecalEngineSchedule *sched, int32_t i, i
   int64_t day, x, n = sched->bolus_strokes[i];
   int64_t s = sched->bolus_start_ms[i], d = sched->bolus_duration_ms[i];
 
-  split_day (p, &day, &x);
+  _thecal_split_day (p, &day, &x);
   /* today's occurrence, plus yesterday's if it wraps past midnight (it contributes f (day + x) − n) */
   return day * n + _thecal_bolus_strokes_at (n, d, DAY_MS + x - s) - n + _thecal_bolus_strokes_at (n, d, x - s);
 }

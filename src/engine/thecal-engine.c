@@ -27,12 +27,6 @@
 #define RULE THECAL_ENGINE_RULE
 #define NEVER THECAL_ENGINE_NEVER
 
-static const char *
-qtext (ThecalQuantityKind kind, int64_t value, char *buf)
-{
-  return thecal_quantity_format (kind, value, buf, THECAL_QUANTITY_TEXT_MAX);
-}
-
 static int64_t
 pump_now (const ThecalEngine *engine)
 {
@@ -755,7 +749,7 @@ thecal_engine_true_for_pump_ms (const ThecalEngine *engine, int64_t pump_ms)
   /* ROUND_UP: the first true ms whose clock reads at least @pump_ms (rule rounding of a value at
    * or above an integer never falls below it) */
   num = (ThecalWide) (clock - engine->sync_clock_ms) * 1000000;
-  t = (int64_t) (num / (1000000 + engine->drift_ppm) + (num % (1000000 + engine->drift_ppm) != 0 ? 1 : 0));
+  t = (int64_t) _thecal_wide_div (num, 1000000 + engine->drift_ppm, THECAL_ROUND_UP);
   return engine->sync_true_ms + t;
 }
 
@@ -785,24 +779,24 @@ check_reservoir_fluid (const ThecalEngine *engine,
   if (volume_nl < 0 || volume_nl > engine->model.reservoir_capacity_nl)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "volume",
                                   "reservoir volume %s is outside 0 to the %s reservoir: do not overfill.",
-                                  qtext (THECAL_QUANTITY_VOLUME, volume_nl, a),
-                                  qtext (THECAL_QUANTITY_VOLUME, engine->model.reservoir_capacity_nl, b));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME, volume_nl, a),
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME, engine->model.reservoir_capacity_nl, b));
   if (actual_nl < -1 || actual_nl > engine->model.reservoir_capacity_nl)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "actual",
                                   "actual reservoir volume %s is outside 0 to the %s reservoir.",
-                                  qtext (THECAL_QUANTITY_VOLUME, actual_nl, a),
-                                  qtext (THECAL_QUANTITY_VOLUME, engine->model.reservoir_capacity_nl, b));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME, actual_nl, a),
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME, engine->model.reservoir_capacity_nl, b));
   if (strlen (id) >= THECAL_ID_MAX)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "drug_id", "drug_id is longer than %d characters.",
                                   THECAL_ID_MAX - 1);
   if (id[0] == '\0' && concentration_ng_per_ml != 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_INVALID, "concentration",
                                   "concentration %s is given without a drug: non-drug fluid has concentration 0.",
-                                  qtext (THECAL_QUANTITY_CONCENTRATION, concentration_ng_per_ml, a));
+                                  _thecal_qtext (THECAL_QUANTITY_CONCENTRATION, concentration_ng_per_ml, a));
   if (id[0] != '\0' && concentration_ng_per_ml <= 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "concentration",
                                   "concentration %s of %s is not above 0.",
-                                  qtext (THECAL_QUANTITY_CONCENTRATION, concentration_ng_per_ml, a), id);
+                                  _thecal_qtext (THECAL_QUANTITY_CONCENTRATION, concentration_ng_per_ml, a), id);
   return true;
 }
 
@@ -843,7 +837,7 @@ thecal_engine_init (ThecalEngine *engine, const ThecalEngineConfig *config, Thec
   bp = config->battery_bp;
   if (bp < 1 || bp > THECAL_BP_WHOLE)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "battery",
-                                  "battery %s is outside 0.01 %% to 100 %%.", qtext (THECAL_QUANTITY_RATIO, bp, a));
+                                  "battery %s is outside 0.01 %% to 100 %%.", _thecal_qtext (THECAL_QUANTITY_RATIO, bp, a));
 
   memset (engine, 0, sizeof *engine);
   engine->model = *config->model; /* strings then int64_t: no padding */
@@ -853,7 +847,7 @@ thecal_engine_init (ThecalEngine *engine, const ThecalEngineConfig *config, Thec
       || engine->model.stroke_volume_nl > THECAL_NL_PER_ML)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "model.stroke_volume",
                                   "the pump model's stroke volume %s is above 1 mL.",
-                                  qtext (THECAL_QUANTITY_VOLUME, engine->model.stroke_volume_nl, a));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME, engine->model.stroke_volume_nl, a));
   engine->dead_space_nl = engine->model.internal_volume_nl + catheter_nl;
 
   engine->clock_ms = config->start_local_ms;
@@ -918,9 +912,9 @@ check_rate_in_range (const ThecalEngine *engine, int64_t rate_nl_per_day, const 
   if (rate_nl_per_day < engine->model.rate_min_nl_per_day || rate_nl_per_day > engine->model.rate_max_nl_per_day)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field,
                                   "%s %s is outside the pump's programmable range %s to %s: the pump cannot deliver it.",
-                                  field, qtext (THECAL_QUANTITY_VOLUME_RATE, rate_nl_per_day, a),
-                                  qtext (THECAL_QUANTITY_VOLUME_RATE, engine->model.rate_min_nl_per_day, b),
-                                  qtext (THECAL_QUANTITY_VOLUME_RATE, engine->model.rate_max_nl_per_day, c));
+                                  field, _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, rate_nl_per_day, a),
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, engine->model.rate_min_nl_per_day, b),
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, engine->model.rate_max_nl_per_day, c));
   return true;
 }
 
@@ -1137,20 +1131,20 @@ check_bolus_shape (const ThecalEngine *engine, int64_t volume_nl, int64_t durati
 
   if (duration_ms <= 0 || duration_ms > 30 * DAY_MS)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field, "%s duration %s is outside 1 ms to 30 days.", field,
-                                  qtext (THECAL_QUANTITY_DURATION, duration_ms, a));
+                                  _thecal_qtext (THECAL_QUANTITY_DURATION, duration_ms, a));
   if (volume_nl <= 0 || volume_nl % engine->model.stroke_volume_nl != 0
       || volume_nl > engine->model.reservoir_capacity_nl)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field,
                                   "%s volume %s is not a whole number of %s strokes between one stroke and the reservoir capacity.",
-                                  field, qtext (THECAL_QUANTITY_VOLUME, volume_nl, a),
-                                  qtext (THECAL_QUANTITY_VOLUME, engine->model.stroke_volume_nl, b));
+                                  field, _thecal_qtext (THECAL_QUANTITY_VOLUME, volume_nl, a),
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME, engine->model.stroke_volume_nl, b));
   /* ROUND_UP: the exact rate is above the ceiling exactly when its ceiling is */
   if (!thecal_muldiv_i64 (volume_nl, DAY_MS, duration_ms, THECAL_ROUND_UP, &rate)
       || rate > engine->model.bolus_rate_max_nl_per_day)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, field,
                                   "%s of %s over %s is faster than the pump's maximum bolus rate %s.", field,
-                                  qtext (THECAL_QUANTITY_VOLUME, volume_nl, a), qtext (THECAL_QUANTITY_DURATION, duration_ms, b),
-                                  qtext (THECAL_QUANTITY_VOLUME_RATE, engine->model.bolus_rate_max_nl_per_day, c));
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME, volume_nl, a), _thecal_qtext (THECAL_QUANTITY_DURATION, duration_ms, b),
+                                  _thecal_qtext (THECAL_QUANTITY_VOLUME_RATE, engine->model.bolus_rate_max_nl_per_day, c));
   return true;
 }
 
@@ -1182,15 +1176,15 @@ thecal_engine_start_clinician_bolus (ThecalEngine *engine, int64_t dose_ng, int6
                                   "the pump has no programmed concentration: set a prescription before a clinician bolus.");
   if (dose_ng <= 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "dose", "clinician bolus dose %s is not above 0.",
-                                  qtext (THECAL_QUANTITY_AMOUNT, dose_ng, a));
+                                  _thecal_qtext (THECAL_QUANTITY_AMOUNT, dose_ng, a));
   /* strokes = dose × 10^6 / (concentration × stroke), one rounding by the rule (as the resolver) */
   num = (ThecalWide) dose_ng * THECAL_NL_PER_ML;
   den = (ThecalWide) conc * s;
-  strokes = (int64_t) (num / den + ((num % den) > den - (num % den) ? 1 : 0));
+  strokes = (int64_t) _thecal_wide_div (num, den, RULE);
   if (strokes <= 0)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "dose",
                                   "clinician bolus dose %s rounds to 0 strokes: the smallest bolus is one stroke.",
-                                  qtext (THECAL_QUANTITY_AMOUNT, dose_ng, a));
+                                  _thecal_qtext (THECAL_QUANTITY_AMOUNT, dose_ng, a));
   if (strokes > engine->model.reservoir_capacity_nl / s + 1)
     strokes = engine->model.reservoir_capacity_nl / s + 1; /* refused just below, with the volume named */
   if (!check_bolus_shape (engine, strokes * s, duration_ms, "clinician bolus", error))
@@ -1458,7 +1452,7 @@ fault_time (const ThecalEngine *engine, const ThecalEngineFault *fault, int64_t 
   if (fault->duration_ms < 0 || fault->duration_ms > INT64_MAX / 4)
     return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "duration",
                                   "fault duration %s is negative or too long (0 means permanent).",
-                                  qtext (THECAL_QUANTITY_DURATION, fault->duration_ms, a));
+                                  _thecal_qtext (THECAL_QUANTITY_DURATION, fault->duration_ms, a));
   *at_clock_ms = fault->at_pump_ms - engine->pump_offset_ms;
   return true;
 }
@@ -1478,8 +1472,8 @@ thecal_engine_inject_fault (ThecalEngine *engine, const ThecalEngineFault *fault
     case THECAL_FAULT_FLOW_BIAS:
       if (fault->value < THECAL_ENGINE_BIAS_MIN_BP || fault->value > THECAL_ENGINE_BIAS_MAX_BP)
         return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "bias", "flow bias %s is outside %s to %s.",
-                                      qtext (THECAL_QUANTITY_RATIO, fault->value, a),
-                                      qtext (THECAL_QUANTITY_RATIO, THECAL_ENGINE_BIAS_MIN_BP, b), "100 %");
+                                      _thecal_qtext (THECAL_QUANTITY_RATIO, fault->value, a),
+                                      _thecal_qtext (THECAL_QUANTITY_RATIO, THECAL_ENGINE_BIAS_MIN_BP, b), "100 %");
       engine->moved_strokes = 0; /* the removal formula restarts from here */
       engine->bias_bp = fault->value;
       break;
@@ -1487,8 +1481,8 @@ thecal_engine_inject_fault (ThecalEngine *engine, const ThecalEngineFault *fault
       if (fault->value < 0 || fault->value > engine->model.stroke_volume_nl / THECAL_ENGINE_NOISE_MAX_DIVISOR)
         return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "noise",
                                       "stroke noise %s is outside 0 to half a stroke (%s).",
-                                      qtext (THECAL_QUANTITY_VOLUME, fault->value, a),
-                                      qtext (THECAL_QUANTITY_VOLUME, engine->model.stroke_volume_nl / 2, b));
+                                      _thecal_qtext (THECAL_QUANTITY_VOLUME, fault->value, a),
+                                      _thecal_qtext (THECAL_QUANTITY_VOLUME, engine->model.stroke_volume_nl / 2, b));
       engine->noise_nl = fault->value;
       break;
     case THECAL_FAULT_MOTOR_STALL:
@@ -1507,7 +1501,7 @@ thecal_engine_inject_fault (ThecalEngine *engine, const ThecalEngineFault *fault
       if (fault->value < 1 || fault->value > THECAL_ENGINE_DRAIN_MAX_BP)
         return thecal_dose_error_set (error, THECAL_DOSE_ERROR_RANGE, "drain",
                                       "battery drain %s is outside 0.01 %% to 10000 %% of nominal.",
-                                      qtext (THECAL_QUANTITY_RATIO, fault->value, a));
+                                      _thecal_qtext (THECAL_QUANTITY_RATIO, fault->value, a));
       engine->drain_bp = fault->value;
       _thecal_battery_update_eri_threshold (engine);
       break;

@@ -14,180 +14,11 @@
  */
 #include "config.h"
 
-#include <cjson/cJSON.h>
-#include <glib.h>
 #include <glib/gstdio.h>
-#include <string.h>
-#include <sys/wait.h>
+#include <locale.h>
 
+#include "thecal-test-cli.h"
 #include "thecal-test.h"
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (cJSON, cJSON_Delete)
-
-typedef struct
-{
-  int status;
-  char *out;
-  char *err;
-} CliResult;
-
-static void
-cli_result_free (CliResult *result)
-{
-  g_free (result->out);
-  g_free (result->err);
-  g_free (result);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, cli_result_free)
-
-/* @text on one line for assertion messages (a newline would break the TAP output). */
-static const char *
-oneline (const char *text)
-{
-  static GPtrArray *keep = NULL;
-  GString *line = g_string_new (NULL);
-
-  if (keep == NULL)
-    keep = g_ptr_array_new_with_free_func (g_free);
-  for (const char *p = text != NULL ? text : "(null)"; *p != '\0' && line->len < 1500; p++)
-    g_string_append_c (line, *p == '\n' || *p == '\r' || *p == '\t' ? ' ' : *p);
-  g_ptr_array_add (keep, line->str);
-  return g_string_free (line, FALSE);
-}
-
-static CliResult *
-cli_run_argv (const char *const *args)
-{
-  const char *binary = g_getenv ("THECAL_CLI");
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_auto (GStrv) envp = g_get_environ ();
-  g_autoptr (GError) error = NULL;
-  CliResult *result = g_new0 (CliResult, 1);
-  int wait_status = 0;
-
-  ck_assert_msg (binary != NULL, "THECAL_CLI is not set: run the tests through meson test");
-  g_ptr_array_add (argv, (gpointer) binary);
-  for (gsize i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  envp = g_environ_setenv (envp, "LC_ALL", "C", TRUE);
-  envp = g_environ_unsetenv (envp, "LANGUAGE");
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL, &result->out,
-                               &result->err, &wait_status, &error),
-                 "cannot run %s: %s", binary, error != NULL ? error->message : "?");
-  result->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  return result;
-}
-
-#define cli_run(...) cli_run_argv ((const char *const[]){ __VA_ARGS__, NULL })
-
-static const char *
-data_file (const char *name)
-{
-  static GHashTable *paths = NULL;
-  const char *source = g_getenv ("THECAL_SOURCE_DIR");
-  char *path;
-
-  ck_assert_msg (source != NULL, "THECAL_SOURCE_DIR is not set: run the tests through meson test");
-  if (paths == NULL)
-    paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  path = g_hash_table_lookup (paths, name);
-  if (path == NULL)
-    {
-      path = g_build_filename (source, "tests", "cli", "data", name, NULL);
-      g_hash_table_insert (paths, g_strdup (name), path);
-    }
-  return path;
-}
-
-static void
-assert_status (const CliResult *result, int status)
-{
-  ck_assert_msg (result->status == status, "exit status %d, expected %d; stdout: %s; stderr: %s", result->status, status,
-                 oneline (result->out), oneline (result->err));
-}
-
-static void
-assert_failed (const CliResult *result, int status, const char *needle)
-{
-  assert_status (result, status);
-  ck_assert_msg (result->out[0] == '\0', "stdout must be empty on an error, got: %s", oneline (result->out));
-  ck_assert_msg (g_str_has_prefix (result->err, "thecal-cli: "), "stderr: %s", oneline (result->err));
-  ck_assert_msg (strstr (result->err, needle) != NULL, "stderr does not name “%s”: %s", needle, oneline (result->err));
-}
-
-static void
-assert_contains (const char *haystack, const char *needle)
-{
-  ck_assert_msg (strstr (haystack, needle) != NULL, "“%s” not found in: %s", needle, oneline (haystack));
-}
-
-/* The line of @text that starts with @prefix (owned by the caller); fails the test when none does. */
-static char *
-line_starting (const char *text, const char *prefix)
-{
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-
-  for (gsize i = 0; lines[i] != NULL; i++)
-    if (g_str_has_prefix (lines[i], prefix))
-      return g_strdup (lines[i]);
-  ck_abort_msg ("no line starts with “%s” in: %s", prefix, oneline (text));
-  return NULL;
-}
-
-static const cJSON *
-json_at (const cJSON *root, const char *path)
-{
-  g_auto (GStrv) parts = g_strsplit (path, ".", -1);
-  const cJSON *item = root;
-
-  for (gsize i = 0; parts[i] != NULL && item != NULL; i++)
-    {
-      char *bracket = strchr (parts[i], '[');
-
-      if (bracket != NULL)
-        {
-          int index = atoi (bracket + 1);
-
-          *bracket = '\0';
-          item = cJSON_GetObjectItemCaseSensitive (item, parts[i]);
-          item = cJSON_IsArray (item) ? cJSON_GetArrayItem (item, index) : NULL;
-        }
-      else
-        item = cJSON_GetObjectItemCaseSensitive (item, parts[i]);
-    }
-  ck_assert_msg (item != NULL, "no “%s” in the JSON output", path);
-  return item;
-}
-
-/* exact below 2^53, which every value here is */
-static gint64
-json_int (const cJSON *root, const char *path)
-{
-  const cJSON *item = json_at (root, path);
-
-  ck_assert_msg (cJSON_IsNumber (item), "“%s” is not a number", path);
-  return (gint64) item->valuedouble;
-}
-
-static const char *
-json_str (const cJSON *root, const char *path)
-{
-  const cJSON *item = json_at (root, path);
-
-  ck_assert_msg (cJSON_IsString (item), "“%s” is not a string", path);
-  return item->valuestring;
-}
-
-static cJSON *
-parse_json (const CliResult *result)
-{
-  cJSON *root = cJSON_Parse (result->out);
-
-  ck_assert_msg (root != NULL, "stdout is not JSON: %s", oneline (result->out));
-  return root;
-}
 
 /* ---- simulate --------------------------------------------------------------------------------- */
 
@@ -327,26 +158,141 @@ START_TEST (test_simulate_same_seed_same_output)
   assert_status (a, 0);
   ck_assert_str_eq (a->out, b->out);
   ck_assert_str_ne (a->out, c->out);
+  /* every format, the hour-by-hour series too */
+  for (int f = 0; f < 3; f++)
+    {
+      const char *format = f == 0 ? "table" : f == 1 ? "csv"
+                                                     : "json";
+      const char *period = f == 1 ? "--hours" : "--days";
+      const char *n = f == 1 ? "72" : "5";
+      g_autoptr (CliResult) x = cli_run ("simulate", "--prescription", data_file ("flex-ptm.json"), "--fill", "20 mL", period, n,
+                                         "--fault", "noise=100 nL", "--fault", "bias=+5%", "--seed", "7", "--ptm-presses",
+                                         "worst", "--format", format);
+      g_autoptr (CliResult) y = cli_run ("simulate", "--prescription", data_file ("flex-ptm.json"), "--fill", "20 mL", period, n,
+                                         "--fault", "noise=100 nL", "--fault", "bias=+5%", "--seed", "7", "--ptm-presses",
+                                         "worst", "--format", format);
+      g_autoptr (CliResult) z = cli_run ("simulate", "--prescription", data_file ("flex-ptm.json"), "--fill", "20 mL", period, n,
+                                         "--fault", "noise=100 nL", "--fault", "bias=+5%", "--seed", "8", "--ptm-presses",
+                                         "worst", "--format", format);
+
+      assert_status (x, 0);
+      ck_assert_msg (g_strcmp0 (x->out, y->out) == 0, "--format %s: the same seed gave different output", format);
+      ck_assert_msg (g_strcmp0 (x->out, z->out) != 0, "--format %s: another seed gave the same output", format);
+    }
+}
+END_TEST
+
+START_TEST (test_simulate_csv_events)
+{
+  const char *rx = data_file ("flex-ptm.json");
+  /* flex-ptm.json: a 4 h lockout, so the 09:00 press is refused every day; the stall starts at
+   * 2026-11-03T00:00, the end of period 2 (an event at a period's end belongs to it) */
+  g_autoptr (CliResult) notable = cli_run ("simulate", "--prescription", rx, "--fill", "20 mL", "--days", "3", "--format", "csv",
+                                           "--ptm-presses", "08:00,09:00,13:00", "--fault", "stall@2 days/12 h");
+  g_autoptr (CliResult) all = cli_run ("simulate", "--prescription", rx, "--fill", "20 mL", "--days", "1", "--format", "csv",
+                                       "--ptm-presses", "08:00,09:00,13:00", "--events", "all");
+  g_autoptr (CliResult) none = cli_run ("simulate", "--prescription", rx, "--fill", "20 mL", "--days", "1", "--format", "csv",
+                                        "--ptm-presses", "08:00,09:00,13:00", "--events", "none");
+  g_auto (GStrv) lines = NULL;
+
+  assert_status (notable, 0);
+  lines = g_strsplit (notable->out, "\n", -1);
+  ck_assert_uint_eq (g_strv_length (lines), 1 + 3 + 1);
+  ck_assert (g_str_has_suffix (lines[0], ",alarms_raised,alarms_active,events"));
+  ck_assert (g_str_has_suffix (lines[1], ",,,ptm_refused:lockout"));
+  ck_assert (g_str_has_suffix (lines[2], ",motor_stall,motor_stall,ptm_refused:lockout;alarm_raised:motor_stall"));
+  /* stalled at 08:00 and 09:00, restarted at 12:00, granted at 13:00 (not a notable entry) */
+  ck_assert (g_str_has_suffix (lines[3], ",motor_stall,ptm_refused:not_delivering;ptm_refused:not_delivering;motor_restarted"));
+  assert_status (all, 0);
+  assert_contains (all->out, ",,,ptm_granted;bolus_start:ptm;bolus_end:ptm;ptm_refused:lockout;ptm_granted;"
+                             "bolus_start:ptm;bolus_end:ptm\n");
+  assert_status (none, 0);
+  g_strfreev (lines);
+  lines = g_strsplit (none->out, "\n", -1);
+  ck_assert (g_str_has_suffix (lines[1], ",,,"));
+}
+END_TEST
+
+START_TEST (test_simulate_json_event_range)
+{
+  g_autoptr (CliResult) result = cli_run ("simulate", "--prescription", data_file ("morphine-25.json"), "--fill", "20 mL",
+                                          "--days", "4", "--fault", "stall@2 days/12 h", "--json");
+  g_autoptr (cJSON) root = NULL;
+  gint64 first, next;
+
+  assert_status (result, 0);
+  root = parse_json (result);
+  /* the start wrote 4 entries (start, reservoir, prescription, fault): the run starts at 5 */
+  ck_assert_int_eq (json_int (root, "series[0].first_event_seq"), 5);
+  ck_assert_int_eq (json_int (root, "series[0].next_event_seq"), 5);
+  first = json_int (root, "series[1].first_event_seq");
+  next = json_int (root, "series[1].next_event_seq");
+  ck_assert_int_eq (next - first, 1);
+  /* events[] is in sequence order from 1: the entry of period 2 is the stall alarm */
+  ck_assert_int_eq (json_int (root, "events[4].seq"), first);
+  ck_assert_str_eq (json_str (root, "events[4].type"), "alarm_raised");
+  ck_assert_str_eq (json_str (root, "events[4].text"), "ALARM raised: motor stall, critical (pump estimate 19.6 mL, "
+                                                       "actual 19.6 mL, battery 99.91 %)");
+  ck_assert_int_eq (json_int (root, "series[2].first_event_seq"), next);
+}
+END_TEST
+
+START_TEST (test_simulate_log_text)
+{
+  g_autoptr (CliResult) result = cli_run ("simulate", "--prescription", data_file ("flex-ptm.json"), "--fill", "20 mL",
+                                          "--days", "1", "--ptm-presses", "08:00,09:00", "--events", "all", "--fault",
+                                          "bias=-10%", "--fault", "drift=+100 ppm", "--fault", "battery-drain=200%");
+
+  assert_status (result, 0);
+  /* what a person reads: labels, not the engine's identifiers (those are in the JSON and CSV) */
+  assert_contains (result->out, "fault set (simulation, not a pump entry): flow bias -10 %");
+  assert_contains (result->out, "fault set (simulation, not a pump entry): clock drift +100 ppm");
+  assert_contains (result->out, "fault set (simulation, not a pump entry): battery drain 200 % of nominal");
+  assert_contains (result->out, "PTM bolus started: 0.02 mL over 10 min");
+  assert_contains (result->out, "PTM refused: inside the lockout (allowed again in ");
+  assert_contains (result->out, "for 1 day; PTM presses: 08:00,09:00; seed 0");
+  assert_not_contains (result->out, "ptm bolus");
+  assert_not_contains (result->out, "flow_bias");
+}
+END_TEST
+
+START_TEST (test_simulate_drug_from_library)
+{
+  g_autofree char *path = cli_temp_file ("hydromorphone.json",
+                                         "{ \"format\": \"thecal-prescription\", \"version\": 1, \"drug\": \"hydromorphone\", "
+                                         "\"concentration\": \"10 mg/mL\", \"mode\": \"continuous\", "
+                                         "\"continuous\": { \"dose\": \"2 mg/day\" } }",
+                                         -1);
+  g_autoptr (CliResult) result = NULL;
+  g_autoptr (CliResult) missing = NULL;
+  g_autoptr (cJSON) root = NULL;
+
+  result = cli_run ("simulate", "--prescription", path, "--fill", "20 mL", "--days", "1", "--json");
+  missing = cli_run ("accuracy", "--prescription", path, "--library", "/nonexistent/library.json");
+  assert_status (result, 0);
+  root = parse_json (result);
+  /* the drug library's display name (tall-man), the id beside it */
+  ck_assert_str_eq (json_str (root, "drug"), "HYDROmorphone");
+  ck_assert_str_eq (json_str (root, "drug_id"), "hydromorphone");
+  assert_failed (missing, 3, "/nonexistent/library.json");
+  cli_temp_file_remove (path);
 }
 END_TEST
 
 START_TEST (test_simulate_refused_prescription)
 {
-  g_autofree char *dir = g_dir_make_tmp ("thecal-cli-engine-XXXXXX", NULL);
-  g_autofree char *path = g_build_filename (dir, "fast.json", NULL);
+  g_autofree char *path = cli_temp_file ("fast.json",
+                                         "{ \"format\": \"thecal-prescription\", \"version\": 1, \"drug\": \"morphine\", "
+                                         "\"concentration\": \"25 mg/mL\", \"mode\": \"continuous\", "
+                                         "\"continuous\": { \"rate\": \"30 mL/day\" } }",
+                                         -1);
   g_autoptr (CliResult) result = NULL;
 
-  ck_assert (g_file_set_contents (path,
-                                  "{ \"format\": \"thecal-prescription\", \"version\": 1, \"drug\": \"morphine\", "
-                                  "\"concentration\": \"25 mg/mL\", \"mode\": \"continuous\", "
-                                  "\"continuous\": { \"rate\": \"30 mL/day\" } }",
-                                  -1, NULL));
   result = cli_run ("simulate", "--prescription", path, "--fill", "20 mL", "--days", "1");
   assert_status (result, 1);
   assert_contains (result->out, "REFUSED");
   assert_contains (result->err, "programmable range");
-  g_unlink (path);
-  g_rmdir (dir);
+  cli_temp_file_remove (path);
 }
 END_TEST
 
@@ -390,9 +336,24 @@ START_TEST (test_help_lists_the_commands)
   assert_status (simulate, 0);
   assert_contains (simulate->out, "--ptm-presses");
   assert_contains (simulate->out, "--fault");
+  assert_contains (simulate->out, "--format");
   assert_status (accuracy, 0);
   assert_contains (accuracy->out, "trumpet");
   assert_contains (accuracy->out, "--plot");
+  /* the options every command spells the same (thecal-cli-common.h) */
+  for (int i = 0; i < 2; i++)
+    {
+      const char *help = i == 0 ? simulate->out : accuracy->out;
+
+      assert_contains (help, "Usage:\n  thecal-cli ");
+      assert_contains (help, "--prescription=FILE");
+      assert_contains (help, "--seed=S");
+      assert_contains (help, "-p, --pump=MODEL");
+      assert_contains (help, "--models=FILE");
+      assert_contains (help, "--library=FILE");
+      assert_contains (help, "--json");
+      assert_contains (help, "Exit status:");
+    }
 }
 END_TEST
 
@@ -425,6 +386,120 @@ START_TEST (test_accuracy_known_bias)
   assert_contains (result->out, "mean error A +20 %");
   assert_contains (result->out, "1 day         +20 %      +20 %");
   assert_contains (result->out, "OUTSIDE the TR-20 specification of ±14.5 %");
+}
+END_TEST
+
+START_TEST (test_accuracy_under_infusion)
+{
+  /* −10 %: each 250 nL stroke moves 225 nL; over T2 1 600 strokes, 360 000 nL against 400 000 */
+  g_autoptr (CliResult) result = cli_run ("accuracy", "--prescription", data_file ("morphine-25.json"), "--fault",
+                                          "under-infusion=10%", "--json");
+  g_autoptr (cJSON) root = NULL;
+
+  assert_status (result, 0);
+  root = parse_json (result);
+  ck_assert_int_eq (json_int (root, "mean_error_bp"), -1000);
+  ck_assert_int_eq (json_int (root, "delivered_nl"), 360000);
+  /* from 6 h on every window shows the bias exactly; narrower ones bracket it */
+  for (int w = 0; w < 6; w++)
+    {
+      g_autofree char *max = g_strdup_printf ("windows[%d].max_bp", w);
+      g_autofree char *min = g_strdup_printf ("windows[%d].min_bp", w);
+
+      ck_assert_int_ge (json_int (root, max), -1000);
+      ck_assert_int_le (json_int (root, min), -1000);
+      if (w >= 3)
+        ck_assert_int_eq (json_int (root, max) - json_int (root, min), 0);
+    }
+  ck_assert (cJSON_IsTrue (json_at (root, "within_specification"))); /* −10 % is inside ±14.5 % */
+}
+END_TEST
+
+START_TEST (test_accuracy_same_seed_same_output)
+{
+  g_autofree char *dir = g_dir_make_tmp ("thecal-cli-engine-XXXXXX", NULL);
+  const char *rx = data_file ("flex-ptm.json");
+
+  for (int f = 0; f < 2; f++)
+    {
+      const char *ext = f == 0 ? "svg" : "png";
+      g_autofree char *p1 = g_strdup_printf ("%s/a.%s", dir, ext);
+      g_autofree char *p2 = g_strdup_printf ("%s/b.%s", dir, ext);
+      g_autofree char *p3 = g_strdup_printf ("%s/c.%s", dir, ext);
+      g_autofree char *b1 = NULL, *b2 = NULL, *b3 = NULL;
+      gsize n1 = 0, n2 = 0, n3 = 0;
+      g_autoptr (CliResult) a = cli_run ("accuracy", "--prescription", rx, "--fault", "noise=60 nL", "--seed", "5", "--plot", p1);
+      g_autoptr (CliResult) b = cli_run ("accuracy", "--prescription", rx, "--fault", "noise=60 nL", "--seed", "5", "--plot", p2);
+      g_autoptr (CliResult) c = cli_run ("accuracy", "--prescription", rx, "--fault", "noise=60 nL", "--seed", "6", "--plot", p3);
+
+      assert_status (a, 0);
+      assert_status (b, 0);
+      assert_status (c, 0);
+      assert_contains (a->out, "; seed 5\n");
+      ck_assert (g_file_get_contents (p1, &b1, &n1, NULL));
+      ck_assert (g_file_get_contents (p2, &b2, &n2, NULL));
+      ck_assert (g_file_get_contents (p3, &b3, &n3, NULL));
+      /* the text differs only in the plot's file name; the plots are the same bytes */
+      ck_assert_uint_eq (n1, n2);
+      ck_assert_msg (memcmp (b1, b2, n1) == 0, "two %s plots of the same seed differ", ext);
+      ck_assert_msg (n1 != n3 || memcmp (b1, b3, n1) != 0, "the %s plot of another seed is the same", ext);
+      g_unlink (p1);
+      g_unlink (p2);
+      g_unlink (p3);
+    }
+  {
+    g_autoptr (CliResult) a = cli_run ("accuracy", "--prescription", rx, "--fault", "noise=60 nL", "--seed", "5", "--json");
+    g_autoptr (CliResult) b = cli_run ("accuracy", "--prescription", rx, "--fault", "noise=60 nL", "--seed", "5", "--json");
+    g_autoptr (CliResult) c = cli_run ("accuracy", "--prescription", rx, "--fault", "noise=60 nL", "--seed", "6", "--json");
+
+    ck_assert_str_eq (a->out, b->out);
+    ck_assert_str_ne (a->out, c->out);
+  }
+  g_rmdir (dir);
+}
+END_TEST
+
+/* Numbers never follow the locale: under de_DE (which writes 0,2) every format and the plot are
+ * the same bytes as under C (no translation is installed, so the words are the same too). */
+START_TEST (test_locale_independent)
+{
+  const char *de[] = { "LC_ALL=de_DE.UTF-8", NULL };
+  const char *rx = data_file ("flex-ptm.json");
+  g_autofree char *dir = g_dir_make_tmp ("thecal-cli-engine-XXXXXX", NULL);
+  g_autofree char *c_svg = g_build_filename (dir, "c.svg", NULL);
+  g_autofree char *de_svg = g_build_filename (dir, "de.svg", NULL);
+  g_autofree char *c_bytes = NULL, *de_bytes = NULL;
+
+  ck_assert_msg (setlocale (LC_ALL, "de_DE.UTF-8") != NULL,
+                 "the de_DE.UTF-8 locale is missing: run localedef -i de_DE -f UTF-8 de_DE.UTF-8");
+  setlocale (LC_ALL, "C");
+  for (int f = 0; f < 3; f++)
+    {
+      const char *format = f == 0 ? "table" : f == 1 ? "csv"
+                                                     : "json";
+      g_autoptr (CliResult) c = cli_run ("simulate", "--prescription", rx, "--fill", "19.5 mL", "--days", "3", "--ptm-presses",
+                                         "08:00,09:00", "--fault", "bias=+2.5%", "--format", format);
+      g_autoptr (CliResult) d = cli_run_env (de, "simulate", "--prescription", rx, "--fill", "19.5 mL", "--days", "3",
+                                             "--ptm-presses", "08:00,09:00", "--fault", "bias=+2.5%", "--format", format);
+
+      assert_status (d, 0);
+      ck_assert_str_eq (d->out, c->out);
+    }
+  {
+    g_autoptr (CliResult) c = cli_run ("accuracy", "--prescription", rx, "--fault", "bias=+2.5%", "--plot", c_svg);
+    g_autoptr (CliResult) d = cli_run_env (de, "accuracy", "--prescription", rx, "--fault", "bias=+2.5%", "--plot", de_svg);
+
+    assert_status (d, 0);
+    /* +2.5 % and the stroke quantisation: 4 134 strokes made against 4 133.3 programmed over T2 */
+    assert_contains (d->out, "mean error A +2.52 %");
+    assert_not_contains (d->out, "2,52");
+    ck_assert (g_file_get_contents (c_svg, &c_bytes, NULL, NULL));
+    ck_assert (g_file_get_contents (de_svg, &de_bytes, NULL, NULL));
+    ck_assert_str_eq (de_bytes, c_bytes);
+  }
+  g_unlink (c_svg);
+  g_unlink (de_svg);
+  g_rmdir (dir);
 }
 END_TEST
 
@@ -483,6 +558,10 @@ cli_engine_suite (void)
   tcase_add_test (tc, test_simulate_overinfusion);
   tcase_add_test (tc, test_simulate_stall_and_events);
   tcase_add_test (tc, test_simulate_same_seed_same_output);
+  tcase_add_test (tc, test_simulate_csv_events);
+  tcase_add_test (tc, test_simulate_json_event_range);
+  tcase_add_test (tc, test_simulate_log_text);
+  tcase_add_test (tc, test_simulate_drug_from_library);
   tcase_add_test (tc, test_simulate_refused_prescription);
   tcase_add_test (tc, test_simulate_usage_errors);
   tcase_add_test (tc, test_help_lists_the_commands);
@@ -491,6 +570,9 @@ cli_engine_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_accuracy_fault_free);
   tcase_add_test (tc, test_accuracy_known_bias);
+  tcase_add_test (tc, test_accuracy_under_infusion);
+  tcase_add_test (tc, test_accuracy_same_seed_same_output);
+  tcase_add_test (tc, test_locale_independent);
   tcase_add_test (tc, test_accuracy_plot);
   tcase_add_test (tc, test_accuracy_usage_errors);
   suite_add_tcase (s, tc);

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * engine-test-util.h: what the engine's test binaries share: the reference models of the shared
- * table (docs/formats.md; checked against data/pump-models.json in test-engine.c), prescription
- * builders and a heap-allocated engine (the engine itself never allocates; tests may).
+ * engine-test-util.h: what the engine's test binaries share beyond the reference models (TR-20 and
+ * TR-40 come from tests/common/thecal-test-models.h, like the dose core's tests): prescription
+ * builders, a heap-allocated engine (the engine itself never allocates; tests may), and readers
+ * of its status and log.
  */
 #pragma once
 
 #include "thecal-engine.h"
+#include "thecal-test-models.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -19,29 +21,8 @@
 #define MG THECAL_NG_PER_MG
 /* 2025-11-01 00:00 pump-local, a midnight (20 393 days after the epoch) */
 #define T0 (INT64_C (20393) * DAY)
-
-static inline void
-test_model (ThecalPumpModel *m, int capacity_ml)
-{
-  memset (m, 0, sizeof *m);
-  strcpy (m->id, capacity_ml == 40 ? "TR-40" : "TR-20");
-  strcpy (m->name, capacity_ml == 40 ? "Thecal reference pump, 40 mL" : "Thecal reference pump, 20 mL");
-  m->reservoir_capacity_nl = capacity_ml * ML;
-  m->rate_min_nl_per_day = 48000;
-  m->rate_max_nl_per_day = 24 * ML;
-  m->minimum_rate_nl_per_day = 6000;
-  m->rate_resolution_nl_per_day = 1000;
-  m->bolus_rate_max_nl_per_day = 24 * ML;
-  m->stroke_volume_nl = 250;
-  m->internal_volume_nl = 250000;
-  m->accuracy_bp = 1450;
-  m->low_reservoir_alarm_nl = 2 * ML;
-  m->refill_threshold_nl = 3 * ML;
-  m->empty_nl = 1 * ML;
-  m->discrepancy_threshold_nl = capacity_ml == 40 ? 2 * ML : 1 * ML;
-  m->service_life_days = 2555;
-  m->eri_days_before_eos = 90;
-}
+/* The worked example's concentration, 25 mg/mL: 5 mg/day is 0.2 mL/day, 800 strokes a day. */
+#define CONC (25 * MG)
 
 /* A primed pump of @model at T0 with @fill_nl of morphine at @conc, no catheter. */
 static inline ThecalEngine *
@@ -64,6 +45,13 @@ test_engine_new_with (const ThecalPumpModel *model, int64_t fill_nl, int64_t con
   if (!thecal_engine_init (engine, &config, &error))
     ck_abort_msg ("engine init failed: %s", error.message);
   return engine;
+}
+
+/* The pump of most tests: @model primed with 20 mL of 25 mg/mL morphine, seed 1. */
+static inline ThecalEngine *
+test_engine_new (const ThecalPumpModel *model)
+{
+  return test_engine_new_with (model, 20 * ML, CONC, true, 1);
 }
 
 static inline void

@@ -11,19 +11,17 @@
 #include "engine-test-util.h"
 #include "thecal-test.h"
 
-#define CONC (25 * MG)
-
 static ThecalPumpModel model;
 
 static void
 setup (void)
 {
-  test_model (&model, 20);
+  model = thecal_test_tr_model (20);
 }
 
 START_TEST (test_constants)
 {
-  ThecalEngine *engine = test_engine_new_with (&model, 20 * ML, CONC, true, 1);
+  ThecalEngine *engine = test_engine_new (&model);
   ThecalEngineStatus st = test_status (engine);
 
   ck_assert_int_eq (st.battery_capacity, INT64_C (2014362000000000));
@@ -37,7 +35,7 @@ END_TEST
 
 START_TEST (test_service_life_at_no_delivery)
 {
-  ThecalEngine *engine = test_engine_new_with (&model, 20 * ML, CONC, true, 1);
+  ThecalEngine *engine = test_engine_new (&model);
   ThecalEngineStatus st;
 
   /* a stopped pump drains its base only: ERI exactly 90 days before the 2 555th day, EOS on it */
@@ -69,7 +67,7 @@ run_refilled (ThecalEngine *engine, int64_t until)
 
 START_TEST (test_five_years_at_one_ml_per_day)
 {
-  ThecalEngine *engine = test_engine_new_with (&model, 20 * ML, CONC, true, 1);
+  ThecalEngine *engine = test_engine_new (&model);
   ThecalPrescription rx;
   ThecalEngineStatus st;
 
@@ -91,7 +89,7 @@ END_TEST
 
 START_TEST (test_eri_ninety_days_before_eos_flex)
 {
-  ThecalEngine *engine = test_engine_new_with (&model, 20 * ML, CONC, true, 1);
+  ThecalEngine *engine = test_engine_new (&model);
   ThecalPrescription rx;
   ThecalEngineStatus st;
   int64_t gap;
@@ -144,8 +142,8 @@ END_TEST
 
 START_TEST (test_drain_remainder_is_exact)
 {
-  ThecalEngine *a = test_engine_new_with (&model, 20 * ML, CONC, true, 1);
-  ThecalEngine *b = test_engine_new_with (&model, 20 * ML, CONC, true, 1);
+  ThecalEngine *a = test_engine_new (&model);
+  ThecalEngine *b = test_engine_new (&model);
 
   /* 3 / 7 of nominal: 9 125 × 3 / 7 per ms is not whole; the carry makes any cut exact */
   test_fault (a, THECAL_FAULT_BATTERY_DRAIN, 4286, 0, 0);

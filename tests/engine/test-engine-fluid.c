@@ -12,7 +12,6 @@
 #include "thecal-bolus.h"
 #include "thecal-test.h"
 
-#define CONC (25 * MG)
 #define DEAD 368300
 
 static ThecalPumpModel model;
@@ -20,7 +19,7 @@ static ThecalPumpModel model;
 static void
 setup (void)
 {
-  test_model (&model, 20);
+  model = thecal_test_tr_model (20);
 }
 
 static ThecalEngine *
@@ -153,7 +152,7 @@ END_TEST
 
 START_TEST (test_parcels_merge_and_shift)
 {
-  ThecalEngine *engine = test_engine_new_with (&model, 20 * ML, CONC, true, 1); /* 250 000 nL path */
+  ThecalEngine *engine = test_engine_new (&model); /* 250 000 nL path */
   ThecalPrescription rx;
   int64_t volume, conc;
   const char *id;
@@ -216,7 +215,7 @@ END_TEST
 
 START_TEST (test_flow_bias)
 {
-  ThecalEngine *engine = test_engine_new_with (&model, 20 * ML, CONC, true, 1);
+  ThecalEngine *engine = test_engine_new (&model);
   ThecalPrescription rx;
 
   test_rx_continuous_rate (&rx, CONC, 200000);
@@ -296,7 +295,7 @@ END_TEST
 
 START_TEST (test_partial_pocket_fill)
 {
-  ThecalEngine *engine = test_engine_new_with (&model, 20 * ML, CONC, true, 1);
+  ThecalEngine *engine = test_engine_new (&model);
   ThecalPrescription rx;
   ThecalEngineStatus st;
 

@@ -15,8 +15,8 @@ START_TEST (test_start_entries)
   ThecalEngine *engine;
   ThecalEngineEvent event;
 
-  test_model (&model, 20);
-  engine = test_engine_new_with (&model, 20 * ML, 25 * MG, true, 1);
+  model = thecal_test_tr_model (20);
+  engine = test_engine_new (&model);
   ck_assert_int_eq (thecal_engine_log_oldest_seq (engine), 1);
   ck_assert_int_eq (thecal_engine_log_next_seq (engine), 3);
   ck_assert (thecal_engine_log_get (engine, 1, &event));
@@ -42,8 +42,8 @@ START_TEST (test_ring_wraps)
   ThecalEngineEvent event;
   const int64_t extra = 3 * THECAL_ENGINE_LOG_CAPACITY + 17;
 
-  test_model (&model, 20);
-  engine = test_engine_new_with (&model, 20 * ML, 25 * MG, true, 1);
+  model = thecal_test_tr_model (20);
+  engine = test_engine_new (&model);
   for (int64_t i = 0; i < extra; i++)
     _thecal_engine_log (engine, THECAL_EVENT_MOTOR_RESTARTED, 0, i, 0, 0);
   ck_assert_int_eq (thecal_engine_log_next_seq (engine), 3 + extra);
@@ -71,8 +71,8 @@ START_TEST (test_ring_boundary)
   ThecalEngine *engine;
   ThecalEngineEvent event;
 
-  test_model (&model, 20);
-  engine = test_engine_new_with (&model, 20 * ML, 25 * MG, true, 1);
+  model = thecal_test_tr_model (20);
+  engine = test_engine_new (&model);
   /* exactly full: nothing lost yet */
   for (int64_t i = 2; i < THECAL_ENGINE_LOG_CAPACITY; i++)
     _thecal_engine_log (engine, THECAL_EVENT_MOTOR_RESTARTED, 0, i, 0, 0);

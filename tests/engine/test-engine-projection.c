@@ -10,14 +10,12 @@
 #include "thecal-refill.h"
 #include "thecal-test.h"
 
-#define CONC (25 * MG)
-
 static ThecalPumpModel model;
 
 static void
 setup (void)
 {
-  test_model (&model, 20);
+  model = thecal_test_tr_model (20);
 }
 
 static void
@@ -61,7 +59,7 @@ END_TEST
 
 START_TEST (test_daily_series)
 {
-  ThecalEngine *engine = test_engine_new_with (&model, 20 * ML, CONC, true, 1);
+  ThecalEngine *engine = test_engine_new (&model);
   ThecalPrescription rx;
   ThecalEngineSample samples[100];
   ThecalEngineRunSummary summary;
@@ -97,7 +95,7 @@ END_TEST
 
 START_TEST (test_press_times)
 {
-  ThecalEngine *engine = test_engine_new_with (&model, 20 * ML, CONC, true, 1);
+  ThecalEngine *engine = test_engine_new (&model);
   ThecalPrescription rx;
   ThecalPtmPattern pattern;
   ThecalEngineSample samples[48];
@@ -167,7 +165,7 @@ END_TEST
 
 START_TEST (test_run_refusals)
 {
-  ThecalEngine *engine = test_engine_new_with (&model, 20 * ML, CONC, true, 1);
+  ThecalEngine *engine = test_engine_new (&model);
   ThecalDoseError error;
 
   memset (&error, 0, sizeof error);

@@ -504,8 +504,8 @@ START_TEST (test_engine_agrees_with_dose_core)
   ThecalRng rng;
   Stats stats;
 
-  test_model (&models[0], 20);
-  test_model (&models[1], 40);
+  models[0] = thecal_test_tr_model (20);
+  models[1] = thecal_test_tr_model (40);
   memset (&stats, 0, sizeof stats);
   thecal_rng_seed (&rng, 20261101);
   while (stats.cases < CASES)

@@ -17,19 +17,17 @@
 #include "thecal-refill.h"
 #include "thecal-test.h"
 
-#define CONC (25 * MG)
-
 static ThecalPumpModel model;
 
 static void
 setup (void)
 {
-  test_model (&model, 20);
+  model = thecal_test_tr_model (20);
 }
 
 START_TEST (test_overinfusion_empties_before_low_alarm)
 {
-  ThecalEngine *engine = test_engine_new_with (&model, 20 * ML, CONC, true, 1);
+  ThecalEngine *engine = test_engine_new (&model);
   ThecalPrescription rx;
   ThecalDeliveryPlan plan;
   ThecalProjection projection;
@@ -81,7 +79,7 @@ END_TEST
 
 START_TEST (test_motor_stall_stops_delivery)
 {
-  ThecalEngine *engine = test_engine_new_with (&model, 20 * ML, CONC, true, 1);
+  ThecalEngine *engine = test_engine_new (&model);
   ThecalPrescription rx;
   ThecalEngineStatus st;
   ThecalEngineEvent event;
@@ -115,7 +113,7 @@ END_TEST
 
 START_TEST (test_ptm_inside_lockout_refused_and_logged)
 {
-  ThecalEngine *engine = test_engine_new_with (&model, 20 * ML, CONC, true, 1);
+  ThecalEngine *engine = test_engine_new (&model);
   ThecalPrescription rx;
   ThecalPtmOutcome outcome;
   ThecalEngineEvent event;
@@ -157,7 +155,7 @@ END_TEST
 
 START_TEST (test_eri_ninety_days_before_eos)
 {
-  ThecalEngine *engine = test_engine_new_with (&model, 20 * ML, CONC, true, 1);
+  ThecalEngine *engine = test_engine_new (&model);
   ThecalPrescription rx;
   ThecalEngineStatus st;
   int64_t eri, eos;

@@ -15,20 +15,18 @@
 
 #include <stdio.h>
 
-#define CONC (25 * MG) /* 25 mg/mL */
-
 static ThecalPumpModel model;
 
 static void
 setup (void)
 {
-  test_model (&model, 20);
+  model = thecal_test_tr_model (20);
 }
 
 static ThecalEngine *
 new_engine (void)
 {
-  return test_engine_new_with (&model, 20 * ML, CONC, true, 1);
+  return test_engine_new (&model);
 }
 
 /* 5 mg/day written as a dose */
@@ -67,45 +65,8 @@ ptm (ThecalEngine *engine)
 
 START_TEST (test_models_match_data_file)
 {
-  const char *dir = getenv ("THECAL_DATA_DIR");
-  char path[4096];
-  FILE *file;
-  static char text[1 << 16];
-  size_t length;
-  ThecalPumpModelSet set;
-  ThecalDoseError error;
-  ThecalPumpModel expected;
-
-  ck_assert_msg (dir != NULL, "THECAL_DATA_DIR is not set (tests/meson.build sets it)");
-  snprintf (path, sizeof path, "%s/pump-models.json", dir);
-  file = fopen (path, "rb");
-  ck_assert_ptr_nonnull (file);
-  length = fread (text, 1, sizeof text - 1, file);
-  fclose (file);
-  memset (&error, 0, sizeof error);
-  if (!thecal_pump_models_load_json (text, length, &set, &error))
-    ck_abort_msg ("pump models: %s", error.message);
-  for (int capacity = 20; capacity <= 40; capacity += 20)
-    {
-      const ThecalPumpModel *loaded;
-
-      test_model (&expected, capacity);
-      loaded = thecal_pump_model_set_find (&set, expected.id);
-      ck_assert_ptr_nonnull (loaded);
-      /* every number the engine uses comes from the data file */
-      ck_assert_int_eq (loaded->reservoir_capacity_nl, expected.reservoir_capacity_nl);
-      ck_assert_int_eq (loaded->rate_min_nl_per_day, expected.rate_min_nl_per_day);
-      ck_assert_int_eq (loaded->rate_max_nl_per_day, expected.rate_max_nl_per_day);
-      ck_assert_int_eq (loaded->minimum_rate_nl_per_day, expected.minimum_rate_nl_per_day);
-      ck_assert_int_eq (loaded->rate_resolution_nl_per_day, expected.rate_resolution_nl_per_day);
-      ck_assert_int_eq (loaded->bolus_rate_max_nl_per_day, expected.bolus_rate_max_nl_per_day);
-      ck_assert_int_eq (loaded->stroke_volume_nl, expected.stroke_volume_nl);
-      ck_assert_int_eq (loaded->internal_volume_nl, expected.internal_volume_nl);
-      ck_assert_int_eq (loaded->low_reservoir_alarm_nl, expected.low_reservoir_alarm_nl);
-      ck_assert_int_eq (loaded->empty_nl, expected.empty_nl);
-      ck_assert_int_eq (loaded->service_life_days, expected.service_life_days);
-      ck_assert_int_eq (loaded->eri_days_before_eos, expected.eri_days_before_eos);
-    }
+  /* every number the engine's tests use comes from the shipped data file, field by field */
+  thecal_test_expect_models_match_data_file ();
 }
 END_TEST
 
