@@ -19,6 +19,7 @@ THECAL_PACKAGES=(
   libglib2.0-bin
   libcjson-dev
   check
+  libsodium-dev
   libcairo2-dev
 )
 
