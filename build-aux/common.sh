@@ -21,6 +21,11 @@ THECAL_PACKAGES=(
   check
   libsodium-dev
   libcairo2-dev
+  # the USB wand (src/wand) and its emulation in the tests: libumockdev-preload.so comes from
+  # "umockdev", not from the -dev package (TESTING.md)
+  libusb-1.0-0-dev
+  umockdev
+  libumockdev-dev
 )
 
 # Locales the locale tests switch to, to prove text in and out ignores the locale.

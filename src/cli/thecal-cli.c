@@ -21,6 +21,7 @@
 #include "thecal-cli-demo.h"
 #include "thecal-cli-dose.h"
 #include "thecal-cli-oral.h"
+#include "thecal-cli-pump.h"
 #include "thecal-cli-refill.h"
 #include "thecal-cli-simulate.h"
 
@@ -40,6 +41,7 @@ static const ThecalCliCommand commands[] = {
   { "demo", N_ ("Every calculator on a worked example"), thecal_cli_demo },
   { "simulate", N_ ("Run the reference pump: delivered dose, reservoir, alarms and events"), thecal_cli_simulate },
   { "accuracy", N_ ("The reference pump's accuracy (trumpet) analysis"), thecal_cli_accuracy },
+  { "pump", N_ ("A pump over telemetry (simulated or USB wand): interrogate, program, log"), thecal_cli_pump },
 };
 
 static gboolean

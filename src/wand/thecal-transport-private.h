@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * thecal-transport-private.h: what the transports of src/wand share: the inbound frame queue with
+ * its waiting receivers (timeouts on a ThecalClock, cancellation through the owning context).
+ *
+ * Threads: every function runs on the thread that owns the transport's GMainContext.
+ */
+#pragma once
+
+#include "thecal-clock.h"
+#include "thecal-transport.h"
+
+G_BEGIN_DECLS
+
+/* Frames that arrive while nobody receives wait here; beyond this the oldest is dropped. */
+#define THECAL_TRANSPORT_QUEUE_MAX 64
+
+typedef struct
+{
+  ThecalClock *clock; /* borrowed from the transport */
+  GQueue frames;      /* GBytes *, oldest first */
+  GQueue waiters;     /* ThecalFrameWaiter *, oldest first */
+  guint max_frames;
+  guint64 dropped; /* frames dropped because the queue was full */
+} ThecalFrameQueue;
+
+void _thecal_frame_queue_init (ThecalFrameQueue *queue, ThecalClock *clock);
+/* Fails every waiter with @error (a copy each) and drops every queued frame. */
+void _thecal_frame_queue_clear (ThecalFrameQueue *queue, const GError *error);
+/* A frame arrived: the oldest waiter gets it, or it is queued (taking a reference). */
+void _thecal_frame_queue_push (ThecalFrameQueue *queue, GBytes *frame);
+/* Completes @task (a receive_async task: its result is a GBytes *) with the next frame, now or
+ * when one arrives; THECAL_WAND_ERROR_NO_PUMP after @timeout_ms (< 0: no limit); cancelled
+ * through the task's cancellable. Takes over @task. */
+void _thecal_frame_queue_receive (ThecalFrameQueue *queue, GTask *task, gint timeout_ms);
+
+/* The error of a transport that is closed. */
+GError *_thecal_transport_closed_error (void);
+
+G_END_DECLS
