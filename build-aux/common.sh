@@ -26,6 +26,9 @@ THECAL_PACKAGES=(
   libusb-1.0-0-dev
   umockdev
   libumockdev-dev
+  # the patient record (src/record); the sqlite3 shell tampers with records in the tests
+  libsqlite3-dev
+  sqlite3
 )
 
 # Locales the locale tests switch to, to prove text in and out ignores the locale.

@@ -400,11 +400,9 @@ bridge (ThecalCliOutput *out, int argc, char **argv, GError **error)
 gboolean
 thecal_cli_bolus_calc (ThecalCliOutput *out, int argc, char **argv, GError **error)
 {
-  g_autofree char *sub_name = NULL;
-  g_autofree char **sub_argv = NULL;
   ThecalCliCommandFunc run;
 
-  if (argc >= 2 && (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h")))
+  if (thecal_cli_help_requested (argc, argv))
     {
       out->help_shown = TRUE;
       g_string_append_printf (out->text,
@@ -440,10 +438,5 @@ thecal_cli_bolus_calc (ThecalCliOutput *out, int argc, char **argv, GError **err
     }
 
   /* "bolus-calc priming" becomes the command name of the sub-calculator. */
-  sub_name = g_strdup_printf ("%s %s", argv[0], argv[1]);
-  sub_argv = g_new0 (char *, (gsize) argc);
-  sub_argv[0] = sub_name;
-  for (int i = 2; i < argc; i++)
-    sub_argv[i - 1] = argv[i];
-  return run (out, argc - 1, sub_argv, error);
+  return thecal_cli_run_subcommand (run, out, argc, argv, error);
 }

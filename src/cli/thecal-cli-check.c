@@ -283,11 +283,8 @@ thecal_cli_check (ThecalCliOutput *out, int argc, char **argv, GError **error)
     THECAL_CLI_OPTION_LIBRARY (&library_path),
     THECAL_CLI_OPTION_MODELS (&models_path),
     THECAL_CLI_OPTION_PUMP (&pump),
-    { "opioid-tolerant", 0, 0, G_OPTION_ARG_NONE, &opioid_tolerant,
-      N_ ("The patient is opioid-tolerant (default: opioid-naive, the safe assumption)"), NULL },
-    { "override-reason", 0, 0, G_OPTION_ARG_FILENAME, &reason_text,
-      N_ ("Go ahead despite soft limits, for this reason (at least 10 characters); hard limits cannot be overridden"),
-      N_ ("TEXT") },
+    THECAL_CLI_OPTION_OPIOID_TOLERANT (&opioid_tolerant),
+    THECAL_CLI_OPTION_OVERRIDE_REASON (&reason_text),
     G_OPTION_ENTRY_NULL
   };
 

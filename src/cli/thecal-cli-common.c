@@ -210,6 +210,27 @@ thecal_cli_parse_command_line (const char *parameter_string,
 }
 
 gboolean
+thecal_cli_help_requested (int argc, char **argv)
+{
+  return argc >= 2 && (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"));
+}
+
+gboolean
+thecal_cli_run_subcommand (ThecalCliCommandFunc run, ThecalCliOutput *out, int argc, char **argv, GError **error)
+{
+  g_autofree char *sub_name = NULL;
+  g_autofree char **sub_argv = NULL;
+
+  g_return_val_if_fail (argc >= 2, FALSE);
+  sub_name = g_strdup_printf ("%s %s", argv[0], argv[1]);
+  sub_argv = g_new0 (char *, (gsize) argc);
+  sub_argv[0] = sub_name;
+  for (int i = 2; i < argc; i++)
+    sub_argv[i - 1] = argv[i];
+  return run (out, argc - 1, sub_argv, error);
+}
+
+gboolean
 thecal_cli_require (const char *option, const char *value, const char *example, GError **error)
 {
   if (value != NULL)

@@ -81,6 +81,14 @@ gboolean thecal_cli_parse_command_line (const char *parameter_string,
                                         char ***positional,
                                         GError **error);
 
+/* For a command made of subcommands ("pump interrogate"): TRUE when argv[1] asks for the
+ * command's own help (--help or -h). */
+gboolean thecal_cli_help_requested (int argc, char **argv);
+
+/* Runs @run, the subcommand named by argv[1], on argv[2..] with the name "argv[0] argv[1]"
+ * (e.g. "pump interrogate") as its argv[0]. */
+gboolean thecal_cli_run_subcommand (ThecalCliCommandFunc run, ThecalCliOutput *out, int argc, char **argv, GError **error);
+
 /* The options of the data files, spelled the same in every command (docs/cli.md). */
 #define THECAL_CLI_OPTION_PUMP(target)                  \
   {                                                     \
@@ -98,6 +106,20 @@ gboolean thecal_cli_parse_command_line (const char *parameter_string,
     "library", 0, 0, G_OPTION_ARG_FILENAME, (target),                   \
         N_ ("Drug library (default: the installed drug-library.json)"), \
         N_ ("FILE")                                                     \
+  }
+
+/* The patient and override options of the dose-core check (`check`, `pump program`). */
+#define THECAL_CLI_OPTION_OPIOID_TOLERANT(target)                                           \
+  {                                                                                         \
+    "opioid-tolerant", 0, 0, G_OPTION_ARG_NONE, (target),                                   \
+        N_ ("The patient is opioid-tolerant (default: opioid-naive, the safe assumption)"), \
+        NULL                                                                                \
+  }
+#define THECAL_CLI_OPTION_OVERRIDE_REASON(target)                                                                        \
+  {                                                                                                                      \
+    "override-reason", 0, 0, G_OPTION_ARG_FILENAME, (target),                                                            \
+        N_ ("Go ahead despite soft limits, for this reason (at least 10 characters); hard limits cannot be overridden"), \
+        N_ ("TEXT")                                                                                                      \
   }
 
 /* Fails with a usage error when @value is NULL: "--@option is required (e.g. @example)". */

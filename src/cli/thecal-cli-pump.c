@@ -55,27 +55,21 @@ link_options_clear (void)
   link_options.wand = FALSE;
 }
 
+/* --sim [SERIAL] and --wand [VID:PID]: which one, and its value (NULL when none follows). */
 static gboolean
-on_sim_option (const char *name, const char *value, gpointer data, GError **error)
+on_link_option (const char *name, const char *value, gpointer data, GError **error)
 {
-  (void) name;
-  (void) data;
-  (void) error;
-  link_options.sim = TRUE;
-  g_free (link_options.sim_serial);
-  link_options.sim_serial = g_strdup (value);
-  return TRUE;
-}
+  gboolean sim = g_str_equal (name, "--sim");
+  char **target = sim ? &link_options.sim_serial : &link_options.wand_id;
 
-static gboolean
-on_wand_option (const char *name, const char *value, gpointer data, GError **error)
-{
-  (void) name;
   (void) data;
   (void) error;
-  link_options.wand = TRUE;
-  g_free (link_options.wand_id);
-  link_options.wand_id = g_strdup (value);
+  if (sim)
+    link_options.sim = TRUE;
+  else
+    link_options.wand = TRUE;
+  g_free (*target);
+  *target = g_strdup (value);
   return TRUE;
 }
 
@@ -98,10 +92,10 @@ common_options_clear (CommonOptions *common)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CommonOptions, common_options_clear)
 
 #define PUMP_LINK_ENTRIES(common)                                                                            \
-  { "sim", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, (gpointer) on_sim_option,                   \
+  { "sim", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, (gpointer) on_link_option,                  \
     N_ ("A simulated demo pump (default " THECAL_SIM_PUMP_DEMO_DEFAULT_SERIAL "; the serial may follow)"),   \
     N_ ("SERIAL") },                                                                                         \
-      { "wand", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, (gpointer) on_wand_option,             \
+      { "wand", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, (gpointer) on_link_option,             \
         N_ ("A pump through the USB wand (default 1209:0001)"), N_ ("VID:PID") },                            \
       { "key-file", 0, 0, G_OPTION_ARG_FILENAME, &(common)->key_file,                                        \
         N_ ("The pump's pairing key: 64 hexadecimal digits (demo pumps need none)"), N_ ("FILE") },          \
@@ -662,36 +656,23 @@ report_link (ThecalCliOutput *out, Connection *c)
 /* ---- the commands ------------------------------------------------------------------------------ */
 
 /* The shared start: options parsed; exactly one of --sim and --wand; the serial of --sim may
- * be the one positional argument. */
+ * be the one positional argument (it belongs to --sim: the usage line names no argument). */
 static gboolean
-parse (const char *parameter_string,
-       const char *summary,
-       const char *description,
-       const GOptionEntry *entries,
-       ThecalCliOutput *out,
-       int argc,
-       char **argv,
-       GError **error)
+parse (const char *summary, const char *description, const GOptionEntry *entries, ThecalCliOutput *out, int argc, char **argv, GError **error)
 {
   g_auto (GStrv) positional = NULL;
+  guint used = 0; /* positional arguments taken */
 
   link_options_clear ();
-  if (!thecal_cli_parse_command_line (parameter_string, summary, description, entries, out, argc, argv, &positional, error))
+  if (!thecal_cli_parse_command_line ("", summary, description, entries, out, argc, argv, &positional, error))
     return FALSE;
   if (out->help_shown)
     return TRUE;
   if (link_options.sim && link_options.sim_serial == NULL && positional[0] != NULL)
+    link_options.sim_serial = g_strdup (positional[used++]);
+  if (positional[used] != NULL)
     {
-      link_options.sim_serial = g_strdup (positional[0]);
-      if (positional[1] != NULL)
-        {
-          g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE, _ ("%s: unexpected argument “%s”"), argv[0], positional[1]);
-          return FALSE;
-        }
-    }
-  else if (positional[0] != NULL)
-    {
-      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE, _ ("%s: unexpected argument “%s”"), argv[0], positional[0]);
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE, _ ("%s: unexpected argument “%s”"), argv[0], positional[used]);
       return FALSE;
     }
   if (link_options.sim == link_options.wand)
@@ -725,7 +706,7 @@ interrogate (ThecalCliOutput *out, int argc, char **argv, GError **error)
   cJSON *log;
   guint first;
 
-  if (!parse ("", _ ("Read a pump: status, active prescription and event log."),
+  if (!parse (_ ("Read a pump: status, active prescription and event log."),
               _ ("Opens a session (the key of a demo pump is derived from its serial), reads the status, the "
                  "active prescription and the whole event log, and prints them with the newest events.\n\n"
                  "Example:\n  thecal-cli pump interrogate --sim TR20-000124"),
@@ -782,7 +763,7 @@ log_command (ThecalCliOutput *out, int argc, char **argv, GError **error)
   guint64 from = 1;
   cJSON *log;
 
-  if (!parse ("", _ ("Read a pump's event log from a sequence number."),
+  if (!parse (_ ("Read a pump's event log from a sequence number."),
               _ ("Reads the events from --from on (the pump keeps the newest 4 096; older ones are reported as a "
                  "gap), in one request per 1 364 events, and prints each one.\n\n"
                  "Example:\n  thecal-cli pump log --sim --from 2"),
@@ -906,10 +887,8 @@ program (ThecalCliOutput *out, int argc, char **argv, GError **error)
     PUMP_LINK_ENTRIES (&common),
     { "prescription", 0, 0, G_OPTION_ARG_FILENAME, &rx_path, N_ ("The new prescription (JSON, as for “thecal-cli check”)"), N_ ("FILE") },
     THECAL_CLI_OPTION_LIBRARY (&library_path),
-    { "opioid-tolerant", 0, 0, G_OPTION_ARG_NONE, &opioid_tolerant,
-      N_ ("The patient is opioid-tolerant (default: opioid-naive, the safe assumption)"), NULL },
-    { "override-reason", 0, 0, G_OPTION_ARG_FILENAME, &reason_text,
-      N_ ("Go ahead despite soft limits, for this reason (at least 10 characters); hard limits cannot be overridden"), N_ ("TEXT") },
+    THECAL_CLI_OPTION_OPIOID_TOLERANT (&opioid_tolerant),
+    THECAL_CLI_OPTION_OVERRIDE_REASON (&reason_text),
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (Connection) c = NULL;
@@ -924,7 +903,7 @@ program (ThecalCliOutput *out, int argc, char **argv, GError **error)
   ThecalCliVerdict verdict;
   GError *link_failure = NULL;
 
-  if (!parse ("", _ ("Program a pump: the dose-core check, then the two-phase write."),
+  if (!parse (_ ("Program a pump: the dose-core check, then the two-phase write."),
               _ ("Reads the prescription the pump runs, checks the new one against it, the drug library and the pump "
                  "model exactly as “thecal-cli check” does (a hard limit refuses; a soft limit needs --override-reason), "
                  "then writes it in two phases: STAGE with the checksum of the prescription it replaces, read the staged "
@@ -1011,12 +990,10 @@ program (ThecalCliOutput *out, int argc, char **argv, GError **error)
 gboolean
 thecal_cli_pump (ThecalCliOutput *out, int argc, char **argv, GError **error)
 {
-  g_autofree char *sub_name = NULL;
-  g_autofree char **sub_argv = NULL;
   ThecalCliCommandFunc run;
   gboolean ok;
 
-  if (argc >= 2 && (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h")))
+  if (thecal_cli_help_requested (argc, argv))
     {
       out->help_shown = TRUE;
       g_string_append_printf (out->text,
@@ -1052,12 +1029,7 @@ thecal_cli_pump (ThecalCliOutput *out, int argc, char **argv, GError **error)
                    argv[1]);
       return FALSE;
     }
-  sub_name = g_strdup_printf ("%s %s", argv[0], argv[1]);
-  sub_argv = g_new0 (char *, (gsize) argc);
-  sub_argv[0] = sub_name;
-  for (int i = 2; i < argc; i++)
-    sub_argv[i - 1] = argv[i];
-  ok = run (out, argc - 1, sub_argv, error);
+  ok = thecal_cli_run_subcommand (run, out, argc, argv, error);
   link_options_clear ();
   return ok;
 }

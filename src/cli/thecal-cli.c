@@ -22,6 +22,7 @@
 #include "thecal-cli-dose.h"
 #include "thecal-cli-oral.h"
 #include "thecal-cli-pump.h"
+#include "thecal-cli-record.h"
 #include "thecal-cli-refill.h"
 #include "thecal-cli-simulate.h"
 
@@ -41,7 +42,12 @@ static const ThecalCliCommand commands[] = {
   { "demo", N_ ("Every calculator on a worked example"), thecal_cli_demo },
   { "simulate", N_ ("Run the reference pump: delivered dose, reservoir, alarms and events"), thecal_cli_simulate },
   { "accuracy", N_ ("The reference pump's accuracy (trumpet) analysis"), thecal_cli_accuracy },
-  { "pump", N_ ("A pump over telemetry (simulated or USB wand): interrogate, program, log"), thecal_cli_pump },
+  { "pump", N_ ("A pump in the record (add, list, show, explant) or over telemetry (interrogate, program, log)"), thecal_cli_pump_any },
+  { "user", N_ ("The users of the patient record: add, list, passwd, unlock"), thecal_cli_user },
+  { "patient", N_ ("The patients of the record: add, list, show, search, correct"), thecal_cli_patient },
+  { "history", N_ ("Everything recorded for a patient, in time order"), thecal_cli_history },
+  { "audit", N_ ("The audit trail: verify its hash chain, export it"), thecal_cli_audit },
+  { "export", N_ ("Export a patient's record as JSON or CSV"), thecal_cli_export },
 };
 
 static gboolean
@@ -111,6 +117,13 @@ thecal_cli_main (int argc, char **argv)
       print_error (_ ("give a command (see “thecal-cli --help”)"));
       return THECAL_CLI_EXIT_USAGE;
     }
+  /* "thecal-cli --db FILE COMMAND …" (the patient record's commands) is "thecal-cli COMMAND … --db FILE". */
+  {
+    g_auto (GStrv) moved = thecal_cli_record_move_db_option (argc, argv);
+
+    if (moved != NULL)
+      return thecal_cli_main ((int) g_strv_length (moved), moved);
+  }
   if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") || g_str_equal (argv[1], "help"))
     {
       g_autofree char *help = top_level_help ();

@@ -398,6 +398,26 @@ classify (ThecalProgrammer *p, const ThecalMsgPrescription *active, ThecalProgra
     }
 }
 
+/* The pump refused @step with an authenticated error: it changed nothing. Read what it runs, so
+ * that the report never assumes it. */
+static void
+verify_after_refusal (ThecalProgrammer *p, int64_t now_ms, ThecalProgramStep step, const ThecalProtoError *error)
+{
+  if (error != NULL)
+    p->program_saved_error = *error;
+  p->program_refused_step = step;
+  start_step (p, now_ms, THECAL_PROGRAMMER_STEP_VERIFY);
+}
+
+/* What the pump staged is not what was sent (@reason): cancel the staged copy; the pump runs
+ * the previous prescription. */
+static void
+cancel_staged (ThecalProgrammer *p, int64_t now_ms, const char *reason)
+{
+  thecal_proto_error_set (&p->program_saved_error, THECAL_PROTO_ERROR_BAD_REPLY, 0, "%s", reason);
+  start_step (p, now_ms, THECAL_PROGRAMMER_STEP_CANCEL);
+}
+
 /* The outstanding request of the current step ended: OK (p->reply), REFUSED or LOST. */
 static void
 step_done (ThecalProgrammer *p, int64_t now_ms, ThecalExchangeStatus status, bool authenticated, const ThecalProtoError *error)
@@ -486,9 +506,7 @@ step_done (ThecalProgrammer *p, int64_t now_ms, ThecalExchangeStatus status, boo
           && error->code == THECAL_PROTO_ERROR_STALE_CHECKSUM)
         {
           /* the pump does not run the prescription the clinician reviewed: find out what it runs */
-          p->program_saved_error = *error;
-          p->program_refused_step = THECAL_PROGRAM_STEP_STAGE;
-          start_step (p, now_ms, THECAL_PROGRAMMER_STEP_VERIFY);
+          verify_after_refusal (p, now_ms, THECAL_PROGRAM_STEP_STAGE, error);
           return;
         }
       if (status != THECAL_EXCHANGE_OK)
@@ -499,13 +517,9 @@ step_done (ThecalProgrammer *p, int64_t now_ms, ThecalExchangeStatus status, boo
           return;
         }
       if (!thecal_checksum_equal (&reply->checksum.checksum, &p->report.target))
-        {
-          thecal_proto_error_set (&p->program_saved_error, THECAL_PROTO_ERROR_BAD_REPLY, 0,
-                                  "the pump staged a prescription with another checksum");
-          start_step (p, now_ms, THECAL_PROGRAMMER_STEP_CANCEL);
-          return;
-        }
-      start_step (p, now_ms, THECAL_PROGRAMMER_STEP_READ_STAGED);
+        cancel_staged (p, now_ms, "the pump staged a prescription with another checksum");
+      else
+        start_step (p, now_ms, THECAL_PROGRAMMER_STEP_READ_STAGED);
       return;
 
     case THECAL_PROGRAMMER_STEP_READ_STAGED:
@@ -517,13 +531,9 @@ step_done (ThecalProgrammer *p, int64_t now_ms, ThecalExchangeStatus status, boo
       if (!thecal_checksum_equal (&reply->staged.checksum, &p->report.target)
           || !thecal_checksum_equal (&reply->staged.replaces, &p->report.previous)
           || !thecal_prescription_equal (&reply->staged.rx, &p->program_rx))
-        {
-          thecal_proto_error_set (&p->program_saved_error, THECAL_PROTO_ERROR_BAD_REPLY, 0,
-                                  "the staged copy read back differs from what was sent");
-          start_step (p, now_ms, THECAL_PROGRAMMER_STEP_CANCEL);
-          return;
-        }
-      start_step (p, now_ms, THECAL_PROGRAMMER_STEP_COMMIT);
+        cancel_staged (p, now_ms, "the staged copy read back differs from what was sent");
+      else
+        start_step (p, now_ms, THECAL_PROGRAMMER_STEP_COMMIT);
       return;
 
     case THECAL_PROGRAMMER_STEP_CANCEL:
@@ -535,10 +545,7 @@ step_done (ThecalProgrammer *p, int64_t now_ms, ThecalExchangeStatus status, boo
         {
           /* an authenticated ERROR: the pump changed nothing. Read what it runs (STALE means
            * someone else changed it), so the report never assumes it. */
-          if (error != NULL)
-            p->program_saved_error = *error;
-          p->program_refused_step = THECAL_PROGRAM_STEP_COMMIT;
-          start_step (p, now_ms, THECAL_PROGRAMMER_STEP_VERIFY);
+          verify_after_refusal (p, now_ms, THECAL_PROGRAM_STEP_COMMIT, error);
           return;
         }
       if (status != THECAL_EXCHANGE_OK)

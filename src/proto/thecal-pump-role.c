@@ -126,6 +126,37 @@ active_prescription (ThecalPumpRole *role, ThecalPrescription *rx, ThecalChecksu
   return true;
 }
 
+/* Checks @rx through the ops, then applies it; @checking and @applying name the steps in a
+ * refusal. */
+static bool
+check_and_apply (ThecalPumpRole *role,
+                 const ThecalPrescription *rx,
+                 const char *checking,
+                 const char *applying,
+                 ThecalProtoError *error)
+{
+  if (!role->config.ops->check_prescription (role->config.ops_data, rx, error))
+    return op_failed (error, checking);
+  if (!role->config.ops->apply_prescription (role->config.ops_data, rx, error))
+    return op_failed (error, applying);
+  return true;
+}
+
+/* The checksum of what runs after a change was applied, read back from the pump; @expected when
+ * it cannot be read (the change is made: the answer is no error any more). */
+static ThecalChecksum
+active_checksum_after_change (ThecalPumpRole *role, const ThecalChecksum *expected)
+{
+  ThecalPrescription rx;
+  ThecalChecksum checksum;
+  ThecalProtoError ignored;
+
+  thecal_proto_error_clear (&ignored);
+  if (active_prescription (role, &rx, &checksum, &ignored))
+    return checksum;
+  return *expected;
+}
+
 static bool
 validate_rx (const ThecalPrescription *rx, ThecalProtoError *error)
 {
@@ -222,8 +253,7 @@ static bool
 do_commit (ThecalPumpRole *role, const ThecalMsgChecksum *request, ThecalMessage *answer, ThecalProtoError *error)
 {
   ThecalPrescription active;
-  ThecalChecksum active_sum, now_sum;
-  ThecalProtoError ignored;
+  ThecalChecksum active_sum;
 
   if (!role->has_staged)
     return thecal_proto_error_set (error, THECAL_PROTO_ERROR_NOTHING_STAGED, 0,
@@ -241,20 +271,14 @@ do_commit (ThecalPumpRole *role, const ThecalMsgChecksum *request, ThecalMessage
       return thecal_proto_error_set (error, THECAL_PROTO_ERROR_STALE_CHECKSUM, 0,
                                      "the active prescription changed since STAGE: stage again");
     }
-  if (!role->config.ops->check_prescription (role->config.ops_data, &role->staged, error))
-    return op_failed (error, "checking the prescription");
-  if (!role->config.ops->apply_prescription (role->config.ops_data, &role->staged, error))
-    return op_failed (error, "applying the prescription");
+  if (!check_and_apply (role, &role->staged, "checking the prescription", "applying the prescription", error))
+    return false;
 
   /* Applied: from here on the answer must not be an error (an error means "nothing changed"). */
   role->stats.commits_applied++;
   role->has_staged = false;
   answer->commit_reply.previous = active_sum;
-  thecal_proto_error_clear (&ignored);
-  if (active_prescription (role, &active, &now_sum, &ignored))
-    answer->commit_reply.active = now_sum;
-  else
-    answer->commit_reply.active = role->staged_checksum;
+  answer->commit_reply.active = active_checksum_after_change (role, &role->staged_checksum);
   return true;
 }
 
@@ -263,7 +287,6 @@ do_set_ptm (ThecalPumpRole *role, const ThecalMsgSetPtm *request, ThecalMessage 
 {
   ThecalPrescription rx;
   ThecalChecksum active_sum, new_sum;
-  ThecalProtoError ignored;
 
   if (!active_prescription (role, &rx, &active_sum, error))
     return false;
@@ -274,14 +297,9 @@ do_set_ptm (ThecalPumpRole *role, const ThecalMsgSetPtm *request, ThecalMessage 
     return false;
   if (!thecal_prescription_checksum (&rx, &new_sum, error))
     return false;
-  if (!role->config.ops->check_prescription (role->config.ops_data, &rx, error))
-    return op_failed (error, "checking the PTM settings");
-  if (!role->config.ops->apply_prescription (role->config.ops_data, &rx, error))
-    return op_failed (error, "applying the PTM settings");
-  thecal_proto_error_clear (&ignored);
-  if (active_prescription (role, &rx, &active_sum, &ignored))
-    new_sum = active_sum;
-  answer->checksum.checksum = new_sum;
+  if (!check_and_apply (role, &rx, "checking the PTM settings", "applying the PTM settings", error))
+    return false;
+  answer->checksum.checksum = active_checksum_after_change (role, &new_sum);
   return true;
 }
 

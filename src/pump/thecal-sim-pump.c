@@ -75,13 +75,35 @@ scratch_engine (ThecalSimPump *pump)
   return &pump->scratch;
 }
 
+/* The engine's status, for an op that changes the pump: refused (PUMP_FAULT) after end of
+ * service. */
 static bool
-refuse_if_dead (ThecalSimPump *pump, const ThecalEngineStatus *status, ThecalProtoError *error)
+get_status_alive (ThecalSimPump *pump, ThecalEngineStatus *status, ThecalProtoError *error)
 {
+  thecal_engine_get_status (&pump->engine, status);
   if (status->eos)
-    return !refuse (pump, error, THECAL_PROTO_ERROR_PUMP_FAULT, THECAL_PUMP_LIMIT_NONE,
-                    "end of service: the pump no longer delivers; replace it");
-  return false;
+    return refuse (pump, error, THECAL_PROTO_ERROR_PUMP_FAULT, THECAL_PUMP_LIMIT_NONE,
+                   "end of service: the pump no longer delivers; replace it");
+  return true;
+}
+
+/* A change of the engine: @request is the op's own. */
+typedef bool (*EngineChange) (ThecalEngine *engine, const void *request, ThecalDoseError *error);
+
+/* Makes @change on the scratch copy first, then on the engine: a refusal never leaves half a
+ * change. */
+static bool
+change_engine (ThecalSimPump *pump, EngineChange change, const void *request, ThecalProtoError *error)
+{
+  ThecalDoseError dose_error;
+
+  thecal_dose_error_clear (&dose_error);
+  if (!change (scratch_engine (pump), request, &dose_error))
+    return refuse_engine (pump, error, &dose_error);
+  thecal_dose_error_clear (&dose_error);
+  if (!change (&pump->engine, request, &dose_error))
+    return refuse_engine (pump, error, &dose_error);
+  return true;
 }
 
 /* ---- reading ---------------------------------------------------------------------------------- */
@@ -272,8 +294,7 @@ sim_check (void *user_data, const ThecalPrescription *rx, ThecalProtoError *erro
   char a[THECAL_QUANTITY_TEXT_MAX], b[THECAL_QUANTITY_TEXT_MAX];
   char what[32];
 
-  thecal_engine_get_status (&pump->engine, &st);
-  if (refuse_if_dead (pump, &st, error))
+  if (!get_status_alive (pump, &st, error))
     return false;
   if (st.bolus_active)
     return refuse (pump, error, THECAL_PROTO_ERROR_BUSY, THECAL_PUMP_LIMIT_NONE,
@@ -363,15 +384,21 @@ sim_apply (void *user_data, const ThecalPrescription *rx, ThecalProtoError *erro
 /* ---- other changes ------------------------------------------------------------------------------ */
 
 static bool
+engine_set_reservoir (ThecalEngine *engine, const void *request, ThecalDoseError *error)
+{
+  const ThecalMsgSetReservoir *refill = request;
+
+  return thecal_engine_set_reservoir (engine, refill->volume_nl, refill->drug_id, refill->concentration_ng_per_ml, -1, error);
+}
+
+static bool
 sim_set_reservoir (void *user_data, const ThecalMsgSetReservoir *request, ThecalProtoError *error)
 {
   ThecalSimPump *pump = user_data;
   ThecalEngineStatus st;
-  ThecalDoseError dose_error;
   char a[THECAL_QUANTITY_TEXT_MAX], b[THECAL_QUANTITY_TEXT_MAX];
 
-  thecal_engine_get_status (&pump->engine, &st);
-  if (refuse_if_dead (pump, &st, error))
+  if (!get_status_alive (pump, &st, error))
     return false;
   if (request->volume_nl < 0)
     return refuse (pump, error, THECAL_PROTO_ERROR_BAD_REQUEST, THECAL_PUMP_LIMIT_NONE, "volume %lld nL is below 0",
@@ -393,14 +420,8 @@ sim_set_reservoir (void *user_data, const ThecalMsgSetReservoir *request, Thecal
     return refuse (pump, error, THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, THECAL_PUMP_LIMIT_CONCENTRATION,
                    "the running prescription is for %s: stop it first",
                    q (THECAL_QUANTITY_CONCENTRATION, pump->active.concentration_ng_per_ml, a));
-  thecal_dose_error_clear (&dose_error);
-  if (!thecal_engine_set_reservoir (scratch_engine (pump), request->volume_nl, request->drug_id,
-                                    request->concentration_ng_per_ml, -1, &dose_error))
-    return refuse_engine (pump, error, &dose_error);
-  thecal_dose_error_clear (&dose_error);
-  if (!thecal_engine_set_reservoir (&pump->engine, request->volume_nl, request->drug_id, request->concentration_ng_per_ml,
-                                    -1, &dose_error))
-    return refuse_engine (pump, error, &dose_error);
+  if (!change_engine (pump, engine_set_reservoir, request, error))
+    return false;
   pump->stats.reservoir_sets++;
   return true;
 }
@@ -423,18 +444,25 @@ check_bolus_volume (ThecalSimPump *pump, const ThecalEngineStatus *st, int64_t v
 }
 
 static bool
+engine_start_bolus (ThecalEngine *engine, const void *request, ThecalDoseError *error)
+{
+  const ThecalMsgStartBolus *bolus = request;
+
+  if (bolus->kind == THECAL_PROTO_BOLUS_CLINICIAN)
+    return thecal_engine_start_clinician_bolus (engine, bolus->dose_ng, bolus->duration_ms, error);
+  return thecal_engine_start_phase_bolus (engine, &bolus->plan, error);
+}
+
+static bool
 sim_start_bolus (void *user_data, const ThecalMsgStartBolus *request, ThecalProtoError *error)
 {
   ThecalSimPump *pump = user_data;
   ThecalEngineStatus st;
-  ThecalDoseError dose_error;
   char a[THECAL_QUANTITY_TEXT_MAX], b[THECAL_QUANTITY_TEXT_MAX];
   char what[32];
   int64_t total = 0;
-  bool ok;
 
-  thecal_engine_get_status (&pump->engine, &st);
-  if (refuse_if_dead (pump, &st, error))
+  if (!get_status_alive (pump, &st, error))
     return false;
   if (st.stalled)
     return refuse (pump, error, THECAL_PROTO_ERROR_PUMP_FAULT, THECAL_PUMP_LIMIT_NONE, "the motor is stalled: no bolus");
@@ -503,21 +531,8 @@ sim_start_bolus (void *user_data, const ThecalMsgStartBolus *request, ThecalProt
   if (!check_bolus_volume (pump, &st, total, error))
     return false;
 
-  /* the trial, then the real thing */
-  thecal_dose_error_clear (&dose_error);
-  if (request->kind == THECAL_PROTO_BOLUS_CLINICIAN)
-    ok = thecal_engine_start_clinician_bolus (scratch_engine (pump), request->dose_ng, request->duration_ms, &dose_error);
-  else
-    ok = thecal_engine_start_phase_bolus (scratch_engine (pump), &request->plan, &dose_error);
-  if (!ok)
-    return refuse_engine (pump, error, &dose_error);
-  thecal_dose_error_clear (&dose_error);
-  if (request->kind == THECAL_PROTO_BOLUS_CLINICIAN)
-    ok = thecal_engine_start_clinician_bolus (&pump->engine, request->dose_ng, request->duration_ms, &dose_error);
-  else
-    ok = thecal_engine_start_phase_bolus (&pump->engine, &request->plan, &dose_error);
-  if (!ok)
-    return refuse_engine (pump, error, &dose_error);
+  if (!change_engine (pump, engine_start_bolus, request, error))
+    return false;
   pump->stats.boluses_started++;
   return true;
 }
@@ -529,8 +544,7 @@ sim_cancel_bolus (void *user_data, ThecalProtoError *error)
   ThecalEngineStatus st;
   ThecalDoseError dose_error;
 
-  thecal_engine_get_status (&pump->engine, &st);
-  if (refuse_if_dead (pump, &st, error))
+  if (!get_status_alive (pump, &st, error))
     return false;
   if (!st.bolus_active)
     return refuse (pump, error, THECAL_PROTO_ERROR_REFUSED, THECAL_PUMP_LIMIT_NONE,
@@ -548,8 +562,7 @@ sim_set_clock (void *user_data, int64_t pump_local_ms, ThecalMsgClockReply *repl
   ThecalEngineStatus st;
   ThecalDoseError dose_error;
 
-  thecal_engine_get_status (&pump->engine, &st);
-  if (refuse_if_dead (pump, &st, error))
+  if (!get_status_alive (pump, &st, error))
     return false;
   if (pump_local_ms < THECAL_SIM_PUMP_CLOCK_MIN_MS || pump_local_ms >= THECAL_SIM_PUMP_CLOCK_MAX_MS)
     return refuse (pump, error, THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, THECAL_PUMP_LIMIT_CLOCK,

@@ -447,13 +447,6 @@ fault_send_async (ThecalTransport *transport,
     g_task_return_boolean (task, TRUE);
 }
 
-static gboolean
-fault_send_finish (ThecalTransport *transport, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, transport), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
 static void
 fault_receive_async (ThecalTransport *transport,
                      gint timeout_ms,
@@ -473,13 +466,6 @@ fault_receive_async (ThecalTransport *transport,
     }
   start_inner_receive (self);
   _thecal_frame_queue_receive (&self->inbound, task, timeout_ms);
-}
-
-static GBytes *
-fault_receive_finish (ThecalTransport *transport, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, transport), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static void
@@ -511,9 +497,9 @@ static void
 thecal_fault_transport_iface_init (ThecalTransportInterface *iface)
 {
   iface->send_async = fault_send_async;
-  iface->send_finish = fault_send_finish;
+  iface->send_finish = _thecal_transport_task_send_finish;
   iface->receive_async = fault_receive_async;
-  iface->receive_finish = fault_receive_finish;
+  iface->receive_finish = _thecal_transport_task_receive_finish;
   iface->close = fault_close;
   iface->describe = fault_describe;
   iface->get_context = fault_get_context;

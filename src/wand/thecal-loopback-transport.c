@@ -214,13 +214,6 @@ loopback_send_async (ThecalTransport *transport,
   g_task_return_boolean (task, TRUE);
 }
 
-static gboolean
-loopback_send_finish (ThecalTransport *transport, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, transport), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
 static void
 loopback_receive_async (ThecalTransport *transport,
                         gint timeout_ms,
@@ -239,13 +232,6 @@ loopback_receive_async (ThecalTransport *transport,
       return;
     }
   _thecal_frame_queue_receive (&self->inbound, task, timeout_ms);
-}
-
-static GBytes *
-loopback_receive_finish (ThecalTransport *transport, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, transport), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static void
@@ -291,9 +277,9 @@ static void
 thecal_loopback_transport_iface_init (ThecalTransportInterface *iface)
 {
   iface->send_async = loopback_send_async;
-  iface->send_finish = loopback_send_finish;
+  iface->send_finish = _thecal_transport_task_send_finish;
   iface->receive_async = loopback_receive_async;
-  iface->receive_finish = loopback_receive_finish;
+  iface->receive_finish = _thecal_transport_task_receive_finish;
   iface->close = loopback_close;
   iface->describe = loopback_describe;
   iface->get_context = loopback_get_context;

@@ -204,6 +204,20 @@ _thecal_transport_closed_error (void)
   return g_error_new_literal (THECAL_WAND_ERROR, THECAL_WAND_ERROR_DISCONNECTED, _ ("The link to the pump was closed"));
 }
 
+gboolean
+_thecal_transport_task_send_finish (ThecalTransport *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+GBytes *
+_thecal_transport_task_receive_finish (ThecalTransport *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 void
 _thecal_frame_queue_init (ThecalFrameQueue *queue, ThecalClock *clock)
 {
@@ -212,6 +226,9 @@ _thecal_frame_queue_init (ThecalFrameQueue *queue, ThecalClock *clock)
   queue->clock = clock;
   queue->max_frames = THECAL_TRANSPORT_QUEUE_MAX;
   queue->dropped = 0;
+  queue->no_pump_message = _ ("No pump in range: nothing answered within the time allowed");
+  queue->hold = NULL;
+  queue->hold_data = NULL;
 }
 
 /* Detaches @waiter from the queue and its sources; returns its task (to complete and unref). */
@@ -231,18 +248,17 @@ waiter_take (ThecalFrameWaiter *waiter)
       g_source_destroy (waiter->cancel);
       g_source_unref (waiter->cancel);
     }
+  if (waiter->queue->hold != NULL)
+    waiter->queue->hold (g_task_get_context (task), FALSE, waiter->queue->hold_data);
   g_free (waiter);
   return task;
 }
 
 void
-_thecal_frame_queue_clear (ThecalFrameQueue *queue, const GError *error)
+_thecal_frame_queue_fail_waiters (ThecalFrameQueue *queue, const GError *error)
 {
   ThecalFrameWaiter *waiter;
-  GBytes *frame;
 
-  while ((frame = g_queue_pop_head (&queue->frames)) != NULL)
-    g_bytes_unref (frame);
   while ((waiter = g_queue_peek_head (&queue->waiters)) != NULL)
     {
       GTask *task = waiter_take (waiter);
@@ -250,6 +266,16 @@ _thecal_frame_queue_clear (ThecalFrameQueue *queue, const GError *error)
       g_task_return_error (task, g_error_copy (error));
       g_object_unref (task);
     }
+}
+
+void
+_thecal_frame_queue_clear (ThecalFrameQueue *queue, const GError *error)
+{
+  GBytes *frame;
+
+  while ((frame = g_queue_pop_head (&queue->frames)) != NULL)
+    g_bytes_unref (frame);
+  _thecal_frame_queue_fail_waiters (queue, error);
 }
 
 void
@@ -288,14 +314,14 @@ static gboolean
 waiter_timed_out (gpointer user_data)
 {
   ThecalFrameWaiter *waiter = user_data;
+  const char *message = waiter->queue->no_pump_message;
   GTask *task;
 
   /* the source is being dispatched: drop our reference without destroying it twice */
   g_source_unref (waiter->timeout);
   waiter->timeout = NULL;
   task = waiter_take (waiter);
-  g_task_return_new_error (task, THECAL_WAND_ERROR, THECAL_WAND_ERROR_NO_PUMP,
-                           _ ("No pump in range: nothing answered within the time allowed"));
+  g_task_return_error (task, g_error_new_literal (THECAL_WAND_ERROR, THECAL_WAND_ERROR_NO_PUMP, message));
   g_object_unref (task);
   return G_SOURCE_REMOVE;
 }
@@ -338,6 +364,8 @@ _thecal_frame_queue_receive (ThecalFrameQueue *queue, GTask *task, gint timeout_
   waiter = g_new0 (ThecalFrameWaiter, 1);
   waiter->queue = queue;
   waiter->task = task;
+  if (queue->hold != NULL)
+    queue->hold (g_task_get_context (task), TRUE, queue->hold_data);
   if (timeout_ms >= 0)
     {
       waiter->timeout = thecal_clock_timeout_source_new (queue->clock, timeout_ms);

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "thecal-frame.h"
+#include "thecal-transport-private.h"
 
 /* ---- the one libusb error translation ---------------------------------------------------- */
 
@@ -447,15 +448,6 @@ typedef enum
 typedef struct
 {
   ThecalUsbTransport *self;
-  GTask *task;
-  GMainContext *context;
-  GSource *timeout;
-  GSource *cancel;
-} UsbReceive;
-
-typedef struct
-{
-  ThecalUsbTransport *self;
   guint64 id;
   GTask *task; /* NULL once answered (e.g. failed at an unplug before libusb called back) */
   GMainContext *context;
@@ -482,9 +474,9 @@ struct _ThecalUsbTransport
   char *description;
 
   GByteArray *rx;
-  GQueue frames;     /* GBytes*: complete frames nobody asked for yet */
-  GQueue receives;   /* UsbReceive*: waiting, oldest first */
-  GHashTable *sends; /* id → UsbSend* */
+  ThecalClock *clock;       /* real time: the receive timeouts */
+  ThecalFrameQueue inbound; /* complete frames nobody asked for yet, and the receives that wait */
+  GHashTable *sends;        /* id → UsbSend* */
   guint64 next_send_id;
   ThecalUsbStats stats;
 };
@@ -871,39 +863,17 @@ thecal_usb_transport_list (guint16 vid, guint16 pid, GError **error)
 
 /* ---- pending operations (owner thread) --------------------------------------------------- */
 
+/* Owner thread (the inbound queue's hold function): a receive waits on @context, so the link's
+ * events must wake it too (e.g. the private context of thecal_transport_receive_sync). */
 static void
-usb_receive_free (UsbReceive *receive)
+usb_hold_context (GMainContext *context, gboolean hold, gpointer data)
 {
-  if (receive->timeout != NULL)
-    {
-      g_source_destroy (receive->timeout);
-      g_source_unref (receive->timeout);
-    }
-  if (receive->cancel != NULL)
-    {
-      g_source_destroy (receive->cancel);
-      g_source_unref (receive->cancel);
-    }
-  usb_link_context_release (receive->self->link, receive->context);
-  g_main_context_unref (receive->context);
-  g_clear_object (&receive->task);
-  g_free (receive);
-}
+  ThecalUsbTransport *self = data;
 
-/* Removes @receive from the waiting list and answers it. Takes @frame or @error. */
-static void
-usb_receive_complete (UsbReceive *receive, GBytes *frame, GError *error)
-{
-  ThecalUsbTransport *self = receive->self;
-  GTask *task = g_object_ref (receive->task);
-
-  g_queue_remove (&self->receives, receive);
-  usb_receive_free (receive);
-  if (frame != NULL)
-    g_task_return_pointer (task, frame, (GDestroyNotify) g_bytes_unref);
+  if (hold)
+    usb_link_context_acquire (self->link, context, FALSE);
   else
-    g_task_return_error (task, error);
-  g_object_unref (task);
+    usb_link_context_release (self->link, context);
 }
 
 static void
@@ -952,6 +922,17 @@ usb_send_detach_task (UsbSend *send)
   return g_steal_pointer (&send->task);
 }
 
+/* Detaches @send's task (as usb_send_detach_task) into @tasks, to be answered once the caller
+ * is done with the table. */
+static void
+usb_send_collect_task (UsbSend *send, GPtrArray *tasks)
+{
+  GTask *task = usb_send_detach_task (send);
+
+  if (task != NULL)
+    g_ptr_array_add (tasks, task);
+}
+
 /* Answers a send task and drops it. Takes @error (NULL: sent). */
 static void
 usb_task_return (GTask *task, GError *error)
@@ -967,23 +948,19 @@ usb_task_return (GTask *task, GError *error)
 static void
 usb_fail_pending (ThecalUsbTransport *self, const GError *error)
 {
-  UsbReceive *receive;
   GHashTableIter iter;
   gpointer value;
   g_autoptr (GPtrArray) tasks = g_ptr_array_new ();
 
-  while ((receive = g_queue_peek_head (&self->receives)) != NULL)
-    usb_receive_complete (receive, NULL, g_error_copy (error));
+  _thecal_frame_queue_fail_waiters (&self->inbound, error);
 
   /* Sends: answered now; their transfers are cancelled (libusb calls back later). */
   g_hash_table_iter_init (&iter, self->sends);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       UsbSend *send = value;
-      GTask *task = usb_send_detach_task (send);
 
-      if (task != NULL)
-        g_ptr_array_add (tasks, task);
+      usb_send_collect_task (send, tasks);
       if (send->transfer != NULL && self->link->handle != NULL)
         libusb_cancel_transfer (send->transfer); /* NOT_FOUND when already done: fine */
     }
@@ -1011,23 +988,13 @@ usb_transport_lost (ThecalUsbTransport *self, UsbState state, GError *error)
     }
 }
 
+/* Takes @frame. */
 static void
 usb_deliver_frame (ThecalUsbTransport *self, GBytes *frame)
 {
-  UsbReceive *receive = g_queue_peek_head (&self->receives);
-
   self->stats.frames_received++;
-  if (receive != NULL)
-    {
-      usb_receive_complete (receive, frame, NULL);
-      return;
-    }
-  if (g_queue_get_length (&self->frames) >= THECAL_USB_RX_QUEUE_MAX)
-    {
-      g_bytes_unref (g_queue_pop_head (&self->frames));
-      self->stats.frames_dropped++;
-    }
-  g_queue_push_tail (&self->frames, frame);
+  _thecal_frame_queue_push (&self->inbound, frame);
+  g_bytes_unref (frame);
 }
 
 /* Cuts whole frames out of the received bytes (thecal_frame_peek_size). */
@@ -1224,10 +1191,8 @@ usb_transport_shutdown (ThecalUsbTransport *self)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       UsbSend *send = value;
-      GTask *task = usb_send_detach_task (send);
 
-      if (task != NULL)
-        g_ptr_array_add (tasks, task);
+      usb_send_collect_task (send, tasks);
       send->transfer = NULL; /* leaked on purpose */
       g_hash_table_iter_remove (&iter);
     }
@@ -1345,38 +1310,6 @@ thecal_usb_transport_send_async (ThecalTransport *transport,
   g_hash_table_insert (self->sends, &send->id, send);
 }
 
-static gboolean
-thecal_usb_transport_send_finish (ThecalTransport *transport, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, transport), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/* Owner thread (a timeout source on the operation's context). */
-static gboolean
-usb_receive_timeout_cb (gpointer data)
-{
-  UsbReceive *receive = data;
-
-  g_clear_pointer (&receive->timeout, g_source_unref);
-  usb_receive_complete (receive, NULL,
-                        g_error_new_literal (THECAL_WAND_ERROR, THECAL_WAND_ERROR_NO_PUMP,
-                                             _ ("No pump in range: hold the wand over the pump")));
-  return G_SOURCE_REMOVE;
-}
-
-/* Owner thread (a cancellable source on the operation's context). */
-static gboolean
-usb_receive_cancelled_cb (GCancellable *cancellable, gpointer data)
-{
-  UsbReceive *receive = data;
-
-  (void) cancellable;
-  g_clear_pointer (&receive->cancel, g_source_unref);
-  usb_receive_complete (receive, NULL, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _ ("The operation was cancelled")));
-  return G_SOURCE_REMOVE;
-}
-
 static void
 thecal_usb_transport_receive_async (ThecalTransport *transport,
                                     gint timeout_ms,
@@ -1386,7 +1319,6 @@ thecal_usb_transport_receive_async (ThecalTransport *transport,
 {
   ThecalUsbTransport *self = THECAL_USB_TRANSPORT (transport);
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  UsbReceive *receive;
 
   usb_assert_owner (self);
   g_task_set_source_tag (task, thecal_usb_transport_receive_async);
@@ -1394,42 +1326,12 @@ thecal_usb_transport_receive_async (ThecalTransport *transport,
   if (g_task_return_error_if_cancelled (task))
     return;
   /* Frames that arrived before the wand went away are still delivered. */
-  if (!g_queue_is_empty (&self->frames))
-    {
-      g_task_return_pointer (task, g_queue_pop_head (&self->frames), (GDestroyNotify) g_bytes_unref);
-      return;
-    }
-  if (self->state != USB_STATE_OPEN)
+  if (self->state != USB_STATE_OPEN && g_queue_is_empty (&self->inbound.frames))
     {
       g_task_return_error (task, usb_not_open_error (self));
       return;
     }
-
-  receive = g_new0 (UsbReceive, 1);
-  receive->self = self;
-  receive->task = g_steal_pointer (&task);
-  receive->context = g_main_context_ref (g_task_get_context (receive->task));
-  usb_link_context_acquire (self->link, receive->context, FALSE);
-  if (timeout_ms >= 0)
-    {
-      receive->timeout = g_timeout_source_new ((guint) timeout_ms);
-      g_source_set_callback (receive->timeout, usb_receive_timeout_cb, receive, NULL);
-      g_source_attach (receive->timeout, receive->context);
-    }
-  if (cancellable != NULL)
-    {
-      receive->cancel = g_cancellable_source_new (cancellable);
-      g_source_set_callback (receive->cancel, G_SOURCE_FUNC (usb_receive_cancelled_cb), receive, NULL);
-      g_source_attach (receive->cancel, receive->context);
-    }
-  g_queue_push_tail (&self->receives, receive);
-}
-
-static GBytes *
-thecal_usb_transport_receive_finish (ThecalTransport *transport, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, transport), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  _thecal_frame_queue_receive (&self->inbound, g_steal_pointer (&task), timeout_ms);
 }
 
 static void
@@ -1469,9 +1371,9 @@ static void
 thecal_usb_transport_iface_init (ThecalTransportInterface *iface)
 {
   iface->send_async = thecal_usb_transport_send_async;
-  iface->send_finish = thecal_usb_transport_send_finish;
+  iface->send_finish = _thecal_transport_task_send_finish;
   iface->receive_async = thecal_usb_transport_receive_async;
-  iface->receive_finish = thecal_usb_transport_receive_finish;
+  iface->receive_finish = _thecal_transport_task_receive_finish;
   iface->close = thecal_usb_transport_close;
   iface->describe = thecal_usb_transport_describe;
   iface->get_context = thecal_usb_transport_get_context;
@@ -1499,9 +1401,10 @@ thecal_usb_transport_finalize (GObject *object)
 {
   ThecalUsbTransport *self = THECAL_USB_TRANSPORT (object);
 
-  g_assert (g_queue_is_empty (&self->receives));
+  g_assert (g_queue_is_empty (&self->inbound.waiters));
   g_hash_table_unref (self->sends);
-  g_queue_clear_full (&self->frames, (GDestroyNotify) g_bytes_unref);
+  _thecal_frame_queue_clear (&self->inbound, self->failure); /* the frames nobody took */
+  g_clear_object (&self->clock);
   g_byte_array_unref (self->rx);
   if (self->link != NULL)
     {
@@ -1533,8 +1436,12 @@ thecal_usb_transport_init (ThecalUsbTransport *self)
   self->state = USB_STATE_CLOSED; /* until thecal_usb_transport_new opened it */
   self->failure = g_error_new_literal (THECAL_WAND_ERROR, THECAL_WAND_ERROR_DISCONNECTED, _ ("The wand is not open"));
   self->rx = g_byte_array_new ();
-  g_queue_init (&self->frames);
-  g_queue_init (&self->receives);
+  self->clock = thecal_clock_new_real ();
+  _thecal_frame_queue_init (&self->inbound, self->clock);
+  self->inbound.max_frames = THECAL_USB_RX_QUEUE_MAX;
+  self->inbound.no_pump_message = _ ("No pump in range: hold the wand over the pump");
+  self->inbound.hold = usb_hold_context;
+  self->inbound.hold_data = self;
   self->sends = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, usb_send_free);
   self->link = usb_link_new ();
   self->link->owner = self;
@@ -1569,4 +1476,5 @@ thecal_usb_transport_get_stats (ThecalUsbTransport *self, ThecalUsbStats *stats)
 {
   g_return_if_fail (THECAL_IS_USB_TRANSPORT (self));
   *stats = self->stats;
+  stats->frames_dropped = self->inbound.dropped;
 }

@@ -35,6 +35,31 @@ rx_file (const char *name, const char *drug, const char *concentration, const ch
   return oneline (path); /* a copy kept alive by oneline's store */
 }
 
+/* 6 mg/day of morphine 25 mg/mL (0.24 mL/day): what the program tests write to TR20-000123. */
+static const char *
+m6_file (void)
+{
+  return rx_file ("m6.json", "morphine", "25 mg/mL", "\"dose\": \"6 mg/day\"");
+}
+
+/* "pump program --sim" of m6_file () for an opioid-tolerant patient with an override reason,
+ * over the bad link @faults (NULL: none), with --json when @json. */
+static CliResult *
+program_m6 (const char *faults, gboolean json)
+{
+  const char *args[12] = { "pump", "program", "--sim", "--prescription", m6_file (), "--opioid-tolerant", OVERRIDE };
+  gsize n = 8;
+
+  if (faults != NULL)
+    {
+      args[n++] = "--link-faults";
+      args[n++] = faults;
+    }
+  if (json)
+    args[n++] = "--json";
+  return cli_run_argv (NULL, args);
+}
+
 static void
 setup (void)
 {
@@ -188,8 +213,7 @@ END_TEST
 
 START_TEST (test_program_confirmed)
 {
-  const char *rx = rx_file ("m6.json", "morphine", "25 mg/mL", "\"dose\": \"6 mg/day\"");
-  g_autoptr (CliResult) result = cli_run ("pump", "program", "--sim", "--prescription", rx, "--opioid-tolerant", OVERRIDE);
+  g_autoptr (CliResult) result = program_m6 (NULL, FALSE);
 
   assert_status (result, 0);
   assert_contains (result->out, "Runs now: checksum " DEMO_CHECKSUM);
@@ -202,8 +226,7 @@ END_TEST
 
 START_TEST (test_program_json)
 {
-  const char *rx = rx_file ("m6.json", "morphine", "25 mg/mL", "\"dose\": \"6 mg/day\"");
-  g_autoptr (CliResult) result = cli_run ("pump", "program", "--sim", "--prescription", rx, "--opioid-tolerant", OVERRIDE, "--json");
+  g_autoptr (CliResult) result = program_m6 (NULL, TRUE);
   g_autoptr (cJSON) root = NULL;
 
   assert_status (result, 0);
@@ -219,8 +242,7 @@ END_TEST
 
 START_TEST (test_program_needs_override_reason)
 {
-  const char *rx = rx_file ("m6.json", "morphine", "25 mg/mL", "\"dose\": \"6 mg/day\"");
-  g_autoptr (CliResult) result = cli_run ("pump", "program", "--sim", "--prescription", rx);
+  g_autoptr (CliResult) result = cli_run ("pump", "program", "--sim", "--prescription", m6_file ());
 
   /* opioid-naive by default: 6 mg/day is above 1 mg/day, and 25 mg/mL above 20 mg/mL (soft) */
   assert_status (result, 1);
@@ -263,9 +285,7 @@ END_TEST
 
 START_TEST (test_program_over_a_lossy_link)
 {
-  const char *rx = rx_file ("m6.json", "morphine", "25 mg/mL", "\"dose\": \"6 mg/day\"");
-  g_autoptr (CliResult) result = cli_run ("pump", "program", "--sim", "--prescription", rx, "--opioid-tolerant", OVERRIDE,
-                                          "--link-faults", "lossy", "--json");
+  g_autoptr (CliResult) result = program_m6 ("lossy", TRUE);
   g_autoptr (cJSON) root = NULL;
 
   assert_status (result, 0);
@@ -277,9 +297,7 @@ END_TEST
 
 START_TEST (test_program_uncertain_then_resolved)
 {
-  const char *rx = rx_file ("m6.json", "morphine", "25 mg/mL", "\"dose\": \"6 mg/day\"");
-  g_autoptr (CliResult) result = cli_run ("pump", "program", "--sim", "--prescription", rx, "--opioid-tolerant", OVERRIDE,
-                                          "--link-faults", "commit-answer-lost");
+  g_autoptr (CliResult) result = program_m6 ("commit-answer-lost", FALSE);
 
   /* the COMMIT was applied, its answers lost: UNCERTAIN; read again: CONFIRMED */
   assert_status (result, 0);
@@ -291,9 +309,7 @@ END_TEST
 
 START_TEST (test_program_uncertain_stays)
 {
-  const char *rx = rx_file ("m6.json", "morphine", "25 mg/mL", "\"dose\": \"6 mg/day\"");
-  g_autoptr (CliResult) result = cli_run ("pump", "program", "--sim", "--prescription", rx, "--opioid-tolerant", OVERRIDE,
-                                          "--link-faults", "silent-after-commit", "--json");
+  g_autoptr (CliResult) result = program_m6 ("silent-after-commit", TRUE);
   g_autoptr (cJSON) root = NULL;
 
   assert_status (result, 1);
@@ -393,43 +409,31 @@ static Suite *
 cli_pump_suite (void)
 {
   Suite *suite = suite_create ("cli-pump");
-  TCase *tc;
 
-  tc = tcase_create ("interrogate");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_add_test (tc, test_interrogate_default_demo);
-  tcase_add_test (tc, test_interrogate_json);
-  tcase_add_test (tc, test_interrogate_every_demo);
-  tcase_add_test (tc, test_interrogate_is_deterministic);
-  tcase_add_test (tc, test_stalled_pump_not_delivering);
-  suite_add_tcase (suite, tc);
-
-  tc = tcase_create ("log");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_add_test (tc, test_log);
-  tcase_add_test (tc, test_log_bad_options);
-  suite_add_tcase (suite, tc);
-
-  tc = tcase_create ("program");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_add_test (tc, test_program_confirmed);
-  tcase_add_test (tc, test_program_json);
-  tcase_add_test (tc, test_program_needs_override_reason);
-  tcase_add_test (tc, test_program_refused_by_hard_limit);
-  tcase_add_test (tc, test_program_refused_by_pump);
-  tcase_add_test (tc, test_program_over_a_lossy_link);
-  tcase_add_test (tc, test_program_uncertain_then_resolved);
-  tcase_add_test (tc, test_program_uncertain_stays);
-  tcase_add_test (tc, test_program_bad_usage);
-  suite_add_tcase (suite, tc);
-
-  tc = tcase_create ("links");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_add_test (tc, test_link_choice);
-  tcase_add_test (tc, test_wand_absent);
-  tcase_add_test (tc, test_key_file);
-  tcase_add_test (tc, test_help);
-  suite_add_tcase (suite, tc);
+  THECAL_TEST_TCASE (suite, "interrogate", setup, teardown, 0,
+                     test_interrogate_default_demo,
+                     test_interrogate_json,
+                     test_interrogate_every_demo,
+                     test_interrogate_is_deterministic,
+                     test_stalled_pump_not_delivering);
+  THECAL_TEST_TCASE (suite, "log", setup, teardown, 0,
+                     test_log,
+                     test_log_bad_options);
+  THECAL_TEST_TCASE (suite, "program", setup, teardown, 0,
+                     test_program_confirmed,
+                     test_program_json,
+                     test_program_needs_override_reason,
+                     test_program_refused_by_hard_limit,
+                     test_program_refused_by_pump,
+                     test_program_over_a_lossy_link,
+                     test_program_uncertain_then_resolved,
+                     test_program_uncertain_stays,
+                     test_program_bad_usage);
+  THECAL_TEST_TCASE (suite, "links", setup, teardown, 0,
+                     test_link_choice,
+                     test_wand_absent,
+                     test_key_file,
+                     test_help);
   return suite;
 }
 

@@ -108,14 +108,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   thecal_test_rx_morphine (&rx, 5);
   thecal_fake_pump_init (&pump, &rx);
-  memset (&config, 0, sizeof config);
-  config.ops = &thecal_fake_pump_ops;
-  config.ops_data = &pump;
-  thecal_test_identity (&config.identity);
-  thecal_test_key (config.pump_key, FAKE_KEY_BYTE);
-  config.session_timeout_ms = 60000;
-  config.random = thecal_test_random;
-  config.random_data = &pump_seed;
+  thecal_test_role_config (&config, &pump, &pump_seed);
   pump_seed = 7;
   now_ms = 1000;
   if (!thecal_pump_role_init (&role, &config))

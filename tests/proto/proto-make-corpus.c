@@ -400,6 +400,25 @@ simple (ThecalMsgType type, uint32_t seq)
   sealed (seq);
 }
 
+/* STAGE of @rx in place of the prescription of checksum @replaces, sealed with @seq */
+static void
+stage (const ThecalPrescription *rx, const ThecalChecksum *replaces, uint32_t seq)
+{
+  thecal_message_init (&msg, THECAL_MSG_STAGE, false);
+  msg.stage.replaces = *replaces;
+  msg.stage.rx = *rx;
+  sealed (seq);
+}
+
+/* COMMIT of the staged prescription of checksum @staged, sealed with @seq */
+static void
+commit (const ThecalChecksum *staged, uint32_t seq)
+{
+  thecal_message_init (&msg, THECAL_MSG_COMMIT, false);
+  msg.checksum.checksum = *staged;
+  sealed (seq);
+}
+
 static void
 pump_role_corpus (void)
 {
@@ -419,27 +438,17 @@ pump_role_corpus (void)
   write_file ("pump-role", "valid-status", buffer, script_length);
 
   script_length = 0;
-  thecal_message_init (&msg, THECAL_MSG_STAGE, false);
-  msg.stage.replaces = rx5_sum;
-  msg.stage.rx = rx6;
-  sealed (2);
+  stage (&rx6, &rx5_sum, 2);
   simple (THECAL_MSG_READ_STAGED, 3);
-  thecal_message_init (&msg, THECAL_MSG_COMMIT, false);
-  msg.checksum.checksum = rx6_sum;
-  sealed (4);
+  commit (&rx6_sum, 4);
   sealed (4); /* retransmitted: answered from the cache */
   simple (THECAL_MSG_READ_PRESCRIPTION, 5);
   write_file ("pump-role", "valid-two-phase-commit-retransmitted", buffer, script_length);
 
   script_length = 0;
-  thecal_message_init (&msg, THECAL_MSG_STAGE, false);
-  msg.stage.replaces = rx5_sum;
-  msg.stage.rx = rx6;
-  sealed (2);
+  stage (&rx6, &rx5_sum, 2);
   record (2, (const uint8_t *) "\xBC\x02", 2); /* 70 s */
-  thecal_message_init (&msg, THECAL_MSG_COMMIT, false);
-  msg.checksum.checksum = rx6_sum;
-  sealed (3);
+  commit (&rx6_sum, 3);
   write_file ("pump-role", "valid-timeout-before-commit", buffer, script_length);
 
   script_length = 0;

@@ -272,22 +272,21 @@ static Suite *
 frame_suite (void)
 {
   Suite *s = suite_create ("frame");
-  TCase *tc = tcase_create ("codec");
 
-  tcase_add_test (tc, test_crc32_check_value);
-  tcase_add_test (tc, test_layout_byte_by_byte);
-  tcase_add_test (tc, test_documented_vector);
-  tcase_add_test (tc, test_round_trip);
-  tcase_add_test (tc, test_maximum_size);
-  tcase_add_test (tc, test_peek_size);
-  tcase_add_test (tc, test_truncated_at_every_length);
-  tcase_add_test (tc, test_every_bit_flip_is_caught);
-  tcase_add_test (tc, test_bad_magic);
-  tcase_add_test (tc, test_unknown_version);
-  tcase_add_test (tc, test_unknown_type);
-  tcase_add_test (tc, test_flags);
-  tcase_add_test (tc, test_status_names);
-  suite_add_tcase (s, tc);
+  THECAL_TEST_TCASE (s, "codec", NULL, NULL, 0,
+                     test_crc32_check_value,
+                     test_layout_byte_by_byte,
+                     test_documented_vector,
+                     test_round_trip,
+                     test_maximum_size,
+                     test_peek_size,
+                     test_truncated_at_every_length,
+                     test_every_bit_flip_is_caught,
+                     test_bad_magic,
+                     test_unknown_version,
+                     test_unknown_type,
+                     test_flags,
+                     test_status_names);
   return s;
 }
 

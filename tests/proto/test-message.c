@@ -643,17 +643,16 @@ static Suite *
 message_suite (void)
 {
   Suite *s = suite_create ("message");
-  TCase *tc = tcase_create ("codec");
 
-  tcase_add_test (tc, test_round_trip_every_message);
-  tcase_add_test (tc, test_no_such_message);
-  tcase_add_test (tc, test_prescription_encoding_known_answer);
-  tcase_add_test (tc, test_prescription_encoding_rules);
-  tcase_add_test (tc, test_prescription_malformed);
-  tcase_add_test (tc, test_bodies_malformed);
-  tcase_add_test (tc, test_type_classes);
-  tcase_add_test (tc, test_error_reason_sanitised);
-  suite_add_tcase (s, tc);
+  THECAL_TEST_TCASE (s, "codec", NULL, NULL, 0,
+                     test_round_trip_every_message,
+                     test_no_such_message,
+                     test_prescription_encoding_known_answer,
+                     test_prescription_encoding_rules,
+                     test_prescription_malformed,
+                     test_bodies_malformed,
+                     test_type_classes,
+                     test_error_reason_sanitised);
   return s;
 }
 

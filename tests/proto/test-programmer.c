@@ -68,6 +68,18 @@ program (const ThecalPrescription *rx, const ThecalChecksum *active)
   return thecal_programmer_program_report (&programmer);
 }
 
+/* program (&rx6, &rx5_sum) over a link that drops the frames of @type, the answers when
+ * @response, @drops times (−1: every one). */
+static const ThecalProgramReport *
+program_dropping (ThecalMsgType type, bool response, int32_t drops)
+{
+  link.policy = link_policy_drop_type;
+  link.drop_type = (uint8_t) type;
+  link.drop_response = response;
+  link.drops_left = drops;
+  return program (&rx6, &rx5_sum);
+}
+
 static const ThecalProgramReport *
 resolve (void)
 {
@@ -78,6 +90,15 @@ resolve (void)
   run ();
   ck_assert_int_eq (thecal_programmer_result (&programmer)->operation, THECAL_OPERATION_RESOLVE);
   return thecal_programmer_program_report (&programmer);
+}
+
+/* @report ended with @outcome at @step. */
+static void
+assert_report (const ThecalProgramReport *report, ThecalProgramOutcome outcome, ThecalProgramStep step)
+{
+  ck_assert_msg (report->outcome == outcome && report->step == step, "%s at step %d (%s); expected %s at step %d",
+                 thecal_program_outcome_name (report->outcome), (int) report->step, report->error.reason,
+                 thecal_program_outcome_name (outcome), (int) step);
 }
 
 /* What the programmer believes is what the pump runs. UNCERTAIN is settled by resolving over a
@@ -187,8 +208,7 @@ START_TEST (test_wrong_key)
   {
     const ThecalProgramReport *report = program (&rx6, &rx5_sum);
 
-    ck_assert_int_eq (report->outcome, THECAL_PROGRAM_FAILED);
-    ck_assert_int_eq (report->step, THECAL_PROGRAM_STEP_HANDSHAKE);
+    assert_report (report, THECAL_PROGRAM_FAILED, THECAL_PROGRAM_STEP_HANDSHAKE);
     ck_assert_int_eq (pump.check_calls, 0);
   }
 }
@@ -336,8 +356,7 @@ START_TEST (test_program_confirmed)
 {
   const ThecalProgramReport *report = program (&rx6, &rx5_sum);
 
-  ck_assert_int_eq (report->outcome, THECAL_PROGRAM_CONFIRMED);
-  ck_assert_int_eq (report->step, THECAL_PROGRAM_STEP_READ_BACK);
+  assert_report (report, THECAL_PROGRAM_CONFIRMED, THECAL_PROGRAM_STEP_READ_BACK);
   ck_assert (report->commit_sent && report->commit_acknowledged && report->active_known);
   ck_assert (thecal_checksum_equal (&report->active, &rx6_sum));
   ck_assert (thecal_checksum_equal (&report->target, &rx6_sum));
@@ -358,8 +377,7 @@ START_TEST (test_program_refused_before_commit)
   /* above the pump's own limit: refused at STAGE, the pump unchanged */
   thecal_test_rx_morphine (&high, 700);
   report = program (&high, &rx5_sum);
-  ck_assert_int_eq (report->outcome, THECAL_PROGRAM_FAILED);
-  ck_assert_int_eq (report->step, THECAL_PROGRAM_STEP_STAGE);
+  assert_report (report, THECAL_PROGRAM_FAILED, THECAL_PROGRAM_STEP_STAGE);
   ck_assert_int_eq (report->error.code, THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT);
   ck_assert_uint_eq (report->error.detail, THECAL_PUMP_LIMIT_RATE_ABOVE_MAX);
   ck_assert (!report->commit_sent);
@@ -379,8 +397,7 @@ START_TEST (test_stale_at_stage)
   ck_assert (thecal_prescription_checksum (&rx7, &rx7_sum, NULL));
   /* reviewed 7 mg/day, the pump runs 5 mg/day */
   report = program (&rx6, &rx7_sum);
-  ck_assert_int_eq (report->outcome, THECAL_PROGRAM_CONFLICT);
-  ck_assert_int_eq (report->step, THECAL_PROGRAM_STEP_STAGE);
+  assert_report (report, THECAL_PROGRAM_CONFLICT, THECAL_PROGRAM_STEP_STAGE);
   ck_assert_int_eq (report->error.code, THECAL_PROTO_ERROR_STALE_CHECKSUM);
   ck_assert (!report->commit_sent);
   ck_assert (report->active_known);
@@ -418,8 +435,7 @@ START_TEST (test_stale_at_commit)
   ck_assert (thecal_prescription_checksum (&intruder_rx, &intruder_sum, NULL));
   link.policy = intrude_at_commit;
   report = program (&rx6, &rx5_sum);
-  ck_assert_int_eq (report->outcome, THECAL_PROGRAM_CONFLICT);
-  ck_assert_int_eq (report->step, THECAL_PROGRAM_STEP_COMMIT);
+  assert_report (report, THECAL_PROGRAM_CONFLICT, THECAL_PROGRAM_STEP_COMMIT);
   ck_assert_int_eq (report->error.code, THECAL_PROTO_ERROR_STALE_CHECKSUM);
   ck_assert (report->active_known);
   ck_assert (thecal_checksum_equal (&report->active, &intruder_sum));
@@ -444,8 +460,7 @@ START_TEST (test_commit_refused_is_failed)
 
   pump.refuse_apply_busy = true;
   report = program (&rx6, &rx5_sum);
-  ck_assert_int_eq (report->outcome, THECAL_PROGRAM_FAILED);
-  ck_assert_int_eq (report->step, THECAL_PROGRAM_STEP_COMMIT);
+  assert_report (report, THECAL_PROGRAM_FAILED, THECAL_PROGRAM_STEP_COMMIT);
   ck_assert (report->commit_sent);
   ck_assert_int_eq (report->error.code, THECAL_PROTO_ERROR_BUSY);
   /* read back after the refusal: verified, not assumed */
@@ -459,12 +474,8 @@ START_TEST (test_loss_before_stage)
 {
   const ThecalProgramReport *report;
 
-  link.policy = link_policy_drop_type;
-  link.drop_type = THECAL_MSG_STAGE;
-  link.drop_response = false;
-  report = program (&rx6, &rx5_sum);
-  ck_assert_int_eq (report->outcome, THECAL_PROGRAM_FAILED);
-  ck_assert_int_eq (report->step, THECAL_PROGRAM_STEP_STAGE);
+  report = program_dropping (THECAL_MSG_STAGE, false, -1);
+  assert_report (report, THECAL_PROGRAM_FAILED, THECAL_PROGRAM_STEP_STAGE);
   ck_assert_int_eq (report->error.code, THECAL_PROTO_ERROR_TIMEOUT);
   ck_assert (!report->commit_sent);
   ck_assert (!thecal_pump_role_has_staged (&role));
@@ -476,12 +487,8 @@ START_TEST (test_loss_after_stage)
 {
   const ThecalProgramReport *report;
 
-  link.policy = link_policy_drop_type;
-  link.drop_type = THECAL_MSG_STAGE;
-  link.drop_response = true;
-  report = program (&rx6, &rx5_sum);
-  ck_assert_int_eq (report->outcome, THECAL_PROGRAM_FAILED);
-  ck_assert_int_eq (report->step, THECAL_PROGRAM_STEP_STAGE);
+  report = program_dropping (THECAL_MSG_STAGE, true, -1);
+  assert_report (report, THECAL_PROGRAM_FAILED, THECAL_PROGRAM_STEP_STAGE);
   ck_assert (!report->commit_sent);
   /* the pump staged it (and answered every retransmission from its cache), but runs the old */
   ck_assert (thecal_pump_role_has_staged (&role));
@@ -498,12 +505,8 @@ START_TEST (test_loss_after_commit)
   const ThecalProgramReport *report;
 
   /* COMMIT never reaches the pump: UNCERTAIN (the programmer cannot know), then resolved */
-  link.policy = link_policy_drop_type;
-  link.drop_type = THECAL_MSG_COMMIT;
-  link.drop_response = false;
-  report = program (&rx6, &rx5_sum);
-  ck_assert_int_eq (report->outcome, THECAL_PROGRAM_UNCERTAIN);
-  ck_assert_int_eq (report->step, THECAL_PROGRAM_STEP_COMMIT);
+  report = program_dropping (THECAL_MSG_COMMIT, false, -1);
+  assert_report (report, THECAL_PROGRAM_UNCERTAIN, THECAL_PROGRAM_STEP_COMMIT);
   ck_assert (report->commit_sent && !report->commit_acknowledged);
   ck_assert_int_eq (pump.apply_calls, 0);
   ck_assert_int_eq (belief_matches_truth (&rx5, &rx6), THECAL_PROGRAM_FAILED);
@@ -516,10 +519,7 @@ START_TEST (test_loss_of_commit_answer)
   const ThecalProgramReport *report;
 
   /* COMMIT applied, every answer lost: UNCERTAIN, resolved CONFIRMED, applied once */
-  link.policy = link_policy_drop_type;
-  link.drop_type = THECAL_MSG_COMMIT;
-  link.drop_response = true;
-  report = program (&rx6, &rx5_sum);
+  report = program_dropping (THECAL_MSG_COMMIT, true, -1);
   ck_assert_int_eq (report->outcome, THECAL_PROGRAM_UNCERTAIN);
   ck_assert_int_eq (pump.apply_calls, 1);
   ck_assert_int_eq (role.stats.retransmissions, 3); /* 3 retransmitted COMMITs, answered from the cache */
@@ -533,12 +533,8 @@ START_TEST (test_loss_after_commit_ack)
   const ThecalProgramReport *report;
 
   /* COMMIT acknowledged, the read-back lost: still UNCERTAIN (CONFIRMED needs the read-back) */
-  link.policy = link_policy_drop_type;
-  link.drop_type = THECAL_MSG_READ_PRESCRIPTION;
-  link.drop_response = true;
-  report = program (&rx6, &rx5_sum);
-  ck_assert_int_eq (report->outcome, THECAL_PROGRAM_UNCERTAIN);
-  ck_assert_int_eq (report->step, THECAL_PROGRAM_STEP_READ_BACK);
+  report = program_dropping (THECAL_MSG_READ_PRESCRIPTION, true, -1);
+  assert_report (report, THECAL_PROGRAM_UNCERTAIN, THECAL_PROGRAM_STEP_READ_BACK);
   ck_assert (report->commit_acknowledged);
   ck_assert (report->active_known);
   ck_assert (thecal_checksum_equal (&report->active, &rx6_sum)); /* what the acknowledgement said */
@@ -550,11 +546,8 @@ START_TEST (test_retransmitted_commit_applied_once)
 {
   const ThecalProgramReport *report;
 
-  link.policy = link_policy_drop_type;
-  link.drop_type = THECAL_MSG_COMMIT;
-  link.drop_response = true;
-  link.drops_left = 1; /* one answer lost: the retransmitted COMMIT gets the cached answer */
-  report = program (&rx6, &rx5_sum);
+  /* one answer lost: the retransmitted COMMIT gets the cached answer */
+  report = program_dropping (THECAL_MSG_COMMIT, true, 1);
   ck_assert_int_eq (report->outcome, THECAL_PROGRAM_CONFIRMED);
   ck_assert_int_eq (pump.apply_calls, 1);
   ck_assert_int_eq (role.stats.retransmissions, 1);
@@ -666,10 +659,7 @@ START_TEST (test_resolve_after_pump_timeout)
 {
   const ThecalProgramReport *report;
 
-  link.policy = link_policy_drop_type;
-  link.drop_type = THECAL_MSG_COMMIT;
-  link.drop_response = true;
-  report = program (&rx6, &rx5_sum);
+  report = program_dropping (THECAL_MSG_COMMIT, true, -1);
   ck_assert_int_eq (report->outcome, THECAL_PROGRAM_UNCERTAIN);
   /* two minutes later (the pump dropped the session): resolving opens a new one */
   link.now_ms += 120000;
@@ -813,41 +803,36 @@ static Suite *
 programmer_suite (void)
 {
   Suite *s = suite_create ("programmer");
-  TCase *requests = tcase_create ("requests");
-  TCase *two_phase = tcase_create ("two-phase");
 
-  tcase_add_checked_fixture (requests, setup, NULL);
-  tcase_add_test (requests, test_request_opens_session);
-  tcase_add_test (requests, test_identify_without_key);
-  tcase_add_test (requests, test_wrong_key);
-  tcase_add_test (requests, test_wrong_pump);
-  tcase_add_test (requests, test_retries_then_lost);
-  tcase_add_test (requests, test_clear_error_is_not_a_refusal);
-  tcase_add_test (requests, test_refusal_is_authenticated);
-  tcase_add_test (requests, test_ignores_what_is_not_its_answer);
-  tcase_add_test (requests, test_api_misuse);
-  tcase_add_test (requests, test_full_interrogation_wire_cost);
-  suite_add_tcase (s, requests);
-
-  tcase_add_checked_fixture (two_phase, setup, NULL);
-  tcase_add_test (two_phase, test_program_confirmed);
-  tcase_add_test (two_phase, test_program_refused_before_commit);
-  tcase_add_test (two_phase, test_stale_at_stage);
-  tcase_add_test (two_phase, test_stale_at_commit);
-  tcase_add_test (two_phase, test_commit_refused_is_failed);
-  tcase_add_test (two_phase, test_loss_before_stage);
-  tcase_add_test (two_phase, test_loss_after_stage);
-  tcase_add_test (two_phase, test_loss_after_commit);
-  tcase_add_test (two_phase, test_loss_of_commit_answer);
-  tcase_add_test (two_phase, test_loss_after_commit_ack);
-  tcase_add_test (two_phase, test_retransmitted_commit_applied_once);
-  tcase_add_test (two_phase, test_single_fault_at_every_frame);
-  tcase_add_test (two_phase, test_link_dies_at_every_frame);
-  tcase_add_test (two_phase, test_session_lost_at_commit);
-  tcase_add_test (two_phase, test_resolve_after_pump_timeout);
-  tcase_add_test (two_phase, test_conflict);
-  tcase_add_test (two_phase, test_property_lossy_link);
-  suite_add_tcase (s, two_phase);
+  THECAL_TEST_TCASE (s, "requests", setup, NULL, 0,
+                     test_request_opens_session,
+                     test_identify_without_key,
+                     test_wrong_key,
+                     test_wrong_pump,
+                     test_retries_then_lost,
+                     test_clear_error_is_not_a_refusal,
+                     test_refusal_is_authenticated,
+                     test_ignores_what_is_not_its_answer,
+                     test_api_misuse,
+                     test_full_interrogation_wire_cost);
+  THECAL_TEST_TCASE (s, "two-phase", setup, NULL, 0,
+                     test_program_confirmed,
+                     test_program_refused_before_commit,
+                     test_stale_at_stage,
+                     test_stale_at_commit,
+                     test_commit_refused_is_failed,
+                     test_loss_before_stage,
+                     test_loss_after_stage,
+                     test_loss_after_commit,
+                     test_loss_of_commit_answer,
+                     test_loss_after_commit_ack,
+                     test_retransmitted_commit_applied_once,
+                     test_single_fault_at_every_frame,
+                     test_link_dies_at_every_frame,
+                     test_session_lost_at_commit,
+                     test_resolve_after_pump_timeout,
+                     test_conflict,
+                     test_property_lossy_link);
   return s;
 }
 

@@ -36,14 +36,7 @@ setup (void)
   thecal_test_rx_morphine (&rx5, 5);
   ck_assert (thecal_prescription_checksum (&rx5, &rx5_sum, NULL));
   thecal_fake_pump_init (&pump, &rx5);
-  memset (&config, 0, sizeof config);
-  config.ops = &thecal_fake_pump_ops;
-  config.ops_data = &pump;
-  thecal_test_identity (&config.identity);
-  thecal_test_key (config.pump_key, FAKE_KEY_BYTE);
-  config.session_timeout_ms = 60000;
-  config.random = thecal_test_random;
-  config.random_data = &pump_seed;
+  thecal_test_role_config (&config, &pump, &pump_seed);
   pump_seed = 1;
   ck_assert (thecal_pump_role_init (&role, &config));
 }
@@ -127,6 +120,13 @@ static void
 simple (ThecalMsgType type)
 {
   thecal_message_init (&request, type, false);
+}
+
+static void
+set_clock_request (int64_t pump_local_ms)
+{
+  thecal_message_init (&request, THECAL_MSG_SET_CLOCK, false);
+  request.set_clock.pump_local_ms = pump_local_ms;
 }
 
 /* HELLO (nonce 0xAA…) then AUTH: session_key ends up as the pump's. */
@@ -312,14 +312,12 @@ START_TEST (test_replay_and_retransmission)
   size_t first_answer_length;
 
   handshake (0, 0xAA);
-  thecal_message_init (&request, THECAL_MSG_SET_CLOCK, false);
-  request.set_clock.pump_local_ms = 5000;
+  set_clock_request (5000);
   call (2, 10);
   memcpy (old_frame, frame_bytes, frame_length);
   old_length = frame_length;
   ck_assert_int_eq (pump.clock_ms, 5000);
-  thecal_message_init (&request, THECAL_MSG_SET_CLOCK, false);
-  request.set_clock.pump_local_ms = 7000;
+  set_clock_request (7000);
   call (3, 20);
   memcpy (first_answer, answer_bytes, answer_length);
   first_answer_length = answer_length;
@@ -334,8 +332,7 @@ START_TEST (test_replay_and_retransmission)
   ck_assert_int_eq (role.stats.refused_replays, 1);
 
   /* the seq-3 frame again: the cached answer, byte for byte, not applied again */
-  thecal_message_init (&request, THECAL_MSG_SET_CLOCK, false);
-  request.set_clock.pump_local_ms = 7000;
+  set_clock_request (7000);
   pump.clock_ms = 7777; /* so a second application would show */
   sealed_request (3, session_key);
   ck_assert (send_frame (40));
@@ -361,8 +358,7 @@ END_TEST
 START_TEST (test_bad_tag_refused)
 {
   handshake (0, 0xAA);
-  thecal_message_init (&request, THECAL_MSG_SET_CLOCK, false);
-  request.set_clock.pump_local_ms = 5000;
+  set_clock_request (5000);
   sealed_request (2, session_key);
   frame_bytes[frame_length - 4 - 1] ^= 0x80; /* last tag byte */
   thecal_frame_write_crc (frame_bytes, frame_length - 4);
@@ -801,8 +797,7 @@ START_TEST (test_other_requests)
   expect_error (THECAL_PROTO_ERROR_REFUSED, true);
 
   /* clock */
-  thecal_message_init (&request, THECAL_MSG_SET_CLOCK, false);
-  request.set_clock.pump_local_ms = INT64_C (1767229200000);
+  set_clock_request (INT64_C (1767229200000));
   call (9, 80);
   ck_assert_int_eq (answer.clock_reply.previous_pump_ms, INT64_C (1767225600000));
   ck_assert_int_eq (answer.clock_reply.pump_ms, INT64_C (1767229200000));
@@ -863,28 +858,26 @@ static Suite *
 pump_role_suite (void)
 {
   Suite *s = suite_create ("pump-role");
-  TCase *tc = tcase_create ("role");
 
-  tcase_add_checked_fixture (tc, setup, NULL);
-  tcase_add_test (tc, test_identify_needs_no_key);
-  tcase_add_test (tc, test_handshake);
-  tcase_add_test (tc, test_hello_retransmission_same_answer);
-  tcase_add_test (tc, test_wrong_key);
-  tcase_add_test (tc, test_no_frame_changes_therapy_without_session);
-  tcase_add_test (tc, test_replay_and_retransmission);
-  tcase_add_test (tc, test_bad_tag_refused);
-  tcase_add_test (tc, test_unknown_type_and_version);
-  tcase_add_test (tc, test_not_frames_are_dropped);
-  tcase_add_test (tc, test_two_phase_rules);
-  tcase_add_test (tc, test_stage_refusals);
-  tcase_add_test (tc, test_session_timeout);
-  tcase_add_test (tc, test_time_backwards_ends_session);
-  tcase_add_test (tc, test_new_handshake_replaces_session);
-  tcase_add_test (tc, test_close);
-  tcase_add_test (tc, test_read_log_batches);
-  tcase_add_test (tc, test_other_requests);
-  tcase_add_test (tc, test_init_refuses_incomplete_config);
-  suite_add_tcase (s, tc);
+  THECAL_TEST_TCASE (s, "role", setup, NULL, 0,
+                     test_identify_needs_no_key,
+                     test_handshake,
+                     test_hello_retransmission_same_answer,
+                     test_wrong_key,
+                     test_no_frame_changes_therapy_without_session,
+                     test_replay_and_retransmission,
+                     test_bad_tag_refused,
+                     test_unknown_type_and_version,
+                     test_not_frames_are_dropped,
+                     test_two_phase_rules,
+                     test_stage_refusals,
+                     test_session_timeout,
+                     test_time_backwards_ends_session,
+                     test_new_handshake_replaces_session,
+                     test_close,
+                     test_read_log_batches,
+                     test_other_requests,
+                     test_init_refuses_incomplete_config);
   return s;
 }
 

@@ -256,16 +256,14 @@ static Suite *
 session_suite (void)
 {
   Suite *s = suite_create ("session");
-  TCase *tc = tcase_create ("crypto");
 
-  tcase_add_checked_fixture (tc, setup, NULL);
-  tcase_add_test (tc, test_derive_key_as_documented);
-  tcase_add_test (tc, test_nonce_layout);
-  tcase_add_test (tc, test_seal_open_round_trip);
-  tcase_add_test (tc, test_open_refuses_tampering);
-  tcase_add_test (tc, test_open_refuses_clear_and_short);
-  tcase_add_test (tc, test_sequence_order);
-  suite_add_tcase (s, tc);
+  THECAL_TEST_TCASE (s, "crypto", setup, NULL, 0,
+                     test_derive_key_as_documented,
+                     test_nonce_layout,
+                     test_seal_open_round_trip,
+                     test_open_refuses_tampering,
+                     test_open_refuses_clear_and_short,
+                     test_sequence_order);
   return s;
 }
 

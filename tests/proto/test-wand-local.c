@@ -126,14 +126,12 @@ static Suite *
 wand_local_suite (void)
 {
   Suite *s = suite_create ("wand-local");
-  TCase *tc = tcase_create ("wand");
 
-  tcase_add_checked_fixture (tc, setup, NULL);
-  tcase_add_test (tc, test_wand_answers_its_own);
-  tcase_add_test (tc, test_wand_relays_the_rest);
-  tcase_add_test (tc, test_wand_malformed_requests);
-  tcase_add_test (tc, test_programmer_asks_the_wand);
-  suite_add_tcase (s, tc);
+  THECAL_TEST_TCASE (s, "wand", setup, NULL, 0,
+                     test_wand_answers_its_own,
+                     test_wand_relays_the_rest,
+                     test_wand_malformed_requests,
+                     test_programmer_asks_the_wand);
   return s;
 }
 

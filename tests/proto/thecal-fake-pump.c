@@ -331,6 +331,19 @@ thecal_test_identity (ThecalProtoIdentity *identity)
 }
 
 void
+thecal_test_role_config (ThecalPumpRoleConfig *config, ThecalFakePump *pump, uint64_t *seed)
+{
+  memset (config, 0, sizeof *config);
+  config->ops = &thecal_fake_pump_ops;
+  config->ops_data = pump;
+  thecal_test_identity (&config->identity);
+  thecal_test_key (config->pump_key, FAKE_KEY_BYTE);
+  config->session_timeout_ms = 60000;
+  config->random = thecal_test_random;
+  config->random_data = seed;
+}
+
+void
 thecal_test_setup (ThecalProgrammer *programmer,
                    ThecalPumpRole *role,
                    ThecalFakePump *pump,
@@ -343,14 +356,7 @@ thecal_test_setup (ThecalProgrammer *programmer,
   ThecalProgrammerConfig programmer_config;
 
   thecal_fake_pump_init (pump, active);
-  memset (&role_config, 0, sizeof role_config);
-  role_config.ops = &thecal_fake_pump_ops;
-  role_config.ops_data = pump;
-  thecal_test_identity (&role_config.identity);
-  thecal_test_key (role_config.pump_key, FAKE_KEY_BYTE);
-  role_config.session_timeout_ms = 60000;
-  role_config.random = thecal_test_random;
-  role_config.random_data = pump_seed;
+  thecal_test_role_config (&role_config, pump, pump_seed);
   thecal_pump_role_init (role, &role_config);
 
   memset (&programmer_config, 0, sizeof programmer_config);

@@ -105,6 +105,10 @@ LinkAction link_policy_dead_from (Link *link, int64_t index, bool to_pump, uint8
 /* Drops frames of drop_type in the direction drop_response, drops_left times (−1: always). */
 LinkAction link_policy_drop_type (Link *link, int64_t index, bool to_pump, uint8_t type, bool response);
 
+/* The config of a pump role in front of @pump: its ops, the test identity, the paired key
+ * (FAKE_KEY_BYTE), a 60 s session, nonces from thecal_test_random (@seed). */
+void thecal_test_role_config (ThecalPumpRoleConfig *config, ThecalFakePump *pump, uint64_t *seed);
+
 /* A programmer and a pump role with the fake pump, paired (same key) unless @paired is false. */
 void thecal_test_setup (ThecalProgrammer *programmer,
                         ThecalPumpRole *role,

@@ -14,6 +14,7 @@
 
 #include "thecal-programmer.h"
 #include "thecal-sim-pump.h"
+#include "thecal-test-dose.h"
 #include "thecal-test-models.h"
 
 #define TEST_SERIAL "TR20-009001"
@@ -24,22 +25,14 @@
 static inline void
 test_rx_morphine (ThecalPrescription *rx, int64_t mg_per_day)
 {
-  thecal_prescription_init (rx);
-  snprintf (rx->drug_id, sizeof rx->drug_id, "morphine");
-  rx->concentration_ng_per_ml = 25 * THECAL_NG_PER_MG;
-  rx->mode = THECAL_MODE_CONTINUOUS;
-  rx->continuous.basis = THECAL_BASIS_DOSE;
-  rx->continuous.dose_ng_per_day = mg_per_day * THECAL_NG_PER_MG;
+  *rx = thecal_test_continuous_dose ("morphine", 25 * THECAL_NG_PER_MG, mg_per_day * THECAL_NG_PER_MG);
 }
 
 /* Morphine 25 mg/mL at a volume rate. */
 static inline void
 test_rx_rate (ThecalPrescription *rx, int64_t rate_nl_per_day)
 {
-  test_rx_morphine (rx, 1);
-  rx->continuous.basis = THECAL_BASIS_RATE;
-  rx->continuous.dose_ng_per_day = 0;
-  rx->continuous.rate_nl_per_day = rate_nl_per_day;
+  *rx = thecal_test_continuous_rate ("morphine", 25 * THECAL_NG_PER_MG, rate_nl_per_day);
 }
 
 /* Deterministic bytes: @user_data points to a uint64_t state (splitmix64). */

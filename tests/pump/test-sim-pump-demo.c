@@ -158,19 +158,18 @@ static Suite *
 demo_suite (void)
 {
   Suite *suite = suite_create ("sim-pump-demo");
-  TCase *tc = tcase_create ("demo");
 
-  tcase_add_test (tc, test_models_are_the_shipped_ones);
-  tcase_add_test (tc, test_table);
-  tcase_add_test (tc, test_wrong_model_refused);
-  tcase_add_test (tc, test_default_pump);
-  tcase_add_test (tc, test_low_reservoir_pump);
-  tcase_add_test (tc, test_near_eri_pump);
-  tcase_add_test (tc, test_over_infusing_pump);
-  tcase_add_test (tc, test_stalled_pump);
-  tcase_add_test (tc, test_baclofen_pump);
-  tcase_add_test (tc, test_same_demo_same_pump);
-  suite_add_tcase (suite, tc);
+  THECAL_TEST_TCASE (suite, "demo", NULL, NULL, 0,
+                     test_models_are_the_shipped_ones,
+                     test_table,
+                     test_wrong_model_refused,
+                     test_default_pump,
+                     test_low_reservoir_pump,
+                     test_near_eri_pump,
+                     test_over_infusing_pump,
+                     test_stalled_pump,
+                     test_baclofen_pump,
+                     test_same_demo_same_pump);
   return suite;
 }
 

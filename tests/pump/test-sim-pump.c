@@ -650,41 +650,32 @@ static Suite *
 sim_pump_suite (void)
 {
   Suite *suite = suite_create ("sim-pump");
-  TCase *tc;
 
-  tc = tcase_create ("state");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_add_test (tc, test_init_state);
-  tcase_add_test (tc, test_advance_delivers);
-  tcase_add_test (tc, test_init_refuses_what_the_pump_refuses);
-  tcase_add_test (tc, test_read_log_maps_events);
-  suite_add_tcase (suite, tc);
-
-  tc = tcase_create ("limits");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_add_test (tc, test_rate_above_max);
-  tcase_add_test (tc, test_rate_below_min);
-  tcase_add_test (tc, test_flex_step_out_of_range);
-  tcase_add_test (tc, test_drug_and_concentration);
-  tcase_add_test (tc, test_bolus_rate_of_prescription);
-  tcase_add_test (tc, test_reservoir_capacity);
-  tcase_add_test (tc, test_drug_change_sequence);
-  tcase_add_test (tc, test_bolus_limits_and_busy);
-  tcase_add_test (tc, test_priming_plan_limits);
-  tcase_add_test (tc, test_clock_limits);
-  tcase_add_test (tc, test_alarms);
-  tcase_add_test (tc, test_stall_and_eos_are_faults);
-  suite_add_tcase (suite, tc);
-
-  tc = tcase_create ("protocol");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_add_test (tc, test_identify_and_interrogate);
-  tcase_add_test (tc, test_program_through_protocol);
-  tcase_add_test (tc, test_out_of_range_through_protocol);
-  tcase_add_test (tc, test_out_of_range_requests_through_role);
-  tcase_add_test (tc, test_session_times_out_in_pump_time);
-  tcase_add_test (tc, test_demo_key_and_serial);
-  suite_add_tcase (suite, tc);
+  THECAL_TEST_TCASE (suite, "state", setup, teardown, 0,
+                     test_init_state,
+                     test_advance_delivers,
+                     test_init_refuses_what_the_pump_refuses,
+                     test_read_log_maps_events);
+  THECAL_TEST_TCASE (suite, "limits", setup, teardown, 0,
+                     test_rate_above_max,
+                     test_rate_below_min,
+                     test_flex_step_out_of_range,
+                     test_drug_and_concentration,
+                     test_bolus_rate_of_prescription,
+                     test_reservoir_capacity,
+                     test_drug_change_sequence,
+                     test_bolus_limits_and_busy,
+                     test_priming_plan_limits,
+                     test_clock_limits,
+                     test_alarms,
+                     test_stall_and_eos_are_faults);
+  THECAL_TEST_TCASE (suite, "protocol", setup, teardown, 0,
+                     test_identify_and_interrogate,
+                     test_program_through_protocol,
+                     test_out_of_range_through_protocol,
+                     test_out_of_range_requests_through_role,
+                     test_session_times_out_in_pump_time,
+                     test_demo_key_and_serial);
   return suite;
 }
 

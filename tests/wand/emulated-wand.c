@@ -683,26 +683,29 @@ emulated_wand_relayed (EmulatedWand *wand)
   return n;
 }
 
-guint
-emulated_wand_pending_in (EmulatedWand *wand)
+/* The URBs the wand holds: the IN ones waiting for data (@in), or the OUT ones held back. */
+static guint
+pending_urbs (EmulatedWand *wand, gboolean in)
 {
-  guint n;
+  guint n = 0;
 
   g_mutex_lock (&wand->mutex);
-  n = wand->current != NULL ? g_queue_get_length (&wand->current->in_pending) : 0;
+  if (wand->current != NULL)
+    n = g_queue_get_length (in ? &wand->current->in_pending : &wand->current->out_held);
   g_mutex_unlock (&wand->mutex);
   return n;
 }
 
 guint
+emulated_wand_pending_in (EmulatedWand *wand)
+{
+  return pending_urbs (wand, TRUE);
+}
+
+guint
 emulated_wand_pending_out (EmulatedWand *wand)
 {
-  guint n;
-
-  g_mutex_lock (&wand->mutex);
-  n = wand->current != NULL ? g_queue_get_length (&wand->current->out_held) : 0;
-  g_mutex_unlock (&wand->mutex);
-  return n;
+  return pending_urbs (wand, FALSE);
 }
 
 void

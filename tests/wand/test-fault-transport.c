@@ -27,29 +27,19 @@ teardown (void)
 static GBytes *
 wand_info_frame (guint32 seq)
 {
-  guint8 body[1] = { THECAL_MSG_VERSION };
-  guint8 out[64];
-  size_t length;
-
-  ck_assert (thecal_frame_encode (THECAL_MSG_WAND_INFO, 0, seq, body, sizeof body, out, sizeof out, &length));
-  return g_bytes_new (out, length);
+  return bench_request_frame (THECAL_MSG_WAND_INFO, seq);
 }
 
 static void
 send_frame (GBytes *frame)
 {
-  g_autoptr (GError) error = NULL;
-
-  thecal_transport_send_async (THECAL_TRANSPORT (bench.fault), frame, NULL, bench_done, bench_cb (&bench));
-  ck_assert_msg (thecal_transport_send_finish (THECAL_TRANSPORT (bench.fault), bench_wait (&bench), &error), "%s",
-                 error->message);
+  bench_send (&bench, THECAL_TRANSPORT (bench.fault), frame);
 }
 
 static GBytes *
 receive_frame (gint timeout_ms, GError **error)
 {
-  thecal_transport_receive_async (THECAL_TRANSPORT (bench.fault), timeout_ms, NULL, bench_done, bench_cb (&bench));
-  return thecal_transport_receive_finish (THECAL_TRANSPORT (bench.fault), bench_wait (&bench), error);
+  return bench_receive (&bench, THECAL_TRANSPORT (bench.fault), timeout_ms, NULL, error);
 }
 
 static ThecalFaultAction
@@ -319,15 +309,13 @@ static Suite *
 fault_suite (void)
 {
   Suite *suite = suite_create ("fault-transport");
-  TCase *tc = tcase_create ("faults");
 
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_add_test (tc, test_config_valid);
-  tcase_add_test (tc, test_actions);
-  tcase_add_test (tc, test_disconnect);
-  tcase_add_test (tc, test_rates);
-  tcase_add_test (tc, test_same_seed_same_run);
-  suite_add_tcase (suite, tc);
+  THECAL_TEST_TCASE (suite, "faults", setup, teardown, 0,
+                     test_config_valid,
+                     test_actions,
+                     test_disconnect,
+                     test_rates,
+                     test_same_seed_same_run);
   return suite;
 }
 

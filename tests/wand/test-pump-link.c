@@ -443,40 +443,28 @@ static Suite *
 pump_link_suite (void)
 {
   Suite *suite = suite_create ("pump-link");
-  TCase *tc;
 
-  tc = tcase_create ("sessions");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_add_test (tc, test_identify);
-  tcase_add_test (tc, test_open_session);
-  tcase_add_test (tc, test_wrong_pump);
-  tcase_add_test (tc, test_no_key_and_wrong_key);
-  suite_add_tcase (suite, tc);
-
-  tc = tcase_create ("reading");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_add_test (tc, test_interrogate);
-  tcase_add_test (tc, test_log_of_1000_events);
-  tcase_add_test (tc, test_read_status_typed);
-  tcase_add_test (tc, test_wand_local);
-  suite_add_tcase (suite, tc);
-
-  tc = tcase_create ("changes");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_add_test (tc, test_program_confirmed);
-  tcase_add_test (tc, test_program_refused_by_pump_limit);
-  tcase_add_test (tc, test_program_stale_is_conflict);
-  tcase_add_test (tc, test_other_requests);
-  suite_add_tcase (suite, tc);
-
-  tc = tcase_create ("trouble");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_add_test (tc, test_no_pump_in_range);
-  tcase_add_test (tc, test_busy);
-  tcase_add_test (tc, test_cancel);
-  tcase_add_test (tc, test_lost_wand_and_a_new_one);
-  tcase_add_test (tc, test_latency_costs_simulated_time);
-  suite_add_tcase (suite, tc);
+  THECAL_TEST_TCASE (suite, "sessions", setup, teardown, 0,
+                     test_identify,
+                     test_open_session,
+                     test_wrong_pump,
+                     test_no_key_and_wrong_key);
+  THECAL_TEST_TCASE (suite, "reading", setup, teardown, 0,
+                     test_interrogate,
+                     test_log_of_1000_events,
+                     test_read_status_typed,
+                     test_wand_local);
+  THECAL_TEST_TCASE (suite, "changes", setup, teardown, 0,
+                     test_program_confirmed,
+                     test_program_refused_by_pump_limit,
+                     test_program_stale_is_conflict,
+                     test_other_requests);
+  THECAL_TEST_TCASE (suite, "trouble", setup, teardown, 0,
+                     test_no_pump_in_range,
+                     test_busy,
+                     test_cancel,
+                     test_lost_wand_and_a_new_one,
+                     test_latency_costs_simulated_time);
   return suite;
 }
 

@@ -248,12 +248,9 @@ static Suite *
 soak_suite (void)
 {
   Suite *suite = suite_create ("soak");
-  TCase *tc = tcase_create ("soak");
 
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_test (tc, test_soak);
-  suite_add_tcase (suite, tc);
+  THECAL_TEST_TCASE (suite, "soak", setup, teardown, 120,
+                     test_soak);
   return suite;
 }
 

@@ -324,15 +324,13 @@ two_phase_suite (void)
   tcase_add_loop_test (tc, test_loss_at_every_step, 0, G_N_ELEMENTS (loss_cases));
   suite_add_tcase (suite, tc);
 
-  tc = tcase_create ("faults at every frame");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_add_test (tc, test_single_drop_at_every_frame);
-  tcase_add_test (tc, test_single_corruption_at_every_frame);
-  tcase_add_test (tc, test_single_duplicate_at_every_frame);
-  tcase_add_test (tc, test_single_delay_at_every_frame);
-  tcase_add_test (tc, test_link_dies_at_every_frame);
-  tcase_add_test (tc, test_disconnect_at_every_frame);
-  suite_add_tcase (suite, tc);
+  THECAL_TEST_TCASE (suite, "faults at every frame", setup, teardown, 0,
+                     test_single_drop_at_every_frame,
+                     test_single_corruption_at_every_frame,
+                     test_single_duplicate_at_every_frame,
+                     test_single_delay_at_every_frame,
+                     test_link_dies_at_every_frame,
+                     test_disconnect_at_every_frame);
   return suite;
 }
 

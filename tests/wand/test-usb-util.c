@@ -63,14 +63,7 @@ usb_test_pump_new (const ThecalPrescription *active)
 
   side->pump_seed = 0x5eed;
   thecal_fake_pump_init (&side->pump, active);
-  memset (&config, 0, sizeof config);
-  config.ops = &thecal_fake_pump_ops;
-  config.ops_data = &side->pump;
-  thecal_test_identity (&config.identity);
-  thecal_test_key (config.pump_key, FAKE_KEY_BYTE);
-  config.session_timeout_ms = 60000;
-  config.random = thecal_test_random;
-  config.random_data = &side->pump_seed;
+  thecal_test_role_config (&config, &side->pump, &side->pump_seed);
   g_assert_true (thecal_pump_role_init (&side->role, &config));
   return side;
 }
@@ -124,15 +117,7 @@ usb_test_wait (const gboolean *done, guint timeout_ms)
   return *done;
 }
 
-typedef struct
-{
-  gboolean done;
-  gboolean ok;
-  GBytes *frame;
-  GError *error;
-} UsbTestCall;
-
-static void
+void
 usb_test_send_cb (GObject *source, GAsyncResult *result, gpointer data)
 {
   UsbTestCall *call = data;
@@ -141,7 +126,7 @@ usb_test_send_cb (GObject *source, GAsyncResult *result, gpointer data)
   call->done = TRUE;
 }
 
-static void
+void
 usb_test_receive_cb (GObject *source, GAsyncResult *result, gpointer data)
 {
   UsbTestCall *call = data;

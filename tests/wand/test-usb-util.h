@@ -58,6 +58,19 @@ gint64 usb_test_now_ms (void);
 /* Iterates the default main context until *@done or @timeout_ms passed. FALSE on timeout. */
 gboolean usb_test_wait (const gboolean *done, guint timeout_ms);
 
+/* What an async call of the transport gave: usb_test_send_cb and usb_test_receive_cb (the
+ * callbacks of thecal_transport_send_async and _receive_async) fill it and set @done. */
+typedef struct
+{
+  gboolean done;
+  gboolean ok;   /* send */
+  GBytes *frame; /* receive */
+  GError *error;
+} UsbTestCall;
+
+void usb_test_send_cb (GObject *source, GAsyncResult *result, gpointer data);
+void usb_test_receive_cb (GObject *source, GAsyncResult *result, gpointer data);
+
 /* Blocking wrappers of the async calls, on the default main context (not on a private one:
  * that path is thecal_transport_*_sync's). */
 gboolean usb_test_send (ThecalTransport *transport, GBytes *frame, GError **error);

@@ -16,11 +16,10 @@
 #include <string.h>
 #include <umockdev.h>
 
-#include "sim-pump-test-util.h"
 #include "test-usb-util.h"
-#include "thecal-pump-link.h"
 #include "thecal-test.h"
 #include "thecal-usb-monitor.h"
+#include "wand-test-util.h" /* the simulated pump, the pump link, the demo key store */
 
 /* ---- fixture ------------------------------------------------------------------------------- */
 
@@ -91,6 +90,44 @@ transport (void)
   return THECAL_TRANSPORT (usb);
 }
 
+/* The emulated wand (umockdev's thread) and the libusb event thread run on their own: the checks
+ * poll. SPIN_WHILE runs the default main context without blocking, SLEEP_WHILE does not run it;
+ * both while @cond holds, for @max_ms at most. */
+#define SPIN_WHILE(cond, max_ms)                                                                              \
+  for (gint64 spin_until_ms_ = usb_test_now_ms () + (max_ms); (cond) && usb_test_now_ms () < spin_until_ms_;) \
+    {                                                                                                         \
+      g_main_context_iteration (NULL, FALSE);                                                                 \
+      g_usleep (500);                                                                                         \
+    }
+#define SLEEP_WHILE(cond, max_ms)                                                                               \
+  for (gint64 sleep_until_ms_ = usb_test_now_ms () + (max_ms); (cond) && usb_test_now_ms () < sleep_until_ms_;) \
+  g_usleep (500)
+
+static guint64
+frames_received (void)
+{
+  ThecalUsbStats stats;
+
+  thecal_usb_transport_get_stats (usb, &stats);
+  return stats.frames_received;
+}
+
+static guint64
+wand_in_transfers (void)
+{
+  EmulatedWandStats stats;
+
+  emulated_wand_get_stats (wand, &stats);
+  return stats.in_transfers;
+}
+
+/* Runs the default main context for @ms: whatever was coming has come. */
+static void
+spin_for (guint ms)
+{
+  SPIN_WHILE (TRUE, ms);
+}
+
 /* Runs one simple request (no body) and returns the reply; fails the check otherwise. */
 static const ThecalMessage *
 request_simple (ThecalMsgType type)
@@ -134,8 +171,7 @@ START_TEST (test_open_claim)
   ck_assert_str_eq (description, "USB wand 1209:0001 (serial EMU-0001)");
   ck_assert_uint_eq (thecal_usb_transport_get_max_packet_size (usb), 512);
   /* the host listens at once: one IN URB waits at the wand */
-  for (int i = 0; i < 200 && emulated_wand_pending_in (wand) == 0; i++)
-    g_usleep (1000);
+  SLEEP_WHILE (emulated_wand_pending_in (wand) == 0, 200);
   ck_assert_uint_eq (emulated_wand_pending_in (wand), 1);
   thecal_usb_transport_get_stats (usb, &stats);
   ck_assert_uint_eq (stats.frames_sent, 0);
@@ -500,20 +536,12 @@ START_TEST (test_frames_queue)
   g_autoptr (GBytes) first = NULL;
   g_autoptr (GBytes) second = NULL;
   g_autoptr (GBytes) none = NULL;
-  ThecalUsbStats stats;
 
   /* frames that arrive while nobody receives wait, in order */
   emulated_wand_set_relay (wand, relay_twice, pump_side);
   ck_assert (usb_test_send (transport (), identify, &error));
-  for (int i = 0; i < 2000; i++)
-    {
-      thecal_usb_transport_get_stats (usb, &stats);
-      if (stats.frames_received == 2)
-        break;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (500);
-    }
-  ck_assert_uint_eq (stats.frames_received, 2);
+  SPIN_WHILE (frames_received () != 2, 1000);
+  ck_assert_uint_eq (frames_received (), 2);
   first = usb_test_receive (transport (), 0, &error);
   ck_assert_ptr_nonnull (first);
   second = usb_test_receive (transport (), 0, &error);
@@ -574,17 +602,41 @@ START_TEST (test_cancel_receive)
 
   thecal_transport_receive_async (transport (), 5000, cancellable, on_receive_done, &error);
   g_cancellable_cancel (cancellable);
-  for (int i = 0; i < 1000 && error == NULL; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (500);
-    }
+  SPIN_WHILE (error == NULL, 500);
   ck_assert_ptr_nonnull (error);
   ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
   g_clear_error (&error);
   /* the transport still works */
   reply = request_simple (THECAL_MSG_IDENTIFY);
   ck_assert_str_eq (reply->identity.serial, TEST_SERIAL);
+}
+END_TEST
+
+START_TEST (test_cancelled_receive_keeps_frame)
+{
+  g_autoptr (GBytes) identify = make_frame (1, THECAL_FRAME_OVERHEAD + 1);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  UsbTestCall sent = { 0 }, first = { 0 }, second = { 0 };
+
+  /* the answer reaches the host (the event thread queues it) while the main loop does not run */
+  thecal_transport_send_async (transport (), identify, NULL, usb_test_send_cb, &sent);
+  SLEEP_WHILE (wand_in_transfers () == 0, 2000);
+  ck_assert_uint_eq (wand_in_transfers (), 1);
+  g_usleep (100 * 1000);
+  /* a receive cancelled before its cancellation ran, then another: the frame goes to the second */
+  thecal_transport_receive_async (transport (), 5000, cancellable, usb_test_receive_cb, &first);
+  g_cancellable_cancel (cancellable);
+  thecal_transport_receive_async (transport (), 5000, NULL, usb_test_receive_cb, &second);
+  ck_assert (usb_test_wait (&second.done, 10000));
+  ck_assert (usb_test_wait (&first.done, 10000));
+  ck_assert_ptr_null (first.frame);
+  ck_assert (g_error_matches (first.error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  ck_assert_msg (second.frame != NULL, "%s", second.error != NULL ? second.error->message : "?");
+  ck_assert_uint_eq (g_bytes_get_size (second.frame), 35);
+  ck_assert (usb_test_wait (&sent.done, 10000));
+  ck_assert (sent.ok);
+  g_clear_error (&first.error);
+  g_clear_pointer (&second.frame, g_bytes_unref);
 }
 END_TEST
 
@@ -609,8 +661,7 @@ START_TEST (test_close)
   g_signal_connect (usb, "disconnected", G_CALLBACK (on_disconnected), &disconnected);
   thecal_transport_receive_async (transport (), 5000, NULL, on_receive_done, &error);
   thecal_transport_close (transport ());
-  for (int i = 0; i < 1000 && error == NULL; i++)
-    g_main_context_iteration (NULL, FALSE);
+  SPIN_WHILE (error == NULL, 1000);
   ck_assert (g_error_matches (error, THECAL_WAND_ERROR, THECAL_WAND_ERROR_DISCONNECTED));
   g_clear_error (&error);
   thecal_transport_close (transport ()); /* idempotent */
@@ -639,17 +690,12 @@ START_TEST (test_unplug_pending_receive)
   usb_test_pump_set_silent (pump_side, TRUE);
   ck_assert (usb_test_send (transport (), frame, &later));
   thecal_transport_receive_async (transport (), 10000, NULL, on_receive_done, &error);
-  for (int i = 0; i < 200 && emulated_wand_pending_in (wand) == 0; i++)
-    g_usleep (1000);
+  SLEEP_WHILE (emulated_wand_pending_in (wand) == 0, 200);
   ck_assert_uint_eq (emulated_wand_pending_in (wand), 1);
   /* ... and the wand is pulled out mid-transfer */
   start = usb_test_now_ms ();
   emulated_wand_unplug (wand);
-  while (error == NULL && usb_test_now_ms () - start < 3000)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (200);
-    }
+  SPIN_WHILE (error == NULL, 3000);
   ck_assert_ptr_nonnull (error);
   ck_assert_msg (g_error_matches (error, THECAL_WAND_ERROR, THECAL_WAND_ERROR_UNPLUGGED), "%s", error->message);
   ck_assert_str_eq (error->message, "Wand unplugged");
@@ -657,11 +703,7 @@ START_TEST (test_unplug_pending_receive)
   ck_assert_int_lt (usb_test_now_ms () - start, 2000);
   g_clear_error (&error);
   /* both the transfer's NO_DEVICE and the hotplug removal came: still one signal */
-  for (int i = 0; i < 200; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
+  spin_for (200);
   ck_assert_int_eq (disconnected, 1);
   ck_assert (!thecal_usb_transport_is_connected (usb));
   /* everything after fails the same way, at once */
@@ -693,29 +735,17 @@ START_TEST (test_unplug_pending_send)
   /* the wand does not take the frame (its OUT URB stays pending) ... */
   emulated_wand_hold_out (wand, TRUE);
   thecal_transport_send_async (transport (), frame, NULL, on_send_done, &error);
-  for (int i = 0; i < 500 && emulated_wand_pending_out (wand) == 0; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
+  SPIN_WHILE (emulated_wand_pending_out (wand) == 0, 500);
   ck_assert_uint_eq (emulated_wand_pending_out (wand), 1);
   /* ... when it is unplugged */
   start = usb_test_now_ms ();
   emulated_wand_unplug (wand);
-  while (error == NULL && usb_test_now_ms () - start < 3000)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (200);
-    }
+  SPIN_WHILE (error == NULL, 3000);
   ck_assert_ptr_nonnull (error);
   ck_assert_msg (g_error_matches (error, THECAL_WAND_ERROR, THECAL_WAND_ERROR_UNPLUGGED), "%s", error->message);
   ck_assert_int_lt (usb_test_now_ms () - start, 2000);
   g_clear_error (&error);
-  for (int i = 0; i < 200; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
+  spin_for (200);
   ck_assert_int_eq (disconnected, 1);
 }
 END_TEST
@@ -750,18 +780,10 @@ START_TEST (test_unplug_callback_closes)
   emulated_wand_hold_out (wand, TRUE);
   for (int i = 0; i < 3; i++)
     thecal_transport_send_async (transport (), frame, NULL, on_send_close, &count);
-  for (int i = 0; i < 500 && emulated_wand_pending_out (wand) < 3; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
+  SPIN_WHILE (emulated_wand_pending_out (wand) < 3, 500);
   ck_assert_uint_eq (emulated_wand_pending_out (wand), 3);
   emulated_wand_unplug (wand);
-  for (int i = 0; i < 3000 && count.done < 3; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (500);
-    }
+  SPIN_WHILE (count.done < 3, 1500);
   ck_assert_int_eq (count.done, 3);
   ck_assert_int_eq (count.unplugged, 3);
   ck_assert (!thecal_usb_transport_is_connected (usb));
@@ -796,14 +818,9 @@ START_TEST (test_unplug_during_program)
       }
   }
   thecal_transport_receive_async (transport (), 10000, NULL, on_receive_done, &receive_error);
-  for (int i = 0; i < 200 && emulated_wand_pending_in (wand) == 0; i++)
-    g_usleep (1000);
+  SLEEP_WHILE (emulated_wand_pending_in (wand) == 0, 200);
   emulated_wand_unplug (wand);
-  for (int i = 0; i < 3000 && receive_error == NULL; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (500);
-    }
+  SPIN_WHILE (receive_error == NULL, 1500);
   ck_assert (g_error_matches (receive_error, THECAL_WAND_ERROR, THECAL_WAND_ERROR_UNPLUGGED));
   g_clear_error (&receive_error);
   /* the programmer gives up on its own clock: COMMIT was never sent, so FAILED (pump unchanged) */
@@ -834,11 +851,7 @@ START_TEST (test_replug)
   request_simple (THECAL_MSG_IDENTIFY);
   g_signal_connect (usb, "disconnected", G_CALLBACK (on_disconnected), &disconnected);
   emulated_wand_unplug (wand);
-  for (int i = 0; i < 3000 && disconnected == 0; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (500);
-    }
+  SPIN_WHILE (disconnected == 0, 1500);
   ck_assert_int_eq (disconnected, 1);
   g_clear_object (&usb);
 
@@ -864,16 +877,6 @@ START_TEST (test_replug)
 END_TEST
 
 /* ---- the whole stack: the pump link (src/wand) over USB ---------------------------------- */
-
-/* Runs on the owning context: the demo key of the simulated pump's serial. */
-static gboolean
-demo_key (const char *serial, const char *model_id, guint8 key[THECAL_KEY_SIZE], gpointer user_data)
-{
-  (void) model_id;
-  (void) user_data;
-  thecal_sim_pump_demo_key (serial, key);
-  return TRUE;
-}
 
 typedef struct
 {
@@ -903,7 +906,7 @@ START_TEST (test_pump_link_interrogate)
   config.max_attempts = 3;
   config.random = thecal_proto_random_sodium;
   link = thecal_pump_link_new_full (transport (), NULL, &config);
-  thecal_pump_link_set_key_func (link, demo_key, NULL, NULL);
+  thecal_pump_link_set_key_func (link, bench_key_func, NULL, NULL); /* the demo key of the serial */
   /* what `thecal-cli pump interrogate --wand` does: identify, key, session, status, prescription,
    * the whole log */
   thecal_pump_link_interrogate_async (link, 1, 0, 0, NULL, on_interrogated, &call);
@@ -941,13 +944,7 @@ on_wand_removed (ThecalUsbMonitor *monitor, guint bus, guint address, gpointer d
 static void
 wait_for_log (GString *log, const char *expected)
 {
-  gint64 deadline = usb_test_now_ms () + 3000;
-
-  while (strcmp (log->str, expected) != 0 && usb_test_now_ms () < deadline)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
+  SPIN_WHILE (strcmp (log->str, expected) != 0, 3000);
   ck_assert_str_eq (log->str, expected);
 }
 
@@ -960,11 +957,7 @@ START_TEST (test_monitor)
   ck_assert_msg (monitor != NULL, "%s", error != NULL ? error->message : "?");
   g_signal_connect (monitor, "wand-added", G_CALLBACK (on_wand_added), log);
   g_signal_connect (monitor, "wand-removed", G_CALLBACK (on_wand_removed), log);
-  for (int i = 0; i < 50; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
+  spin_for (50);
   ck_assert_str_eq (log->str, "");
   ck_assert_uint_eq (thecal_usb_monitor_get_count (monitor), 0);
 
@@ -1128,79 +1121,45 @@ static Suite *
 usb_suite (void)
 {
   Suite *s = suite_create ("usb");
-  TCase *tc;
 
-  tc = tcase_create ("open");
-  tcase_add_checked_fixture (tc, setup_open, teardown);
-  tcase_set_timeout (tc, 20);
-  tcase_add_test (tc, test_open_claim);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("plugged");
-  tcase_add_checked_fixture (tc, setup_plugged, teardown);
-  tcase_set_timeout (tc, 20);
-  tcase_add_test (tc, test_list);
-  tcase_add_test (tc, test_wrong_vid_pid);
-  tcase_add_test (tc, test_busy);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("unplugged");
-  tcase_add_checked_fixture (tc, setup_wand, teardown);
-  tcase_set_timeout (tc, 20);
-  tcase_add_test (tc, test_no_wand_plugged);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("protocol");
-  tcase_add_checked_fixture (tc, setup_open, teardown);
-  tcase_set_timeout (tc, 30);
-  tcase_add_test (tc, test_identify);
-  tcase_add_test (tc, test_wand_local);
-  tcase_add_test (tc, test_interrogate);
-  tcase_add_test (tc, test_program);
-  tcase_add_test (tc, test_log_1000);
-  tcase_add_test (tc, test_sync_helpers);
-  tcase_add_test (tc, test_pump_link_interrogate);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("framing");
-  tcase_add_checked_fixture (tc, setup_open, teardown);
-  tcase_set_timeout (tc, 30);
-  tcase_add_test (tc, test_zero_length_packet);
-  tcase_add_test (tc, test_frame_size_limits);
-  tcase_add_test (tc, test_reassembly);
-  tcase_add_test (tc, test_frames_queue);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("failures");
-  tcase_add_checked_fixture (tc, setup_open, teardown);
-  tcase_set_timeout (tc, 30);
-  tcase_add_test (tc, test_no_pump);
-  tcase_add_test (tc, test_cancel_receive);
-  tcase_add_test (tc, test_close);
-  tcase_add_test (tc, test_unplug_pending_receive);
-  tcase_add_test (tc, test_unplug_pending_send);
-  tcase_add_test (tc, test_unplug_callback_closes);
-  tcase_add_test (tc, test_unplug_during_program);
-  tcase_add_test (tc, test_replug);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("hotplug");
-  tcase_add_checked_fixture (tc, setup_wand, teardown);
-  tcase_set_timeout (tc, 30);
-  tcase_add_test (tc, test_monitor);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("hotplug-present");
-  tcase_add_checked_fixture (tc, setup_plugged, teardown);
-  tcase_set_timeout (tc, 30);
-  tcase_add_test (tc, test_monitor_present);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("errors");
-  tcase_add_test (tc, test_error_mapping);
-  tcase_add_test (tc, test_udev_rule);
-  suite_add_tcase (s, tc);
-
+  THECAL_TEST_TCASE (s, "open", setup_open, teardown, 20,
+                     test_open_claim);
+  THECAL_TEST_TCASE (s, "plugged", setup_plugged, teardown, 20,
+                     test_list,
+                     test_wrong_vid_pid,
+                     test_busy);
+  THECAL_TEST_TCASE (s, "unplugged", setup_wand, teardown, 20,
+                     test_no_wand_plugged);
+  THECAL_TEST_TCASE (s, "protocol", setup_open, teardown, 30,
+                     test_identify,
+                     test_wand_local,
+                     test_interrogate,
+                     test_program,
+                     test_log_1000,
+                     test_sync_helpers,
+                     test_pump_link_interrogate);
+  THECAL_TEST_TCASE (s, "framing", setup_open, teardown, 30,
+                     test_zero_length_packet,
+                     test_frame_size_limits,
+                     test_reassembly,
+                     test_frames_queue);
+  THECAL_TEST_TCASE (s, "failures", setup_open, teardown, 30,
+                     test_no_pump,
+                     test_cancel_receive,
+                     test_cancelled_receive_keeps_frame,
+                     test_close,
+                     test_unplug_pending_receive,
+                     test_unplug_pending_send,
+                     test_unplug_callback_closes,
+                     test_unplug_during_program,
+                     test_replug);
+  THECAL_TEST_TCASE (s, "hotplug", setup_wand, teardown, 30,
+                     test_monitor);
+  THECAL_TEST_TCASE (s, "hotplug-present", setup_plugged, teardown, 30,
+                     test_monitor_present);
+  THECAL_TEST_TCASE (s, "errors", NULL, NULL, 0,
+                     test_error_mapping,
+                     test_udev_rule);
   return s;
 }
 

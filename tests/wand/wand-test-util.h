@@ -150,6 +150,36 @@ bench_cb (Bench *bench)
 
 /* ---- blocking wrappers for the tests ----------------------------------------------------------- */
 
+/* A request frame of @type with a body of the message version alone, sequence @seq (IDENTIFY 1:
+ * docs/protocol.md §10, 16 bytes). */
+static inline GBytes *
+bench_request_frame (ThecalMsgType type, guint32 seq)
+{
+  guint8 body[1] = { THECAL_MSG_VERSION };
+  guint8 out[64];
+  size_t length;
+
+  ck_assert (thecal_frame_encode (type, 0, seq, body, sizeof body, out, sizeof out, &length));
+  return g_bytes_new (out, length);
+}
+
+/* Sends @frame through @transport; the send must succeed. */
+static inline void
+bench_send (Bench *bench, ThecalTransport *transport, GBytes *frame)
+{
+  g_autoptr (GError) error = NULL;
+
+  thecal_transport_send_async (transport, frame, NULL, bench_done, bench_cb (bench));
+  ck_assert_msg (thecal_transport_send_finish (transport, bench_wait (bench), &error), "%s", error->message);
+}
+
+static inline GBytes *
+bench_receive (Bench *bench, ThecalTransport *transport, gint timeout_ms, GCancellable *cancellable, GError **error)
+{
+  thecal_transport_receive_async (transport, timeout_ms, cancellable, bench_done, bench_cb (bench));
+  return thecal_transport_receive_finish (transport, bench_wait (bench), error);
+}
+
 static inline ThecalPumpInterrogation *
 bench_interrogate (Bench *bench, gint64 from_seq, guint max_events, guint batch, GError **error)
 {
