@@ -25,6 +25,7 @@
 #include "thecal-cli-record.h"
 #include "thecal-cli-refill.h"
 #include "thecal-cli-simulate.h"
+#include "thecal-cli-visit.h"
 
 typedef struct
 {
@@ -48,6 +49,7 @@ static const ThecalCliCommand commands[] = {
   { "history", N_ ("Everything recorded for a patient, in time order"), thecal_cli_history },
   { "audit", N_ ("The audit trail: verify its hash chain, export it"), thecal_cli_audit },
   { "export", N_ ("Export a patient's record as JSON or CSV"), thecal_cli_export },
+  { "visit", N_ ("A clinic visit on a simulated pump: interrogate, program, refill, sync-clock, ack-alarm"), thecal_cli_visit },
 };
 
 static gboolean

@@ -13,10 +13,18 @@ G_BEGIN_DECLS
 gboolean thecal_visit_step_begin (ThecalVisit *self, GError **error);
 void thecal_visit_step_end (ThecalVisit *self);
 
-/* A SET_RESERVOIR whose answer was lost: blocks every change (thecal_visit_is_blocked) until a
- * read of the pump settles it. */
-gboolean thecal_visit_get_refill_uncertain (ThecalVisit *self);
-void thecal_visit_set_refill_uncertain (ThecalVisit *self, gboolean uncertain);
+/* A write outside the programming sessions (SET_RESERVOIR, START_BOLUS) whose answer was lost:
+ * it blocks every change (thecal_visit_is_blocked) until a read of the pump settles it, and the
+ * refusal names which write it was. */
+typedef enum
+{
+  THECAL_UNCERTAIN_WRITE_NONE = 0,
+  THECAL_UNCERTAIN_WRITE_REFILL,
+  THECAL_UNCERTAIN_WRITE_BOLUS,
+} ThecalUncertainWrite;
+
+ThecalUncertainWrite thecal_visit_get_uncertain_write (ThecalVisit *self);
+void thecal_visit_set_uncertain_write (ThecalVisit *self, ThecalUncertainWrite write);
 
 /* The status a workflow read after connect replaces the one read at connect. */
 void thecal_visit_update_status (ThecalVisit *self, const ThecalProtoStatus *status);

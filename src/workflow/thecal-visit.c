@@ -50,7 +50,7 @@ struct _ThecalVisit
   guint events_imported;
   guint sessions_reconciled;
   gint64 blocking_session_id;
-  gboolean refill_uncertain; /* a SET_RESERVOIR whose answer was lost (thecal-workflow-refill.c) */
+  ThecalUncertainWrite uncertain_write; /* a refill or bolus whose answer was lost (thecal-workflow-*.c) */
 };
 
 G_DEFINE_FINAL_TYPE (ThecalVisit, thecal_visit, G_TYPE_OBJECT)
@@ -432,7 +432,7 @@ thecal_visit_is_blocked (ThecalVisit *self, gint64 *session_id)
 {
   if (session_id != NULL)
     *session_id = self->blocking_session_id;
-  return self->blocking_session_id != 0 || self->refill_uncertain;
+  return self->blocking_session_id != 0 || self->uncertain_write != THECAL_UNCERTAIN_WRITE_NONE;
 }
 
 /* ---- for the other workflows (thecal-visit-private.h) ------------------------------------ */
@@ -460,16 +460,16 @@ thecal_visit_step_end (ThecalVisit *self)
   self->busy = FALSE;
 }
 
-gboolean
-thecal_visit_get_refill_uncertain (ThecalVisit *self)
+ThecalUncertainWrite
+thecal_visit_get_uncertain_write (ThecalVisit *self)
 {
-  return self->refill_uncertain;
+  return self->uncertain_write;
 }
 
 void
-thecal_visit_set_refill_uncertain (ThecalVisit *self, gboolean uncertain)
+thecal_visit_set_uncertain_write (ThecalVisit *self, ThecalUncertainWrite write)
 {
-  self->refill_uncertain = uncertain;
+  self->uncertain_write = write;
 }
 
 void
@@ -1382,11 +1382,14 @@ program_run (GTask *task, Op *op)
 
         if (!op_permit (task, op, THECAL_PERMISSION_PRESCRIPTION_CHANGE))
           return;
-        if (self->refill_uncertain)
+        if (self->uncertain_write != THECAL_UNCERTAIN_WRITE_NONE)
           {
             op_return_error (task, g_error_new (THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_BLOCKED,
-                                                _ ("The last refill of pump %s is UNCERTAIN (its answer was lost): settle it "
-                                                   "by reading the pump before any other change."),
+                                                self->uncertain_write == THECAL_UNCERTAIN_WRITE_BOLUS
+                                                    ? _ ("The last bolus on pump %s is UNCERTAIN (its answer was lost): settle it "
+                                                         "by reading the pump before any other change.")
+                                                    : _ ("The last refill of pump %s is UNCERTAIN (its answer was lost): settle it "
+                                                         "by reading the pump before any other change."),
                                                 self->pump->serial));
             return;
           }

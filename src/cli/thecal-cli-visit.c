@@ -1,0 +1,599 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * thecal-cli-visit.c: "thecal-cli [--db FILE] [--user NAME] visit PATIENT --sim SUBCOMMAND"
+ * (docs/workflows.md). The visit is the one the GUI drives (ThecalVisit): every rule of
+ * src/workflow holds here too. --sim talks to the demo pump whose serial the record holds for the
+ * patient, over the loopback transport on simulated time; the pump's state is kept between runs
+ * in a file beside the record (--sim-state, default "<db>.sim-<serial>").
+ */
+#include "config.h"
+
+#include "thecal-cli-visit.h"
+
+#include <fcntl.h>
+#include <glib/gi18n.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "thecal-loopback-transport.h"
+#include "thecal-sim-pump-demo.h"
+#include "thecal-visit.h"
+#include "thecal-workflow-clock.h"
+#include "thecal-workflow-refill.h"
+
+/* ---- the simulated pump's state file ------------------------------------------------------- */
+
+#define SIM_STATE_MAGIC "THECALSIMPUMP"
+#define SIM_STATE_FORMAT 1
+
+/* A raw copy of the ThecalSimPump, valid only for the build that wrote it: the header names the
+ * version and the sizes, and a file from another build is refused. */
+typedef struct
+{
+  char magic[16];
+  guint32 format;
+  guint32 size;
+  guint32 engine_size;
+  guint32 role_size;
+  char version[32];
+} SimStateHeader;
+
+static void
+sim_state_header (SimStateHeader *header)
+{
+  memset (header, 0, sizeof *header);
+  g_strlcpy (header->magic, SIM_STATE_MAGIC, sizeof header->magic);
+  header->format = SIM_STATE_FORMAT;
+  header->size = sizeof (ThecalSimPump);
+  header->engine_size = sizeof (ThecalEngine);
+  header->role_size = sizeof (ThecalPumpRole);
+  g_strlcpy (header->version, PACKAGE_VERSION, sizeof header->version);
+}
+
+/* Loads @path over @pump (freshly initialised for its serial): the pointers the fresh pump holds
+ * (its role's ops and nonce source, the engines' stroke callbacks) are kept, so they point into
+ * this process and this pump. FALSE with a usage error for a file of another build or pump. */
+static gboolean
+sim_state_load (const char *path, ThecalSimPump *pump, GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize length;
+  SimStateHeader expected, found;
+  ThecalPumpRoleConfig role_config = pump->role.config;
+  ThecalEngineStrokeFunc stroke = pump->engine.stroke_func;
+  void *stroke_data = pump->engine.stroke_data;
+  ThecalEngineStrokeFunc scratch_stroke = pump->scratch.stroke_func;
+  void *scratch_data = pump->scratch.stroke_data;
+  char serial[sizeof pump->identity.serial];
+  ThecalSimPump *loaded;
+
+  if (!g_file_get_contents (path, &data, &length, NULL))
+    return TRUE; /* none yet: the demo pump starts as the demo describes it */
+  sim_state_header (&expected);
+  if (length != sizeof found + sizeof *pump)
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
+                   _ ("visit: the simulated pump's state %s was written by another build of thecal-cli (its size "
+                      "differs): delete it to start the demo pump afresh"),
+                   path);
+      return FALSE;
+    }
+  memcpy (&found, data, sizeof found);
+  if (memcmp (&found, &expected, sizeof found) != 0)
+    {
+      found.version[sizeof found.version - 1] = '\0';
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
+                   _ ("visit: the simulated pump's state %s was written by another build or version of thecal-cli "
+                      "(%s, this is %s): delete it to start the demo pump afresh"),
+                   path, found.magic[0] == 'T' ? found.version : "?", PACKAGE_VERSION);
+      return FALSE;
+    }
+  loaded = (ThecalSimPump *) (void *) (data + sizeof found);
+  memcpy (serial, pump->identity.serial, sizeof serial);
+  if (memcmp (loaded->identity.serial, serial, sizeof serial) != 0)
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
+                   _ ("visit: the simulated pump's state %s is another pump's: delete it or give --sim-state"), path);
+      return FALSE;
+    }
+  memcpy (pump, loaded, sizeof *pump);
+  /* function pointers and pointers into the pump: this process's, not the writer's */
+  pump->role.config.ops = role_config.ops;
+  pump->role.config.ops_data = role_config.ops_data;
+  pump->role.config.random = role_config.random;
+  pump->role.config.random_data = role_config.random_data;
+  pump->engine.stroke_func = stroke;
+  pump->engine.stroke_data = stroke_data;
+  pump->scratch.stroke_func = scratch_stroke;
+  pump->scratch.stroke_data = scratch_data;
+  /* a new run is a new session */
+  thecal_sim_pump_end_session (pump);
+  return TRUE;
+}
+
+static gboolean
+sim_state_save (const char *path, const ThecalSimPump *pump, GError **error)
+{
+  SimStateHeader header;
+  g_autofree char *data = g_malloc (sizeof header + sizeof *pump);
+  g_autoptr (GError) local_error = NULL;
+
+  sim_state_header (&header);
+  memcpy (data, &header, sizeof header);
+  memcpy (data + sizeof header, pump, sizeof *pump);
+  if (!g_file_set_contents (path, data, (gssize) (sizeof header + sizeof *pump), &local_error))
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, _ ("visit: the simulated pump's state: %s"), local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- passwords ----------------------------------------------------------------------------- */
+
+/* $@variable, or one line from the terminal without echo. */
+static char *
+password_for (const char *variable, const char *name, GError **error)
+{
+  const char *from_env = g_getenv (variable);
+  g_autoptr (GString) line = g_string_new (NULL);
+  g_autofree char *prompt = NULL;
+  struct termios saved, quiet;
+  gboolean restore = FALSE;
+  int fd;
+  char c;
+
+  if (from_env != NULL)
+    return g_strdup (from_env);
+  fd = open ("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
+                   _ ("there is no terminal to ask %s's password on: set $%s in scripts"), name, variable);
+      return NULL;
+    }
+  prompt = g_strdup_printf (_ ("Password for %s: "), name);
+  if (write (fd, prompt, strlen (prompt)) < 0)
+    {
+      /* nothing to do: the prompt is a courtesy */
+    }
+  if (tcgetattr (fd, &saved) == 0)
+    {
+      quiet = saved;
+      quiet.c_lflag &= ~(tcflag_t) ECHO;
+      restore = tcsetattr (fd, TCSAFLUSH, &quiet) == 0;
+    }
+  while (read (fd, &c, 1) == 1 && c != '\n' && c != '\r' && line->len <= 1024)
+    g_string_append_c (line, c);
+  if (restore)
+    (void) tcsetattr (fd, TCSAFLUSH, &saved);
+  if (write (fd, "\n", 1) < 0)
+    {
+      /* as above */
+    }
+  close (fd);
+  return g_string_free (g_steal_pointer (&line), FALSE);
+}
+
+static void
+wipe (char *secret)
+{
+  if (secret != NULL)
+    {
+      memset (secret, 0, strlen (secret));
+      g_free (secret);
+    }
+}
+
+/* ---- running the visit ---------------------------------------------------------------------- */
+
+typedef struct
+{
+  char *db;
+  char *user;
+  gboolean sim;
+  char *sim_state;
+  char *prescription;
+  char *override_reason;
+  char *reason;
+  char *aspirated;
+  char *added;
+  char *drug;
+  char *concentration;
+  char *lot;
+  char *expiry;
+  char *verifier;
+  char *acknowledge;
+} VisitOptions;
+
+static void
+visit_options_clear (VisitOptions *o)
+{
+  g_free (o->db);
+  g_free (o->user);
+  g_free (o->sim_state);
+  g_free (o->prescription);
+  g_free (o->override_reason);
+  g_free (o->reason);
+  g_free (o->aspirated);
+  g_free (o->added);
+  g_free (o->drug);
+  g_free (o->concentration);
+  g_free (o->lot);
+  g_free (o->expiry);
+  g_free (o->verifier);
+  g_free (o->acknowledge);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VisitOptions, visit_options_clear)
+
+typedef struct
+{
+  ThecalClock *clock;
+  ThecalLoopbackTransport *loopback;
+} Sim;
+
+static void
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  (void) source;
+  *slot = g_object_ref (result);
+}
+
+/* Runs the simulated clock (the link) and, when nothing is scheduled, the record's answers. */
+static GAsyncResult *
+wait_result (Sim *sim, GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    if (!thecal_clock_iterate (sim->clock, NULL))
+      g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+static gint64
+sim_time (gpointer user_data)
+{
+  Sim *sim = user_data;
+
+  return thecal_loopback_transport_pump_time_ms (sim->loopback);
+}
+
+/* A workflow error: refusals exit 1 (said on stderr), everything else is an I/O problem. */
+static gboolean
+report (ThecalCliOutput *out, const GError *error, GError **cli_error)
+{
+  if (error->domain == THECAL_VISIT_ERROR || error->domain == THECAL_WORKFLOW_ERROR
+      || g_error_matches (error, THECAL_DB_ERROR, THECAL_DB_ERROR_AUTH_FAILED)
+      || g_error_matches (error, THECAL_DB_ERROR, THECAL_DB_ERROR_LOCKED_OUT))
+    {
+      thecal_cli_refuse (out, "%s", error->message);
+      return TRUE;
+    }
+  g_set_error_literal (cli_error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, error->message);
+  return FALSE;
+}
+
+static void
+print_findings (ThecalCliOutput *out, ThecalVisit *visit)
+{
+  GPtrArray *findings = thecal_visit_get_findings (visit);
+  cJSON *array = thecal_cli_json_array (out->json, "findings");
+
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const ThecalVisitFinding *f = findings->pdata[i];
+      cJSON *item = thecal_cli_json_append_object (array);
+
+      thecal_cli_print (out, "  [%s] %s: %s\n", thecal_visit_severity_name (f->severity), f->code, f->message);
+      thecal_cli_json_string (item, "severity", thecal_visit_severity_name (f->severity));
+      thecal_cli_json_string (item, "code", f->code);
+      thecal_cli_json_string (item, "message", f->message);
+    }
+}
+
+static gboolean
+run_program (ThecalCliOutput *out, Sim *sim, ThecalVisit *visit, const VisitOptions *o, GError **error)
+{
+  ThecalPrescription rx;
+  g_autoptr (ThecalProgramReview) review = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) local_error = NULL;
+  ThecalProgrammingOutcome outcome;
+  gint64 session_id = 0;
+
+  if (!thecal_cli_require ("prescription", o->prescription, "--prescription rx.json", error)
+      || !thecal_cli_load_prescription (o->prescription, &rx, error))
+    return FALSE;
+  review = thecal_visit_review_prescription (visit, &rx, &local_error);
+  if (review == NULL)
+    return report (out, local_error, error);
+  thecal_cli_print (out, _ ("Review (old → new):\n"));
+  for (guint i = 0; i < review->changes->len; i++)
+    {
+      const ThecalVisitChange *c = review->changes->pdata[i];
+
+      thecal_cli_print (out, "  %s: %s → %s\n", c->field, c->old_value != NULL ? c->old_value : "—",
+                        c->new_value != NULL ? c->new_value : "—");
+    }
+  thecal_visit_program_async (visit, review, o->reason, o->override_reason, NULL, on_done, &result);
+  if (!thecal_visit_program_finish (visit, wait_result (sim, &result), &outcome, &session_id, &local_error))
+    return report (out, local_error, error);
+  thecal_cli_json_string (out->json, "outcome", thecal_programming_outcome_name (outcome));
+  thecal_cli_json_int (out->json, "session", session_id);
+  thecal_cli_print (out, _ ("Programming session %" G_GINT64_FORMAT ": %s.\n"), session_id, thecal_programming_outcome_name (outcome));
+  if (outcome != THECAL_OUTCOME_CONFIRMED)
+    thecal_cli_refuse (out, _ ("The write was not confirmed (%s): see the programming session %" G_GINT64_FORMAT "."),
+                       thecal_programming_outcome_name (outcome), session_id);
+  return TRUE;
+}
+
+static gboolean
+run_refill (ThecalCliOutput *out, Sim *sim, ThecalVisit *visit, const VisitOptions *o, GError **error)
+{
+  ThecalRefillRequest request = { 0 };
+  ThecalRefillReport refill;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) local_error = NULL;
+  char *password;
+  gboolean ok;
+
+  if (!thecal_cli_require ("aspirated", o->aspirated, "--aspirated '11.5 mL'", error)
+      || !thecal_cli_require ("added", o->added, "--added '18 mL'", error)
+      || !thecal_cli_require ("drug", o->drug, "--drug morphine", error)
+      || !thecal_cli_require ("concentration", o->concentration, "--concentration '25 mg/mL'", error)
+      || !thecal_cli_require ("lot", o->lot, "--lot A123", error)
+      || !thecal_cli_require ("expiry", o->expiry, "--expiry 2027-06-30", error)
+      || !thecal_cli_require ("verifier", o->verifier, "--verifier paula", error)
+      || !thecal_cli_parse_quantity ("aspirated", o->aspirated, THECAL_QUANTITY_VOLUME, &request.aspirated_nl, error)
+      || !thecal_cli_parse_quantity ("added", o->added, THECAL_QUANTITY_VOLUME, &request.added_nl, error)
+      || !thecal_cli_parse_quantity ("concentration", o->concentration, THECAL_QUANTITY_CONCENTRATION,
+                                     &request.concentration_ng_per_ml, error))
+    return FALSE;
+  password = password_for ("THECAL_VERIFIER_PASSWORD", o->verifier, error);
+  if (password == NULL)
+    return FALSE;
+  request.drug_id = o->drug;
+  request.lot = o->lot;
+  request.expiry_date = o->expiry;
+  request.verifier_name = o->verifier;
+  request.verifier_password = password;
+  request.acknowledgement = o->acknowledge;
+  thecal_visit_refill_async (visit, &request, NULL, on_done, &result);
+  ok = thecal_visit_refill_finish (visit, wait_result (sim, &result), &refill, &local_error);
+  wipe (password);
+  if (!ok)
+    return report (out, local_error, error);
+  thecal_cli_json_string (out->json, "outcome", thecal_programming_outcome_name (refill.outcome));
+  thecal_cli_json_int (out->json, "refill", refill.refill_id);
+  thecal_cli_json_quantity (out->json, "expected", THECAL_QUANTITY_VOLUME, refill.check.expected_residual_nl);
+  thecal_cli_json_quantity (out->json, "volume", THECAL_QUANTITY_VOLUME, refill.new_volume_nl);
+  thecal_cli_print (out, _ ("Expected residual %s, aspirated %s%s.\n"), thecal_cli_q (out, THECAL_QUANTITY_VOLUME, refill.check.expected_residual_nl),
+                    thecal_cli_q (out, THECAL_QUANTITY_VOLUME, refill.check.aspirated_nl),
+                    refill.check.flagged ? _ (" (discrepancy acknowledged)") : "");
+  thecal_cli_print (out, _ ("Refill %s: the reservoir holds %s.\n"), thecal_programming_outcome_name (refill.outcome),
+                    thecal_cli_q (out, THECAL_QUANTITY_VOLUME, refill.new_volume_nl));
+  if (refill.have_projection)
+    {
+      thecal_cli_json_instant (out->json, "low_alarm", refill.projection.low_alarm_local_ms);
+      thecal_cli_json_instant (out->json, "refill_by", refill.projection.refill_by_local_ms);
+      thecal_cli_print (out, _ ("Low-reservoir alarm %s; refill by %s.\n"), thecal_cli_instant (out, refill.projection.low_alarm_local_ms),
+                        thecal_cli_instant (out, refill.projection.refill_by_local_ms));
+    }
+  return TRUE;
+}
+
+static gboolean
+run_sync_clock (ThecalCliOutput *out, Sim *sim, ThecalVisit *visit, GError **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) local_error = NULL;
+  gint64 drift = 0;
+  gboolean synced = FALSE;
+
+  thecal_visit_sync_clock_async (visit, NULL, on_done, &result);
+  if (!thecal_visit_sync_clock_finish (visit, wait_result (sim, &result), &drift, &synced, &local_error))
+    return report (out, local_error, error);
+  thecal_cli_json_int (out->json, "drift_ms", drift);
+  thecal_cli_json_bool (out->json, "synced", synced);
+  thecal_cli_print (out, synced ? _ ("The pump's clock was %s off: set to the clinic's time.\n") : _ ("The pump's clock is %s off: within the 5 min bound, not changed.\n"),
+                    thecal_cli_duration (out, drift < 0 ? -drift : drift));
+  return TRUE;
+}
+
+static gboolean
+run_ack_alarm (ThecalCliOutput *out, Sim *sim, ThecalVisit *visit, GError **error)
+{
+  const ThecalProtoStatus *st = thecal_visit_get_status (visit);
+  guint acknowledged = 0;
+
+  for (int32_t i = 0; st != NULL && i < st->n_alarms && i < THECAL_PROTO_ALARMS_MAX; i++)
+    {
+      ThecalProtoAlarm kind = st->alarms[i].kind;
+      g_autoptr (GAsyncResult) result = NULL;
+      g_autoptr (GError) local_error = NULL;
+
+      if (!st->alarms[i].raised || st->alarms[i].acknowledged)
+        continue;
+      thecal_visit_ack_alarm_async (visit, kind, NULL, on_done, &result);
+      if (!thecal_visit_ack_alarm_finish (visit, wait_result (sim, &result), &local_error))
+        return report (out, local_error, error);
+      thecal_cli_print (out, _ ("Alarm %s acknowledged and recorded.\n"), thecal_alarm_kind_name ((ThecalAlarmKind) kind));
+      acknowledged++;
+      st = thecal_visit_get_status (visit);
+    }
+  thecal_cli_json_int (out->json, "acknowledged", acknowledged);
+  if (acknowledged == 0)
+    thecal_cli_print (out, _ ("No raised alarm to acknowledge.\n"));
+  return TRUE;
+}
+
+static const char *const subcommands[] = { "interrogate", "program", "refill", "sync-clock", "ack-alarm" };
+
+gboolean
+thecal_cli_visit (ThecalCliOutput *out, int argc, char **argv, GError **error)
+{
+  g_auto (VisitOptions) o = { 0 };
+  const GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &o.db, N_ ("The patient record (default: ~/.local/share/thecal/record.sqlite)"), N_ ("FILE") },
+    { "user", 'u', 0, G_OPTION_ARG_STRING, &o.user, N_ ("Log in as NAME (the password is asked, or read from $THECAL_PASSWORD)"), N_ ("NAME") },
+    { "sim", 0, 0, G_OPTION_ARG_NONE, &o.sim, N_ ("Talk to the demo pump the record holds for the patient (simulated)"), NULL },
+    { "sim-state", 0, 0, G_OPTION_ARG_FILENAME, &o.sim_state, N_ ("The simulated pump's state (default: <db>.sim-<serial>)"), N_ ("FILE") },
+    { "prescription", 0, 0, G_OPTION_ARG_FILENAME, &o.prescription, N_ ("program: the new prescription (JSON)"), N_ ("FILE") },
+    { "override-reason", 0, 0, G_OPTION_ARG_STRING, &o.override_reason, N_ ("program: why a soft limit is overridden"), N_ ("TEXT") },
+    { "reason", 0, 0, G_OPTION_ARG_STRING, &o.reason, N_ ("program: why the change"), N_ ("TEXT") },
+    { "aspirated", 0, 0, G_OPTION_ARG_STRING, &o.aspirated, N_ ("refill: the volume that came back"), N_ ("V") },
+    { "added", 0, 0, G_OPTION_ARG_STRING, &o.added, N_ ("refill: the volume put in"), N_ ("V") },
+    { "drug", 0, 0, G_OPTION_ARG_STRING, &o.drug, N_ ("refill: the drug"), N_ ("D") },
+    { "concentration", 0, 0, G_OPTION_ARG_STRING, &o.concentration, N_ ("refill: its concentration"), N_ ("C") },
+    { "lot", 0, 0, G_OPTION_ARG_STRING, &o.lot, N_ ("refill: the lot number"), N_ ("L") },
+    { "expiry", 0, 0, G_OPTION_ARG_STRING, &o.expiry, N_ ("refill: the expiry date (YYYY-MM-DD)"), N_ ("DATE") },
+    { "verifier", 0, 0, G_OPTION_ARG_STRING, &o.verifier, N_ ("refill: the second person (password from $THECAL_VERIFIER_PASSWORD or asked)"), N_ ("NAME") },
+    { "acknowledge", 0, 0, G_OPTION_ARG_STRING, &o.acknowledge, N_ ("refill: acknowledges a flagged discrepancy (what was checked)"), N_ ("TEXT") },
+    { NULL },
+  };
+  g_auto (GStrv) positional = NULL;
+  g_autoptr (ThecalRecord) record = NULL;
+  g_autoptr (ThecalRecordSession) session = NULL;
+  g_autoptr (ThecalPatientRecord) history = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *db = NULL;
+  g_autofree char *state_path = NULL;
+  g_autofree ThecalPumpModelSet *models = g_new0 (ThecalPumpModelSet, 1);
+  g_autofree ThecalDrugLibrary *library = g_new0 (ThecalDrugLibrary, 1);
+  g_autoptr (ThecalPumpLink) link = NULL;
+  g_autoptr (ThecalVisit) visit = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  const ThecalPump *pump = NULL;
+  const ThecalSimPumpDemo *demo;
+  ThecalSimPump *sim_pump;
+  ThecalDoseError dose_error;
+  Sim sim = { 0 };
+  const char *patient, *subcommand;
+  char *password;
+  gboolean ok = TRUE;
+
+  if (!thecal_cli_parse_command_line (_ ("PATIENT SUBCOMMAND"),
+                                      _ ("A clinic visit with --sim: interrogate, program, refill, sync-clock or ack-alarm."),
+                                      NULL, entries, out, argc, argv, &positional, error))
+    return FALSE;
+  if (out->help_shown)
+    return TRUE;
+  if (g_strv_length (positional) != 2)
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
+                   _ ("visit: give the patient and one subcommand: visit MRN --sim interrogate|program|refill|sync-clock|ack-alarm"));
+      return FALSE;
+    }
+  patient = positional[0];
+  subcommand = positional[1];
+  if (!g_strv_contains ((const char *const[]){ subcommands[0], subcommands[1], subcommands[2], subcommands[3], subcommands[4], NULL },
+                        subcommand))
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
+                   _ ("visit: no subcommand “%s” (interrogate, program, refill, sync-clock, ack-alarm)"), subcommand);
+      return FALSE;
+    }
+  if (!o.sim)
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE, _ ("visit: give --sim (the USB wand is not supported here yet)"));
+      return FALSE;
+    }
+  if (!thecal_cli_require ("user", o.user, "--user nina", error) || !thecal_cli_load_models (NULL, models, error)
+      || !thecal_cli_load_library (NULL, library, error))
+    return FALSE;
+  db = o.db != NULL ? g_strdup (o.db) : thecal_record_default_path ();
+  record = thecal_record_open_sync (db,
+                                    THECAL_RECORD_OPEN_DEFAULT
+                                        | (g_strcmp0 (g_getenv ("THECAL_PWHASH_LIMITS"), "min") == 0 ? THECAL_RECORD_OPEN_FAST_HASH : 0),
+                                    NULL, &local_error);
+  if (record == NULL)
+    return report (out, local_error, error);
+  password = password_for ("THECAL_PASSWORD", o.user, error);
+  if (password == NULL)
+    return FALSE;
+  session = thecal_record_session_login_sync (record, o.user, password, NULL, &local_error);
+  wipe (password);
+  if (session == NULL)
+    return report (out, local_error, error);
+  thecal_cli_json_string (out->json, "user", o.user);
+
+  /* the patient's implanted pump, from the record: its serial names the demo pump */
+  thecal_record_get_patient_record_async (record, patient, NULL, on_done, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  history = thecal_record_get_patient_record_finish (record, result, &local_error);
+  g_clear_object (&result);
+  if (history == NULL)
+    return report (out, local_error, error);
+  for (guint i = 0; i < history->pumps->len; i++)
+    {
+      const ThecalPump *p = history->pumps->pdata[i];
+
+      if (p->status == THECAL_PUMP_IMPLANTED)
+        pump = p;
+    }
+  if (pump == NULL)
+    {
+      thecal_cli_refuse (out, _ ("Patient %s has no implanted pump in the record."), patient);
+      return TRUE;
+    }
+  demo = thecal_sim_pump_demo_find (pump->serial);
+  if (demo == NULL)
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE, _ ("visit: --sim: pump %s of patient %s is not a demo pump"),
+                   pump->serial, patient);
+      return FALSE;
+    }
+  state_path = o.sim_state != NULL ? g_strdup (o.sim_state) : g_strdup_printf ("%s.sim-%s", db, pump->serial);
+  sim_pump = g_new0 (ThecalSimPump, 1);
+  thecal_dose_error_clear (&dose_error);
+  if (!thecal_sim_pump_demo_init (sim_pump, demo, thecal_pump_model_set_find (models, demo->model_id), &dose_error))
+    {
+      g_free (sim_pump);
+      return thecal_cli_dose_error (&dose_error, "visit", error);
+    }
+  if (!sim_state_load (state_path, sim_pump, error))
+    {
+      g_free (sim_pump);
+      return FALSE;
+    }
+  sim.clock = thecal_clock_new_virtual (0);
+  sim.loopback = thecal_loopback_transport_new (sim_pump, g_free, sim.clock);
+  link = thecal_pump_link_new (THECAL_TRANSPORT (sim.loopback), sim.clock);
+  visit = thecal_visit_new (session, link, models, library);
+  /* simulated: the clinic's clock is the simulated one */
+  thecal_visit_set_time_func (visit, sim_time, &sim);
+
+  thecal_visit_connect_async (visit, patient, NULL, on_done, &result);
+  if (!thecal_visit_connect_finish (visit, wait_result (&sim, &result), &local_error))
+    ok = report (out, local_error, error);
+  else
+    {
+      const ThecalProtoStatus *st = thecal_visit_get_status (visit);
+
+      thecal_cli_json_string (out->json, "pump", pump->serial);
+      thecal_cli_json_quantity (out->json, "reservoir", THECAL_QUANTITY_VOLUME, st->reservoir_estimate_nl);
+      thecal_cli_print (out, _ ("Pump %s of patient %s: reservoir %s (%s).\n"), pump->serial, patient,
+                        thecal_cli_q (out, THECAL_QUANTITY_VOLUME, st->reservoir_estimate_nl), st->reservoir_drug_id);
+      print_findings (out, visit);
+      if (g_str_equal (subcommand, "program"))
+        ok = run_program (out, &sim, visit, &o, error);
+      else if (g_str_equal (subcommand, "refill"))
+        ok = run_refill (out, &sim, visit, &o, error);
+      else if (g_str_equal (subcommand, "sync-clock"))
+        ok = run_sync_clock (out, &sim, visit, error);
+      else if (g_str_equal (subcommand, "ack-alarm"))
+        ok = run_ack_alarm (out, &sim, visit, error);
+    }
+  /* whatever happened, the pump keeps its state for the next run */
+  if (!sim_state_save (state_path, thecal_loopback_transport_get_pump (sim.loopback), ok ? error : NULL))
+    ok = FALSE;
+  g_clear_object (&visit);
+  g_clear_object (&link);
+  g_clear_object (&sim.loopback);
+  g_clear_object (&sim.clock);
+  return ok;
+}
