@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * thecal-cli-demo.c: "thecal-cli demo": what Thecal can do so far, on worked examples.
+ * thecal-cli-demo.c: "thecal-cli demo": a clinic visit on simulated pumps, and
+ * "thecal-cli demo --calculators": the calculators on worked examples.
  *
- * Uses the shipped drug library and pump models (or --library / --models) and the same report
- * functions as the commands, so the demo shows exactly what the commands print. It only
- * calculates: refusals it shows are part of the demonstration, and it exits 0.
+ * The visit builds a demo record (THECAL_RECORD_OPEN_CREATE_DEMO, in a temporary directory removed
+ * at the end unless --db names a new file) with six patients on the demo pumps of
+ * thecal-sim-pump-demo.h (one stable, one low on drug, one near ERI, one over-infusing, one with a
+ * motor stall, one on baclofen), interrogates each through src/workflow over the loopback transport
+ * on simulated time, then walks a scripted visit of the low-reservoir patient: a refill whose
+ * discrepancy is flagged, acknowledged and confirmed by a second person, a change of prescription
+ * with its review and projections, a clinician bolus, and the audit chain verified. The
+ * calculators use the shipped drug library and pump models (or --library / --models) and the same
+ * report functions as the commands. Refusals shown are part of the demonstration: it exits 0.
  */
 #include "config.h"
 
@@ -14,12 +21,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "thecal-cli-bolus.h"
 #include "thecal-cli-check.h"
 #include "thecal-cli-dose.h"
 #include "thecal-cli-oral.h"
 #include "thecal-cli-refill.h"
 #include "thecal-dose-json.h"
+#include "thecal-loopback-transport.h"
+#include "thecal-sim-pump-demo.h"
+#include "thecal-visit.h"
+#include "thecal-workflow-bolus.h"
+#include "thecal-workflow-refill.h"
 
 #define MG(x) ((int64_t) (x) *THECAL_NG_PER_MG)
 #define MCG(x) ((int64_t) (x) *THECAL_NG_PER_MCG)
@@ -72,11 +86,9 @@ parse_fixed_instant (const char *text, int64_t *local_ms, GError **error)
   return thecal_cli_parse_instant ("demo", text, local_ms, error);
 }
 
-gboolean
-thecal_cli_demo (ThecalCliOutput *out, int argc, char **argv, GError **error)
+static gboolean
+demo_calculators (ThecalCliOutput *out, const char *library_path, const char *models_path, GError **error)
 {
-  g_autofree char *library_path = NULL;
-  g_autofree char *models_path = NULL;
   g_autofree ThecalPumpModelSet *models = g_new0 (ThecalPumpModelSet, 1);
   g_autofree ThecalDrugLibrary *library = g_new0 (ThecalDrugLibrary, 1);
   g_autofree ThecalPrescription *morphine_25 = g_new0 (ThecalPrescription, 1);
@@ -95,25 +107,7 @@ thecal_cli_demo (ThecalCliOutput *out, int argc, char **argv, GError **error)
   gboolean fill_refused = FALSE;
   cJSON *steps;
   cJSON *step;
-  const GOptionEntry entries[] = {
-    THECAL_CLI_OPTION_LIBRARY (&library_path),
-    THECAL_CLI_OPTION_MODELS (&models_path),
-    G_OPTION_ENTRY_NULL
-  };
 
-  if (!thecal_cli_parse_command_line (NULL,
-                                      _ ("Every calculator of thecal-cli on a worked example."),
-                                      _ ("Morphine 25 mg/mL at 5 mg/day, a flex schedule with PTM, a "
-                                         "ziconotide prescription over a soft and a hard limit, a refill "
-                                         "with a flagged discrepancy, a bridge bolus from 10 to 25 mg/mL, a "
-                                         "priming bolus and an oral-morphine estimate, each under a short "
-                                         "heading. Uses the shipped drug library and pump models. The demo "
-                                         "only calculates: the refusals it shows are part of it, and it "
-                                         "exits with status 0."),
-                                      entries, out, argc, argv, NULL, error))
-    return FALSE;
-  if (out->help_shown)
-    return TRUE;
   model = thecal_cli_load_model (models_path, NULL, models, error);
   if (model == NULL || !thecal_cli_load_library (library_path, library, error))
     return FALSE;
@@ -211,4 +205,509 @@ thecal_cli_demo (ThecalCliOutput *out, int argc, char **argv, GError **error)
   thecal_cli_print (out, _ ("\nEnd of the demo: every figure above is exact integer arithmetic "
                             "(nL, ng, ms), shown the ISMP way whatever the locale.\n"));
   return TRUE;
+}
+
+/* ---- the clinic visit on simulated pumps ----------------------------------------------------- */
+
+#define DEMO_PASSWORD "demo password"
+#define ADMIN_PASSWORD "admin password"
+#define PAULA_PASSWORD "physician password"
+#define OVERRIDE_REASON "morphine 25 mg/mL: above the library's soft limit, reviewed with the pharmacy"
+
+/* One patient of the demo record on one demo pump. */
+typedef struct
+{
+  const char *mrn;
+  const char *name;
+  const char *born;
+  ThecalOpioidTolerance tolerance;
+  const char *serial;
+} DemoPatient;
+
+static const DemoPatient demo_patients[] = {
+  { "DEMO-0001", "DOE, Jane", "1961-04-12", THECAL_OPIOID_TOLERANT, "TR20-000123" },
+  { "DEMO-0002", "ROE, Richard", "1958-09-30", THECAL_OPIOID_TOLERANT, "TR20-000124" },
+  { "DEMO-0003", "MOE, Maria", "1970-02-14", THECAL_OPIOID_TOLERANT, "TR40-000125" },
+  { "DEMO-0004", "POE, Peter", "1949-11-02", THECAL_OPIOID_TOLERANT, "TR20-000126" },
+  { "DEMO-0005", "LOE, Linda", "1966-07-21", THECAL_OPIOID_TOLERANT, "TR20-000127" },
+  { "DEMO-0006", "KOE, Kim", "1988-03-08", THECAL_OPIOID_NAIVE, "TR40-000128" },
+};
+
+/* The patient of the scripted visit: the one low on drug. */
+#define DEMO_VISIT_PATIENT 1
+
+/* A demo pump on the loopback transport, simulated time, and a visit over it. */
+typedef struct
+{
+  ThecalClock *clock;
+  ThecalLoopbackTransport *loopback;
+  ThecalPumpLink *link;
+  ThecalVisit *visit;
+} DemoLink;
+
+static void
+demo_link_clear (DemoLink *d)
+{
+  g_clear_object (&d->visit);
+  g_clear_object (&d->link);
+  g_clear_object (&d->loopback);
+  g_clear_object (&d->clock);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DemoLink, demo_link_clear)
+
+static void
+demo_on_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  (void) source;
+  *slot = g_object_ref (result);
+}
+
+/* Runs the simulated clock (the link) and, when nothing is scheduled, the record's answers. */
+static GAsyncResult *
+demo_wait (DemoLink *d, GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    if (!thecal_clock_iterate (d->clock, NULL))
+      g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+static gint64
+demo_time (gpointer user_data)
+{
+  DemoLink *d = user_data;
+
+  return thecal_loopback_transport_pump_time_ms (d->loopback);
+}
+
+static cJSON *
+heading (ThecalCliOutput *out, cJSON *steps, int *number, const char *title, const char *kind)
+{
+  return step_begin (out, steps, ++*number, title, kind);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) folder = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (folder != NULL && (name = g_dir_read_name (folder)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+demo_findings (ThecalCliOutput *out, cJSON *step, ThecalVisit *visit)
+{
+  GPtrArray *findings = thecal_visit_get_findings (visit);
+  cJSON *array = thecal_cli_json_array (step, "findings");
+
+  if (findings->len == 0)
+    thecal_cli_print (out, _ ("  no finding\n"));
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const ThecalVisitFinding *f = findings->pdata[i];
+      cJSON *item = thecal_cli_json_append_object (array);
+
+      thecal_cli_print (out, "  [%s] %s: %s\n", thecal_visit_severity_name (f->severity), f->code, f->message);
+      thecal_cli_json_string (item, "severity", thecal_visit_severity_name (f->severity));
+      thecal_cli_json_string (item, "code", f->code);
+    }
+}
+
+/* Starts the demo pump of @patient and connects a visit of @session to it (interrogating). */
+static gboolean
+demo_connect (ThecalCliOutput *out,
+              cJSON *step,
+              ThecalRecordSession *session,
+              ThecalPumpModelSet *models,
+              ThecalDrugLibrary *library,
+              const DemoPatient *patient,
+              DemoLink *d,
+              GError **error)
+{
+  const ThecalSimPumpDemo *demo = thecal_sim_pump_demo_find (patient->serial);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) local_error = NULL;
+  ThecalSimPump *pump = g_new0 (ThecalSimPump, 1);
+  ThecalDoseError dose_error;
+  const ThecalProtoStatus *st;
+
+  thecal_dose_error_clear (&dose_error);
+  if (demo == NULL || !thecal_sim_pump_demo_init (pump, demo, thecal_pump_model_set_find (models, demo->model_id), &dose_error))
+    {
+      g_free (pump);
+      return thecal_cli_dose_error (&dose_error, "demo", error);
+    }
+  d->clock = thecal_clock_new_virtual (0);
+  d->loopback = thecal_loopback_transport_new (pump, g_free, d->clock);
+  d->link = thecal_pump_link_new (THECAL_TRANSPORT (d->loopback), d->clock);
+  d->visit = thecal_visit_new (session, d->link, models, library);
+  thecal_visit_set_time_func (d->visit, demo_time, d);
+  thecal_visit_connect_async (d->visit, patient->mrn, NULL, demo_on_done, &result);
+  if (!thecal_visit_connect_finish (d->visit, demo_wait (d, &result), &local_error))
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: %s: %s", patient->serial, local_error->message);
+      return FALSE;
+    }
+  st = thecal_visit_get_status (d->visit);
+  thecal_cli_json_string (step, "patient", patient->mrn);
+  thecal_cli_json_string (step, "pump", patient->serial);
+  thecal_cli_json_quantity (step, "reservoir", THECAL_QUANTITY_VOLUME, st->reservoir_estimate_nl);
+  thecal_cli_print (out, _ ("%s %s, pump %s (%s)\n  reservoir %s of %s, battery %s\n"), patient->mrn, patient->name,
+                    patient->serial, demo->summary, thecal_cli_q (out, THECAL_QUANTITY_VOLUME, st->reservoir_estimate_nl),
+                    st->reservoir_drug_id, thecal_cli_q (out, THECAL_QUANTITY_RATIO, st->battery_bp));
+  /* the battery's elective replacement indicator: reached, or when it will be (CLINICAL.md §1.7) */
+  if (st->eri)
+    thecal_cli_print (out, _ ("  ERI reached: plan the replacement of the pump\n"));
+  else if (st->eri_pump_ms != INT64_MAX)
+    thecal_cli_print (out, _ ("  ERI expected %s\n"), thecal_cli_instant (out, st->eri_pump_ms));
+  demo_findings (out, step, d->visit);
+  return TRUE;
+}
+
+/* Builds the demo record at @db: an administrator, the demo user, a physician (the second person
+ * of the refill) and the six patients on their demo pumps, paired with the demo keys. */
+static ThecalRecord *
+demo_record (ThecalCliOutput *out, const char *db, ThecalRecordSession **admin, GError **error)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  g_autoptr (ThecalRecordSession) session = NULL;
+  g_autoptr (ThecalUser) demo_user = NULL;
+  g_autoptr (ThecalUser) paula = NULL;
+  g_autoptr (ThecalRecordSession) clinician = NULL;
+  g_autoptr (GError) local_error = NULL;
+  gboolean fast = g_strcmp0 (g_getenv ("THECAL_PWHASH_LIMITS"), "min") == 0;
+
+  record = thecal_record_open_sync (db, THECAL_RECORD_OPEN_CREATE | THECAL_RECORD_OPEN_CREATE_DEMO | (fast ? THECAL_RECORD_OPEN_FAST_HASH : 0),
+                                    NULL, &local_error);
+  if (record == NULL)
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: %s", local_error->message);
+      return NULL;
+    }
+  if (!thecal_record_was_created (record))
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE, _ ("demo: --db %s exists already: give a new file"), db);
+      return NULL;
+    }
+  session = thecal_record_session_first_run_sync (record, "admin", "Ada Admin", ADMIN_PASSWORD, NULL, &local_error);
+  if (session != NULL)
+    demo_user = thecal_record_session_add_user_sync (session, "demo", "Demo Clinician", THECAL_ROLE_DEMO, DEMO_PASSWORD, NULL, &local_error);
+  if (demo_user != NULL)
+    paula = thecal_record_session_add_user_sync (session, "paula", "Dr Paula Physician", THECAL_ROLE_PHYSICIAN, PAULA_PASSWORD, NULL,
+                                                 &local_error);
+  if (paula != NULL)
+    clinician = thecal_record_session_login_sync (record, "demo", DEMO_PASSWORD, NULL, &local_error);
+  for (gsize i = 0; clinician != NULL && i < G_N_ELEMENTS (demo_patients); i++)
+    {
+      const DemoPatient *p = &demo_patients[i];
+      const ThecalSimPumpDemo *demo = thecal_sim_pump_demo_find (p->serial);
+      ThecalPatientInput patient = { .mrn = p->mrn, .name = p->name, .date_of_birth = p->born, .opioid_tolerance = p->tolerance };
+      guint8 key[THECAL_KEY_SIZE];
+      ThecalPumpInput pump = { .serial = p->serial,
+                               .model_id = demo->model_id,
+                               .patient_mrn = p->mrn,
+                               .implant_date = "2025-06-01",
+                               .catheter_length_mm = demo->catheter_length_mm,
+                               .pairing_key = key };
+      g_autoptr (ThecalPatient) added = NULL;
+      g_autoptr (ThecalPump) implanted = NULL;
+
+      G_STATIC_ASSERT (THECAL_KEY_SIZE == THECAL_PAIRING_KEY_BYTES);
+      thecal_sim_pump_demo_key (p->serial, key);
+      added = thecal_record_session_add_patient_sync (clinician, &patient, NULL, &local_error);
+      if (added != NULL)
+        implanted = thecal_record_session_add_pump_sync (clinician, &pump, NULL, &local_error);
+      memset (key, 0, sizeof key);
+      if (implanted == NULL)
+        g_clear_object (&clinician);
+    }
+  if (clinician == NULL)
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: %s", local_error != NULL ? local_error->message : "?");
+      return NULL;
+    }
+  thecal_cli_print (out, _ ("A demo record with the users admin, demo (the demo clinician) and paula (a physician), and %u "
+                            "patients on simulated demo pumps.\n"),
+                    (guint) G_N_ELEMENTS (demo_patients));
+  *admin = g_steal_pointer (&session);
+  return g_steal_pointer (&record);
+}
+
+static void
+print_projection (ThecalCliOutput *out, const char *label, const ThecalProjection *p)
+{
+  thecal_cli_print (out, _ ("  %s: low-reservoir alarm %s, "), label, thecal_cli_instant (out, p->low_alarm_local_ms));
+  thecal_cli_print (out, _ ("empty %s, "), thecal_cli_instant (out, p->empty_local_ms));
+  thecal_cli_print (out, _ ("refill by %s\n"), thecal_cli_instant (out, p->refill_by_local_ms));
+}
+
+/* The scripted visit of the patient low on drug (already connected): refill, change, bolus. */
+static gboolean
+demo_visit (ThecalCliOutput *out, cJSON *steps, int *number, DemoLink *d, GError **error)
+{
+  ThecalRefillRequest request = { 0 };
+  ThecalRefillReport refill;
+  g_autofree ThecalPrescription *rx = g_new0 (ThecalPrescription, 1);
+  g_autoptr (ThecalProgramReview) review = NULL;
+  g_autoptr (ThecalBolusReview) bolus = NULL;
+  ThecalBolusRequest bolus_request = { .kind = THECAL_VISIT_BOLUS_CLINICIAN, .dose_ng = MG (1) / 2, .duration_ms = 30 * THECAL_MS_PER_MINUTE };
+  ThecalProgrammingOutcome outcome;
+  gint64 session_id = 0;
+  cJSON *step;
+
+  /* the refill: 1.8 mL expected, 0.6 mL aspirated: 1.2 mL less, over the TR-20's 1 mL */
+  step = heading (out, steps, number, _ ("Refill: a flagged discrepancy, acknowledged, and a second person"), "refill");
+  request.aspirated_nl = ML (6) / 10;
+  request.added_nl = ML (18);
+  request.drug_id = "morphine";
+  request.concentration_ng_per_ml = MG (25);
+  request.lot = "LOT-DEMO-1";
+  request.expiry_date = "2027-06-30";
+  request.verifier_name = "paula";
+  request.verifier_password = PAULA_PASSWORD;
+  thecal_cli_print (out, _ ("Aspirated %s, adding %s of morphine 25 mg/mL (lot %s); paula confirms with her own password.\n"),
+                    thecal_cli_q (out, THECAL_QUANTITY_VOLUME, request.aspirated_nl), thecal_cli_q (out, THECAL_QUANTITY_VOLUME, request.added_nl),
+                    request.lot);
+  for (int attempt = 0; attempt < 2; attempt++)
+    {
+      g_autoptr (GAsyncResult) result = NULL;
+      g_autoptr (GError) local_error = NULL;
+
+      request.acknowledgement = attempt == 0 ? NULL : _ ("patient examined: no sign of overdose or pocket fill");
+      thecal_visit_refill_async (d->visit, &request, NULL, demo_on_done, &result);
+      if (thecal_visit_refill_finish (d->visit, demo_wait (d, &result), &refill, &local_error))
+        break;
+      if (attempt > 0 || (local_error->domain != THECAL_WORKFLOW_ERROR && local_error->domain != THECAL_VISIT_ERROR))
+        {
+          g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: refill: %s", local_error->message);
+          return FALSE;
+        }
+      thecal_cli_print (out, _ ("Refused until acknowledged: %s\n"), local_error->message);
+      thecal_cli_print (out, _ ("Acknowledged: “%s”.\n"), _ ("patient examined: no sign of overdose or pocket fill"));
+    }
+  thecal_cli_json_bool (step, "flagged", refill.check.flagged);
+  thecal_cli_json_string (step, "outcome", thecal_programming_outcome_name (refill.outcome));
+  thecal_cli_print (out, _ ("Expected residual %s, aspirated %s%s.\n"), thecal_cli_q (out, THECAL_QUANTITY_VOLUME, refill.check.expected_residual_nl),
+                    thecal_cli_q (out, THECAL_QUANTITY_VOLUME, refill.check.aspirated_nl),
+                    refill.check.flagged ? _ (" (discrepancy flagged and acknowledged)") : "");
+  thecal_cli_print (out, _ ("Refill %s, verified by paula: the reservoir holds %s.\n"), thecal_programming_outcome_name (refill.outcome),
+                    thecal_cli_q (out, THECAL_QUANTITY_VOLUME, refill.new_volume_nl));
+  if (refill.have_projection)
+    thecal_cli_print (out, _ ("Low-reservoir alarm %s; refill by %s.\n"), thecal_cli_instant (out, refill.projection.low_alarm_local_ms),
+                      thecal_cli_instant (out, refill.projection.refill_by_local_ms));
+
+  /* the change: 5 → 6 mg/day of the same morphine 25 mg/mL */
+  step = heading (out, steps, number, _ ("Change of prescription: review, projections, write, read back"), "program");
+  prescription_new (rx, "morphine", MG (25));
+  continuous_dose (rx, MG (6));
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+    g_autoptr (GError) local_error = NULL;
+
+    review = thecal_visit_review_prescription (d->visit, rx, &local_error);
+    if (review == NULL)
+      {
+        g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: review: %s", local_error->message);
+        return FALSE;
+      }
+    thecal_cli_print (out, _ ("Review (old → new):\n"));
+    for (guint i = 0; i < review->changes->len; i++)
+      {
+        const ThecalVisitChange *c = review->changes->pdata[i];
+
+        thecal_cli_print (out, "  %s: %s → %s\n", c->field, c->old_value != NULL ? c->old_value : "—",
+                          c->new_value != NULL ? c->new_value : "—");
+      }
+    if (review->have_projections)
+      {
+        thecal_cli_print (out, _ ("Projections from the pump's reservoir:\n"));
+        print_projection (out, _ ("old"), &review->old_projection);
+        print_projection (out, _ ("new"), &review->new_projection);
+      }
+    thecal_cli_print (out, _ ("Override reason for the soft limit: “%s”.\n"), OVERRIDE_REASON);
+    thecal_visit_program_async (d->visit, review, _ ("better pain control"), OVERRIDE_REASON, NULL, demo_on_done, &result);
+    if (!thecal_visit_program_finish (d->visit, demo_wait (d, &result), &outcome, &session_id, &local_error))
+      {
+        g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: program: %s", local_error->message);
+        return FALSE;
+      }
+    thecal_cli_json_string (step, "outcome", thecal_programming_outcome_name (outcome));
+    thecal_cli_print (out, _ ("Programming session %" G_GINT64_FORMAT ": %s (written, read back and compared).\n"), session_id,
+                      thecal_programming_outcome_name (outcome));
+  }
+
+  /* a clinician bolus of 0.5 mg over 30 min */
+  step = heading (out, steps, number, _ ("A clinician bolus"), "bolus");
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+    g_autoptr (GError) local_error = NULL;
+
+    bolus = thecal_visit_review_bolus (d->visit, &bolus_request, &local_error);
+    if (bolus == NULL)
+      {
+        g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: bolus: %s", local_error->message);
+        return FALSE;
+      }
+    thecal_cli_print (out, _ ("Review: %s\n"), bolus->summary);
+    thecal_visit_bolus_async (d->visit, bolus, _ ("breakthrough pain after the change"), NULL, demo_on_done, &result);
+    if (!thecal_visit_bolus_finish (d->visit, demo_wait (d, &result), &outcome, &local_error))
+      {
+        g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: bolus: %s", local_error->message);
+        return FALSE;
+      }
+    thecal_cli_json_string (step, "outcome", thecal_programming_outcome_name (outcome));
+    thecal_cli_print (out, _ ("Bolus %s.\n"), thecal_programming_outcome_name (outcome));
+  }
+  return TRUE;
+}
+
+static gboolean
+demo_clinic (ThecalCliOutput *out, const char *db_option, GError **error)
+{
+  g_autofree ThecalPumpModelSet *models = g_new0 (ThecalPumpModelSet, 1);
+  g_autofree ThecalDrugLibrary *library = g_new0 (ThecalDrugLibrary, 1);
+  g_autofree char *dir = NULL;
+  g_autofree char *db = NULL;
+  g_autoptr (ThecalRecord) record = NULL;
+  g_autoptr (ThecalRecordSession) admin = NULL;
+  g_autoptr (ThecalRecordSession) session = NULL;
+  g_autoptr (ThecalAuditVerification) verification = NULL;
+  g_autoptr (GError) local_error = NULL;
+  cJSON *steps;
+  cJSON *step;
+  cJSON *pumps;
+  int number = 0;
+  gboolean ok = FALSE;
+
+  if (!thecal_cli_load_models (NULL, models, error) || !thecal_cli_load_library (NULL, library, error))
+    return FALSE;
+  if (db_option != NULL)
+    db = g_strdup (db_option);
+  else
+    {
+      dir = g_dir_make_tmp ("thecal-demo-XXXXXX", &local_error);
+      if (dir == NULL)
+        {
+          g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: %s", local_error->message);
+          return FALSE;
+        }
+      db = g_build_filename (dir, "demo-record.sqlite", NULL);
+    }
+  thecal_cli_print (out, _ ("Thecal demo: a clinic visit on simulated pumps (thecal-cli demo --calculators: the calculators).\n"));
+  steps = thecal_cli_json_array (out->json, "steps");
+
+  step = heading (out, steps, &number, _ ("A demo record"), "record");
+  thecal_cli_json_string (step, "db", db);
+  record = demo_record (out, db, &admin, error);
+  if (record == NULL)
+    goto out;
+
+  step = heading (out, steps, &number, _ ("Sign in"), "login");
+  session = thecal_record_session_login_sync (record, "demo", DEMO_PASSWORD, NULL, &local_error);
+  if (session == NULL)
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: %s", local_error->message);
+      goto out;
+    }
+  thecal_cli_print (out, _ ("Signed in as demo (a physician's clinical rights, in a demo record only).\n"));
+
+  step = heading (out, steps, &number, _ ("Connect and interrogate every patient's pump: the findings"), "interrogate");
+  pumps = thecal_cli_json_array (step, "pumps");
+  for (gsize i = 0; i < G_N_ELEMENTS (demo_patients); i++)
+    {
+      g_auto (DemoLink) d = { 0 };
+      cJSON *item = thecal_cli_json_append_object (pumps);
+
+      if (i == DEMO_VISIT_PATIENT)
+        continue;
+      if (!demo_connect (out, item, session, models, library, &demo_patients[i], &d, error))
+        goto out;
+    }
+
+  {
+    g_auto (DemoLink) d = { 0 };
+    const DemoPatient *p = &demo_patients[DEMO_VISIT_PATIENT];
+    g_autofree char *title = g_strdup_printf (_ ("The visit of %s %s: connect and interrogate"), p->mrn, p->name);
+
+    step = heading (out, steps, &number, title, "connect");
+    if (!demo_connect (out, step, session, models, library, p, &d, error) || !demo_visit (out, steps, &number, &d, error))
+      goto out;
+  }
+
+  step = heading (out, steps, &number, _ ("The audit chain, verified"), "audit");
+  verification = thecal_record_session_verify_audit_sync (admin, 0, NULL, NULL, &local_error);
+  if (verification == NULL)
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: %s", local_error->message);
+      goto out;
+    }
+  thecal_cli_json_string (step, "problem", thecal_audit_problem_name (verification->problem));
+  thecal_cli_json_int (step, "entries", verification->n_entries);
+  thecal_cli_print (out, _ ("%" G_GINT64_FORMAT " entries: %s (%s)\n"), verification->n_entries, verification->message,
+                    thecal_audit_problem_name (verification->problem));
+  thecal_cli_print (out, dir != NULL ? _ ("\nEnd of the demo: the demo record was in a temporary directory, now removed.\n") : _ ("\nEnd of the demo: the demo record is %s.\n"),
+                    db);
+  ok = TRUE;
+out:
+  g_clear_object (&session);
+  g_clear_object (&admin);
+  g_clear_object (&record);
+  if (dir != NULL)
+    remove_tree (dir);
+  return ok;
+}
+
+gboolean
+thecal_cli_demo (ThecalCliOutput *out, int argc, char **argv, GError **error)
+{
+  g_autofree char *library_path = NULL;
+  g_autofree char *models_path = NULL;
+  g_autofree char *db = NULL;
+  gboolean calculators = FALSE;
+  const GOptionEntry entries[] = {
+    { "calculators", 0, 0, G_OPTION_ARG_NONE, &calculators, N_ ("Show the calculators on worked examples instead"), NULL },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, N_ ("Build the demo record in FILE (a new file) and keep it"), N_ ("FILE") },
+    THECAL_CLI_OPTION_LIBRARY (&library_path),
+    THECAL_CLI_OPTION_MODELS (&models_path),
+    G_OPTION_ENTRY_NULL
+  };
+
+  if (!thecal_cli_parse_command_line (NULL,
+                                      _ ("A clinic visit on simulated pumps, or (--calculators) every calculator on a worked example."),
+                                      _ ("Builds a demo record (in a temporary directory, or in a new --db FILE) with six patients on "
+                                         "simulated demo pumps: one stable, one low on drug, one near ERI, one over-infusing, one "
+                                         "with a motor stall and one on baclofen. Signs in as the demo user, interrogates every pump "
+                                         "and shows its findings, then walks a visit of the patient low on drug: a refill with a "
+                                         "flagged discrepancy acknowledged and confirmed by a second person, a change of "
+                                         "prescription with its review and projections, a clinician bolus, and the audit chain "
+                                         "verified. --calculators: morphine 25 mg/mL at 5 mg/day, a flex schedule with PTM, a "
+                                         "ziconotide prescription over a soft and a hard limit, a refill with a flagged "
+                                         "discrepancy, a bridge and a priming bolus and an oral-morphine estimate (--library and "
+                                         "--models apply to it). Each step has a short heading; the refusals shown are part of "
+                                         "the demo, and it exits with status 0."),
+                                      entries, out, argc, argv, NULL, error))
+    return FALSE;
+  if (out->help_shown)
+    return TRUE;
+  if (calculators)
+    return demo_calculators (out, library_path, models_path, error);
+  if (library_path != NULL || models_path != NULL)
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE, _ ("demo: --library and --models go with --calculators"));
+      return FALSE;
+    }
+  return demo_clinic (out, db, error);
 }

@@ -4,7 +4,9 @@
  * (docs/workflows.md). The visit is the one the GUI drives (ThecalVisit): every rule of
  * src/workflow holds here too. --sim talks to the demo pump whose serial the record holds for the
  * patient, over the loopback transport on simulated time; the pump's state is kept between runs
- * in a file beside the record (--sim-state, default "<db>.sim-<serial>").
+ * in a file beside the record (--sim-state, default "<db>.sim-<serial>"). --wand talks to the
+ * patient's pump through the USB wand (1209:0001, as "thecal-cli pump --wand") on the clinic's
+ * clock; without a wand it exits 3 ("No wand connected") before it opens the record.
  */
 #include "config.h"
 
@@ -18,7 +20,11 @@
 
 #include "thecal-loopback-transport.h"
 #include "thecal-sim-pump-demo.h"
+#ifdef THECAL_HAVE_USB_TRANSPORT
+#include "thecal-usb-transport.h"
+#endif
 #include "thecal-visit.h"
+#include "thecal-workflow-bolus.h"
 #include "thecal-workflow-clock.h"
 #include "thecal-workflow-refill.h"
 
@@ -26,6 +32,9 @@
 
 #define SIM_STATE_MAGIC "THECALSIMPUMP"
 #define SIM_STATE_FORMAT 1
+
+#define WAND_VID 0x1209 /* DESIGN.md "Names": pid.codes, the test PID (as thecal-cli pump) */
+#define WAND_PID 0x0001
 
 /* A raw copy of the ThecalSimPump, valid only for the build that wrote it: the header names the
  * version and the sizes, and a file from another build is refused. */
@@ -193,6 +202,7 @@ typedef struct
   char *db;
   char *user;
   gboolean sim;
+  gboolean wand;
   char *sim_state;
   char *prescription;
   char *override_reason;
@@ -205,6 +215,11 @@ typedef struct
   char *expiry;
   char *verifier;
   char *acknowledge;
+  char *kind;
+  char *dose;
+  char *duration;
+  char *priming_rate;
+  char *previous;
 } VisitOptions;
 
 static void
@@ -224,6 +239,11 @@ visit_options_clear (VisitOptions *o)
   g_free (o->expiry);
   g_free (o->verifier);
   g_free (o->acknowledge);
+  g_free (o->kind);
+  g_free (o->dose);
+  g_free (o->duration);
+  g_free (o->priming_rate);
+  g_free (o->previous);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VisitOptions, visit_options_clear)
@@ -232,7 +252,29 @@ typedef struct
 {
   ThecalClock *clock;
   ThecalLoopbackTransport *loopback;
+  /* --sim: the state file, and the pump as last saved there (NULL with --wand) */
+  const char *state_path;
+  ThecalSimPump *saved;
 } Sim;
+
+/* A real pump keeps what it took in non-volatile memory the moment it takes it: the simulated one
+ * is saved whenever it changed, so a thecal-cli killed mid-visit (tests/cli/test-cli-visit-crash.c)
+ * leaves the pump as a real one would be, and the next start must reconcile with it. */
+static void
+sim_state_persist (Sim *sim)
+{
+  const ThecalSimPump *pump;
+
+  if (sim->loopback == NULL || sim->state_path == NULL)
+    return;
+  pump = thecal_loopback_transport_get_pump (sim->loopback);
+  if (sim->saved != NULL && memcmp (sim->saved, pump, sizeof *pump) == 0)
+    return;
+  if (sim->saved == NULL)
+    sim->saved = g_new0 (ThecalSimPump, 1);
+  memcpy (sim->saved, pump, sizeof *pump);
+  (void) sim_state_save (sim->state_path, pump, NULL); /* the final save reports errors */
+}
 
 static void
 on_done (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -248,8 +290,11 @@ static GAsyncResult *
 wait_result (Sim *sim, GAsyncResult **slot)
 {
   while (*slot == NULL)
-    if (!thecal_clock_iterate (sim->clock, NULL))
-      g_main_context_iteration (NULL, TRUE);
+    {
+      if (!thecal_clock_iterate (sim->clock, NULL))
+        g_main_context_iteration (NULL, TRUE);
+      sim_state_persist (sim);
+    }
   return *slot;
 }
 
@@ -386,6 +431,71 @@ run_refill (ThecalCliOutput *out, Sim *sim, ThecalVisit *visit, const VisitOptio
 }
 
 static gboolean
+run_bolus (ThecalCliOutput *out, Sim *sim, ThecalVisit *visit, const VisitOptions *o, GError **error)
+{
+  ThecalBolusRequest request = { 0 };
+  g_autofree ThecalPrescription *previous = g_new0 (ThecalPrescription, 1);
+  g_autoptr (ThecalBolusReview) review = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) local_error = NULL;
+  ThecalProgrammingOutcome outcome;
+
+  if (!thecal_cli_require ("kind", o->kind, "--kind clinician", error))
+    return FALSE;
+  if (g_str_equal (o->kind, "clinician"))
+    {
+      request.kind = THECAL_VISIT_BOLUS_CLINICIAN;
+      if (!thecal_cli_require ("dose", o->dose, "--dose '0.5 mg'", error)
+          || !thecal_cli_require ("duration", o->duration, "--duration '30 min'", error)
+          || !thecal_cli_parse_quantity ("dose", o->dose, THECAL_QUANTITY_AMOUNT, &request.dose_ng, error)
+          || !thecal_cli_parse_quantity ("duration", o->duration, THECAL_QUANTITY_DURATION, &request.duration_ms, error))
+        return FALSE;
+    }
+  else if (g_str_equal (o->kind, "priming"))
+    {
+      request.kind = THECAL_VISIT_BOLUS_PRIMING;
+      if (o->priming_rate != NULL
+          && !thecal_cli_parse_quantity ("priming-rate", o->priming_rate, THECAL_QUANTITY_VOLUME_RATE, &request.priming_rate_nl_per_day, error))
+        return FALSE;
+    }
+  else if (g_str_equal (o->kind, "bridge"))
+    {
+      request.kind = THECAL_VISIT_BOLUS_BRIDGE;
+      if (!thecal_cli_require ("previous-prescription", o->previous, "--previous-prescription old.json", error)
+          || !thecal_cli_load_prescription (o->previous, previous, error))
+        return FALSE;
+      request.previous_rx = previous;
+    }
+  else
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE, _ ("--kind: “%s” is not clinician, priming or bridge"), o->kind);
+      return FALSE;
+    }
+  review = thecal_visit_review_bolus (visit, &request, &local_error);
+  if (review == NULL)
+    return report (out, local_error, error);
+  thecal_cli_print (out, _ ("Review: %s\n"), review->summary);
+  thecal_cli_print (out, _ ("  volume %s, %s of drug, over %s; the day's worst case with it %s\n"),
+                    thecal_cli_q (out, THECAL_QUANTITY_VOLUME, review->volume_nl), thecal_cli_q (out, THECAL_QUANTITY_AMOUNT, review->dose_ng),
+                    thecal_cli_duration (out, review->duration_ms), thecal_cli_q (out, THECAL_QUANTITY_AMOUNT, review->day_worst_ng));
+  if (review->warning != NULL)
+    thecal_cli_print (out, _ ("Warning: %s\n"), review->warning);
+  thecal_cli_json_string (out->json, "kind", o->kind);
+  thecal_cli_json_quantity (out->json, "bolus_volume", THECAL_QUANTITY_VOLUME, review->volume_nl);
+  thecal_cli_json_quantity (out->json, "bolus_dose", THECAL_QUANTITY_AMOUNT, review->dose_ng);
+  thecal_cli_json_quantity (out->json, "bolus_duration", THECAL_QUANTITY_DURATION, review->duration_ms);
+  thecal_visit_bolus_async (visit, review, o->reason, NULL, on_done, &result);
+  if (!thecal_visit_bolus_finish (visit, wait_result (sim, &result), &outcome, &local_error))
+    return report (out, local_error, error);
+  thecal_cli_json_string (out->json, "outcome", thecal_programming_outcome_name (outcome));
+  thecal_cli_print (out, _ ("Bolus %s.\n"), thecal_programming_outcome_name (outcome));
+  if (outcome != THECAL_OUTCOME_CONFIRMED)
+    thecal_cli_refuse (out, _ ("The bolus was not confirmed (%s): the next visit reads the pump before any change."),
+                       thecal_programming_outcome_name (outcome));
+  return TRUE;
+}
+
+static gboolean
 run_sync_clock (ThecalCliOutput *out, Sim *sim, ThecalVisit *visit, GError **error)
 {
   g_autoptr (GAsyncResult) result = NULL;
@@ -430,7 +540,37 @@ run_ack_alarm (ThecalCliOutput *out, Sim *sim, ThecalVisit *visit, GError **erro
   return TRUE;
 }
 
-static const char *const subcommands[] = { "interrogate", "program", "refill", "sync-clock", "ack-alarm" };
+/* Connects (interrogating) and runs @subcommand. */
+static gboolean
+run_visit (ThecalCliOutput *out, Sim *sim, ThecalVisit *visit, const VisitOptions *o, const char *patient, const ThecalPump *pump, const char *subcommand, GError **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) local_error = NULL;
+  const ThecalProtoStatus *st;
+
+  thecal_visit_connect_async (visit, patient, NULL, on_done, &result);
+  if (!thecal_visit_connect_finish (visit, wait_result (sim, &result), &local_error))
+    return report (out, local_error, error);
+  st = thecal_visit_get_status (visit);
+  thecal_cli_json_string (out->json, "pump", pump->serial);
+  thecal_cli_json_quantity (out->json, "reservoir", THECAL_QUANTITY_VOLUME, st->reservoir_estimate_nl);
+  thecal_cli_print (out, _ ("Pump %s of patient %s: reservoir %s (%s).\n"), pump->serial, patient,
+                    thecal_cli_q (out, THECAL_QUANTITY_VOLUME, st->reservoir_estimate_nl), st->reservoir_drug_id);
+  print_findings (out, visit);
+  if (g_str_equal (subcommand, "program"))
+    return run_program (out, sim, visit, o, error);
+  if (g_str_equal (subcommand, "refill"))
+    return run_refill (out, sim, visit, o, error);
+  if (g_str_equal (subcommand, "bolus"))
+    return run_bolus (out, sim, visit, o, error);
+  if (g_str_equal (subcommand, "sync-clock"))
+    return run_sync_clock (out, sim, visit, error);
+  if (g_str_equal (subcommand, "ack-alarm"))
+    return run_ack_alarm (out, sim, visit, error);
+  return TRUE;
+}
+
+static const char *const subcommands[] = { "interrogate", "program", "refill", "bolus", "sync-clock", "ack-alarm" };
 
 gboolean
 thecal_cli_visit (ThecalCliOutput *out, int argc, char **argv, GError **error)
@@ -440,10 +580,11 @@ thecal_cli_visit (ThecalCliOutput *out, int argc, char **argv, GError **error)
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &o.db, N_ ("The patient record (default: ~/.local/share/thecal/record.sqlite)"), N_ ("FILE") },
     { "user", 'u', 0, G_OPTION_ARG_STRING, &o.user, N_ ("Log in as NAME (the password is asked, or read from $THECAL_PASSWORD)"), N_ ("NAME") },
     { "sim", 0, 0, G_OPTION_ARG_NONE, &o.sim, N_ ("Talk to the demo pump the record holds for the patient (simulated)"), NULL },
+    { "wand", 0, 0, G_OPTION_ARG_NONE, &o.wand, N_ ("Talk to the patient's pump through the USB wand (1209:0001)"), NULL },
     { "sim-state", 0, 0, G_OPTION_ARG_FILENAME, &o.sim_state, N_ ("The simulated pump's state (default: <db>.sim-<serial>)"), N_ ("FILE") },
     { "prescription", 0, 0, G_OPTION_ARG_FILENAME, &o.prescription, N_ ("program: the new prescription (JSON)"), N_ ("FILE") },
     { "override-reason", 0, 0, G_OPTION_ARG_STRING, &o.override_reason, N_ ("program: why a soft limit is overridden"), N_ ("TEXT") },
-    { "reason", 0, 0, G_OPTION_ARG_STRING, &o.reason, N_ ("program: why the change"), N_ ("TEXT") },
+    { "reason", 0, 0, G_OPTION_ARG_STRING, &o.reason, N_ ("program, bolus: why (a bolus over a soft daily limit needs one)"), N_ ("TEXT") },
     { "aspirated", 0, 0, G_OPTION_ARG_STRING, &o.aspirated, N_ ("refill: the volume that came back"), N_ ("V") },
     { "added", 0, 0, G_OPTION_ARG_STRING, &o.added, N_ ("refill: the volume put in"), N_ ("V") },
     { "drug", 0, 0, G_OPTION_ARG_STRING, &o.drug, N_ ("refill: the drug"), N_ ("D") },
@@ -452,6 +593,11 @@ thecal_cli_visit (ThecalCliOutput *out, int argc, char **argv, GError **error)
     { "expiry", 0, 0, G_OPTION_ARG_STRING, &o.expiry, N_ ("refill: the expiry date (YYYY-MM-DD)"), N_ ("DATE") },
     { "verifier", 0, 0, G_OPTION_ARG_STRING, &o.verifier, N_ ("refill: the second person (password from $THECAL_VERIFIER_PASSWORD or asked)"), N_ ("NAME") },
     { "acknowledge", 0, 0, G_OPTION_ARG_STRING, &o.acknowledge, N_ ("refill: acknowledges a flagged discrepancy (what was checked)"), N_ ("TEXT") },
+    { "kind", 0, 0, G_OPTION_ARG_STRING, &o.kind, N_ ("bolus: clinician, priming or bridge"), N_ ("KIND") },
+    { "dose", 0, 0, G_OPTION_ARG_STRING, &o.dose, N_ ("bolus --kind clinician: the dose"), N_ ("D") },
+    { "duration", 0, 0, G_OPTION_ARG_STRING, &o.duration, N_ ("bolus --kind clinician: over how long"), N_ ("T") },
+    { "priming-rate", 0, 0, G_OPTION_ARG_STRING, &o.priming_rate, N_ ("bolus --kind priming: the rate (default: the model's bolus ceiling)"), N_ ("R") },
+    { "previous-prescription", 0, 0, G_OPTION_ARG_FILENAME, &o.previous, N_ ("bolus --kind bridge: what the pump ran before the change (JSON)"), N_ ("FILE") },
     { NULL },
   };
   g_auto (GStrv) positional = NULL;
@@ -471,12 +617,13 @@ thecal_cli_visit (ThecalCliOutput *out, int argc, char **argv, GError **error)
   ThecalSimPump *sim_pump;
   ThecalDoseError dose_error;
   Sim sim = { 0 };
+  g_autoptr (GObject) wand = NULL;
   const char *patient, *subcommand;
   char *password;
   gboolean ok = TRUE;
 
   if (!thecal_cli_parse_command_line (_ ("PATIENT SUBCOMMAND"),
-                                      _ ("A clinic visit with --sim: interrogate, program, refill, sync-clock or ack-alarm."),
+                                      _ ("A clinic visit with --sim or --wand: interrogate, program, refill, bolus, sync-clock or ack-alarm."),
                                       NULL, entries, out, argc, argv, &positional, error))
     return FALSE;
   if (out->help_shown)
@@ -484,26 +631,45 @@ thecal_cli_visit (ThecalCliOutput *out, int argc, char **argv, GError **error)
   if (g_strv_length (positional) != 2)
     {
       g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                   _ ("visit: give the patient and one subcommand: visit MRN --sim interrogate|program|refill|sync-clock|ack-alarm"));
+                   _ ("visit: give the patient and one subcommand: visit MRN --sim|--wand interrogate|program|refill|bolus|sync-clock|ack-alarm"));
       return FALSE;
     }
   patient = positional[0];
   subcommand = positional[1];
-  if (!g_strv_contains ((const char *const[]){ subcommands[0], subcommands[1], subcommands[2], subcommands[3], subcommands[4], NULL },
+  if (!g_strv_contains ((const char *const[]){ subcommands[0], subcommands[1], subcommands[2], subcommands[3], subcommands[4], subcommands[5], NULL },
                         subcommand))
     {
       g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                   _ ("visit: no subcommand “%s” (interrogate, program, refill, sync-clock, ack-alarm)"), subcommand);
+                   _ ("visit: no subcommand “%s” (interrogate, program, refill, bolus, sync-clock, ack-alarm)"), subcommand);
       return FALSE;
     }
-  if (!o.sim)
+  if (o.sim == o.wand)
     {
-      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE, _ ("visit: give --sim (the USB wand is not supported here yet)"));
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
+                   _ ("visit: give either --sim (the simulated demo pump) or --wand (the pump through the USB wand)"));
       return FALSE;
     }
   if (!thecal_cli_require ("user", o.user, "--user nina", error) || !thecal_cli_load_models (NULL, models, error)
       || !thecal_cli_load_library (NULL, library, error))
     return FALSE;
+  if (o.wand)
+    {
+      /* the wand first: without one there is no visit, whatever the record holds (exit 3) */
+#ifdef THECAL_HAVE_USB_TRANSPORT
+      g_autoptr (GError) usb_error = NULL;
+
+      wand = (GObject *) thecal_usb_transport_new (WAND_VID, WAND_PID, &usb_error);
+      if (wand == NULL)
+        {
+          g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "visit: %s", usb_error->message);
+          return FALSE;
+        }
+#else
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO,
+                   _ ("visit: No wand connected (this build has no USB wand support; %04x:%04x)"), WAND_VID, WAND_PID);
+      return FALSE;
+#endif
+    }
   db = o.db != NULL ? g_strdup (o.db) : thecal_record_default_path ();
   record = thecal_record_open_sync (db,
                                     THECAL_RECORD_OPEN_DEFAULT
@@ -540,6 +706,18 @@ thecal_cli_visit (ThecalCliOutput *out, int argc, char **argv, GError **error)
       thecal_cli_refuse (out, _ ("Patient %s has no implanted pump in the record."), patient);
       return TRUE;
     }
+  if (o.wand)
+    {
+      /* the clinic's clock; the visit pairs with the key the record holds for the pump */
+      sim.clock = thecal_clock_new_real ();
+      link = thecal_pump_link_new (THECAL_TRANSPORT (wand), sim.clock);
+      visit = thecal_visit_new (session, link, models, library);
+      ok = run_visit (out, &sim, visit, &o, patient, pump, subcommand, error);
+      g_clear_object (&visit);
+      g_clear_object (&link);
+      g_clear_object (&sim.clock);
+      return ok;
+    }
   demo = thecal_sim_pump_demo_find (pump->serial);
   if (demo == NULL)
     {
@@ -562,32 +740,13 @@ thecal_cli_visit (ThecalCliOutput *out, int argc, char **argv, GError **error)
     }
   sim.clock = thecal_clock_new_virtual (0);
   sim.loopback = thecal_loopback_transport_new (sim_pump, g_free, sim.clock);
+  sim.state_path = state_path;
   link = thecal_pump_link_new (THECAL_TRANSPORT (sim.loopback), sim.clock);
   visit = thecal_visit_new (session, link, models, library);
   /* simulated: the clinic's clock is the simulated one */
   thecal_visit_set_time_func (visit, sim_time, &sim);
 
-  thecal_visit_connect_async (visit, patient, NULL, on_done, &result);
-  if (!thecal_visit_connect_finish (visit, wait_result (&sim, &result), &local_error))
-    ok = report (out, local_error, error);
-  else
-    {
-      const ThecalProtoStatus *st = thecal_visit_get_status (visit);
-
-      thecal_cli_json_string (out->json, "pump", pump->serial);
-      thecal_cli_json_quantity (out->json, "reservoir", THECAL_QUANTITY_VOLUME, st->reservoir_estimate_nl);
-      thecal_cli_print (out, _ ("Pump %s of patient %s: reservoir %s (%s).\n"), pump->serial, patient,
-                        thecal_cli_q (out, THECAL_QUANTITY_VOLUME, st->reservoir_estimate_nl), st->reservoir_drug_id);
-      print_findings (out, visit);
-      if (g_str_equal (subcommand, "program"))
-        ok = run_program (out, &sim, visit, &o, error);
-      else if (g_str_equal (subcommand, "refill"))
-        ok = run_refill (out, &sim, visit, &o, error);
-      else if (g_str_equal (subcommand, "sync-clock"))
-        ok = run_sync_clock (out, &sim, visit, error);
-      else if (g_str_equal (subcommand, "ack-alarm"))
-        ok = run_ack_alarm (out, &sim, visit, error);
-    }
+  ok = run_visit (out, &sim, visit, &o, patient, pump, subcommand, error);
   /* whatever happened, the pump keeps its state for the next run */
   if (!sim_state_save (state_path, thecal_loopback_transport_get_pump (sim.loopback), ok ? error : NULL))
     ok = FALSE;
@@ -595,5 +754,6 @@ thecal_cli_visit (ThecalCliOutput *out, int argc, char **argv, GError **error)
   g_clear_object (&link);
   g_clear_object (&sim.loopback);
   g_clear_object (&sim.clock);
+  g_clear_pointer (&sim.saved, g_free);
   return ok;
 }

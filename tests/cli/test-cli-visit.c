@@ -239,6 +239,23 @@ START_TEST (test_sync_clock_and_ack_alarm)
 }
 END_TEST
 
+START_TEST (test_wand_absent)
+{
+  /* no wand on this machine (and the build may have no USB support): I/O, exit 3, before the
+   * record is even opened; --sim and --wand together, or neither, is a usage error */
+  g_autoptr (CliResult) wand = RUN (NINA_PW, "--db", db, "visit", "MRN-0001", "--wand", "--user", "nina", "interrogate");
+  g_autoptr (CliResult) both = RUN (NINA_PW, "--db", db, "visit", "MRN-0001", "--sim", "--wand", "--user", "nina", "interrogate");
+  g_autoptr (CliResult) neither = RUN (NINA_PW, "--db", db, "visit", "MRN-0001", "--user", "nina", "interrogate");
+
+  status_is (wand, 3);
+  ck_assert_msg (strstr (wand->err, "No wand connected") != NULL, "%s", oneline (wand->err));
+  status_is (both, 2);
+  ck_assert_msg (strstr (both->err, "either --sim") != NULL, "%s", oneline (both->err));
+  status_is (neither, 2);
+  ck_assert_msg (strstr (neither->err, "either --sim") != NULL, "%s", oneline (neither->err));
+}
+END_TEST
+
 static Suite *
 cli_visit_suite (void)
 {
@@ -253,6 +270,7 @@ cli_visit_suite (void)
   tcase_add_test (tc, test_foreign_state_refused);
   tcase_add_test (tc, test_refill_discrepancy_needs_acknowledge);
   tcase_add_test (tc, test_sync_clock_and_ack_alarm);
+  tcase_add_test (tc, test_wand_absent);
   suite_add_tcase (s, tc);
   return s;
 }

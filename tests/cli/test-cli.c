@@ -895,10 +895,55 @@ START_TEST (test_version)
 }
 END_TEST
 
+/* thecal-cli demo: the demo record, the interrogations and the scripted visit, each under its
+ * heading; every write confirmed and the audit chain intact at the end. */
 START_TEST (test_demo)
 {
-  g_autoptr (CliResult) result = cli_run ("demo");
-  g_autoptr (CliResult) json = cli_run ("demo", "--json");
+  static const char *const env[] = { "THECAL_PWHASH_LIMITS=min", NULL };
+  g_autoptr (CliResult) result = cli_run_argv (env, (const char *const[]){ "demo", NULL });
+  g_autoptr (CliResult) json = cli_run_argv (env, (const char *const[]){ "demo", "--json", NULL });
+  g_autoptr (CliResult) calculators_options = cli_run ("demo", "--library", "x.json");
+  g_autoptr (cJSON) root = NULL;
+
+  assert_status (result, 0);
+  ck_assert_str_eq (result->err, "");
+  assert_contains (result->out, "== 1. A demo record ==");
+  assert_contains (result->out, "== 2. Sign in ==");
+  assert_contains (result->out, "Connect and interrogate every patient's pump");
+  assert_contains (result->out, "TR20-000124");
+  assert_contains (result->out, "alarm.low_reservoir");
+  assert_contains (result->out, "alarm.motor_stall");
+  assert_contains (result->out, "near ERI");
+  /* TR40-000125: its battery reaches ERI three days after the demo instant (2026-01-05T09:00) */
+  assert_contains (result->out, "ERI expected 2026-01-08T09:00");
+  assert_contains (result->out, "over-infusing");
+  assert_contains (result->out, "baclofen");
+  assert_contains (result->out, "== 5. Refill: a flagged discrepancy, acknowledged, and a second person ==");
+  assert_contains (result->out, "Refused until acknowledged: Discrepancy");
+  assert_contains (result->out, "Refill confirmed, verified by paula");
+  assert_contains (result->out, "== 6. Change of prescription");
+  assert_contains (result->out, "continuous: 5 mg/day → 6 mg/day");
+  assert_contains (result->out, "  new: low-reservoir alarm ");
+  assert_contains (result->out, "Programming session 1: confirmed");
+  assert_contains (result->out, "== 7. A clinician bolus ==");
+  assert_contains (result->out, "Bolus confirmed.");
+  assert_contains (result->out, "== 8. The audit chain, verified ==");
+  assert_contains (result->out, "(intact)");
+  assert_status (json, 0);
+  root = parse_json (json);
+  ck_assert (json_bool (root, "steps[4].flagged"));
+  ck_assert_str_eq (json_str (root, "steps[5].outcome"), "confirmed");
+  ck_assert_str_eq (json_str (root, "steps[7].problem"), "intact");
+  assert_status (calculators_options, 2);
+  assert_contains (calculators_options->err, "--calculators");
+}
+END_TEST
+
+/* thecal-cli demo --calculators: the calculators on worked examples. */
+START_TEST (test_demo_calculators)
+{
+  g_autoptr (CliResult) result = cli_run ("demo", "--calculators");
+  g_autoptr (CliResult) json = cli_run ("demo", "--calculators", "--json");
   g_autoptr (cJSON) root = NULL;
 
   assert_status (result, 0);
@@ -978,6 +1023,7 @@ cli_suite (void)
   tcase_add_test (tc, test_help);
   tcase_add_test (tc, test_version);
   tcase_add_test (tc, test_demo);
+  tcase_add_test (tc, test_demo_calculators);
   suite_add_tcase (suite, tc);
 
   return suite;
