@@ -34,8 +34,11 @@ THECAL_PACKAGES=(
 # Locales the locale tests switch to, to prove text in and out ignores the locale.
 THECAL_TEST_LOCALES=(de_DE fr_FR)
 
+# Each step says how long the script has run so far, so a slow CI run shows where the time went.
+THECAL_STARTED=${THECAL_STARTED:-$(date +%s)}
+
 thecal_say () {
-  printf '\033[1m==> %s\033[0m\n' "$*" >&2
+  printf '\033[1m==> [%ss] %s\033[0m\n' "$(( $(date +%s) - THECAL_STARTED ))" "$*" >&2
 }
 
 thecal_as_root () {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Counts the tests of one or more Meson testlog.json files and prints one line,
-"N passed, N failed" (", N skipped" when any were skipped).
+"N passed, N failed" (", N skipped" when any were skipped). Each failure is named on stderr
+first, so that the end of a long CI log says what failed.
 
 A TAP test (every Check binary) counts each "ok"/"not ok" line; a TAP test that crashed or
 timed out before finishing its plan adds one failure of its own. Any other test counts once by
@@ -35,19 +36,21 @@ def count(paths):
                         tap_pass += 1
                     else:
                         tap_fail += 1
+                        print(f"failed in {path}: {test.get('name')}: {out.strip()}", file=sys.stderr)
                 if tap_pass or tap_fail or tap_skip:
                     passed += tap_pass
                     failed += tap_fail
                     skipped += tap_skip
                     if result not in ("OK", "EXPECTEDFAIL", "SKIP") and tap_fail == 0:
                         failed += 1  # crashed, timed out or broke its plan
+                        print(f"failed in {path}: {test.get('name')} ({result})", file=sys.stderr)
                 elif result in ("OK", "EXPECTEDFAIL"):
                     passed += 1
                 elif result == "SKIP":
                     skipped += 1
                 else:
                     failed += 1
-                    print(f"failed: {test.get('name')} ({result})", file=sys.stderr)
+                    print(f"failed in {path}: {test.get('name')} ({result})", file=sys.stderr)
     return passed, failed, skipped
 
 

@@ -171,6 +171,7 @@ record_thread_main (gpointer user_data)
   for (;;)
     {
       ThecalRecordMessage *msg = g_async_queue_pop (thread->queue);
+      GMainContext *context;
       GSource *source;
 
       if (msg->op == NULL)
@@ -186,8 +187,15 @@ record_thread_main (gpointer user_data)
       g_source_set_priority (source, G_PRIORITY_DEFAULT);
       g_source_set_callback (source, deliver_in_caller, msg, message_free);
       g_source_set_static_name (source, "[thecal] record result");
-      g_source_attach (source, g_task_get_context (msg->task));
+      /* From the attach on, the caller may dispatch the source, free @msg (and with it the last
+       * reference to its task) and drop its context at any time. Our reference to the source
+       * then outlives the context unless we hold the context until the source is released:
+       * releasing a source locks its context, and a context freed under it made the command
+       * line hang or abort on a futex once in a few thousand runs (tests under load). */
+      context = g_main_context_ref (g_task_get_context (msg->task));
+      g_source_attach (source, context);
       g_source_unref (source);
+      g_main_context_unref (context);
     }
   _thecal_record_db_free (db);
   g_async_queue_unref (thread->queue);

@@ -90,6 +90,18 @@ thecal_loopback_transport_pump_time_ms (ThecalLoopbackTransport *self)
   return self->pump_origin_ms + scaled;
 }
 
+/* Runs on the owning context. */
+void
+thecal_loopback_transport_advance_pump (ThecalLoopbackTransport *self)
+{
+  ThecalDoseError error;
+
+  g_return_if_fail (THECAL_IS_LOOPBACK_TRANSPORT (self));
+  thecal_dose_error_clear (&error);
+  if (!thecal_sim_pump_advance_to (self->pump, thecal_loopback_transport_pump_time_ms (self), &error))
+    g_warning ("The simulated pump cannot advance: %s", error.message);
+}
+
 static void
 rebase_time (ThecalLoopbackTransport *self)
 {
@@ -111,7 +123,6 @@ reach_wand (ThecalLoopbackTransport *self, GBytes *frame)
   size_t answer_length = 0;
   const uint8_t *pump_answer;
   size_t pump_answer_length;
-  ThecalDoseError error;
 
   /* The wand answers its own messages and relays the rest unchanged (docs/protocol.md §9). */
   if (thecal_wand_local_answer (data, size, &self->wand_info, &self->wand_link, answer, sizeof answer, &answer_length))
@@ -127,9 +138,7 @@ reach_wand (ThecalLoopbackTransport *self, GBytes *frame)
       self->stats.dropped_out_of_range++;
       return;
     }
-  thecal_dose_error_clear (&error);
-  if (!thecal_sim_pump_advance_to (self->pump, thecal_loopback_transport_pump_time_ms (self), &error))
-    g_warning ("The simulated pump cannot advance: %s", error.message);
+  thecal_loopback_transport_advance_pump (self);
   self->stats.frames_to_pump++;
   if (thecal_sim_pump_handle_frame (self->pump, data, size, &pump_answer, &pump_answer_length))
     {

@@ -54,6 +54,12 @@ gboolean thecal_loopback_transport_get_pump_in_range (ThecalLoopbackTransport *s
 /* The pump's true time now (what it will be advanced to with the next frame). */
 gint64 thecal_loopback_transport_pump_time_ms (ThecalLoopbackTransport *self);
 
+/* Advances the simulated pump to thecal_loopback_transport_pump_time_ms () now. Frames do this on
+ * their own; call it before the pump is handed to another transport (a new wand, a reconnect),
+ * whose clock starts from the pump's own time: an implant keeps delivering while no wand is near
+ * it, so the time since the last frame must not be lost. */
+void thecal_loopback_transport_advance_pump (ThecalLoopbackTransport *self);
+
 const ThecalLoopbackStats *thecal_loopback_transport_get_stats (ThecalLoopbackTransport *self);
 
 G_END_DECLS

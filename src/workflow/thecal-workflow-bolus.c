@@ -33,9 +33,8 @@ typedef struct
   gboolean settling;
   ThecalBolusReview review; /* summary and warning owned */
   char *reason;
-  gint64 written_utc_ms;  /* when START_BOLUS was sent (the visit's clock) */
   gint64 log_from_seq;    /* the pump's next log sequence as last read before the write */
-  gint64 pump_written_ms; /* settle: the pump's clock when START_BOLUS was sent (estimated) */
+  gboolean other_running; /* settle: a bolus of this kind runs that is not this one */
   ThecalProgrammingOutcome outcome;
   GError *error; /* reported after its audit entry is written */
 } Bolus;
@@ -451,7 +450,6 @@ keep_uncertain (ThecalVisit *self, const Bolus *b)
   kept->review.summary = g_strdup (b->review.summary);
   kept->review.warning = g_strdup (b->review.warning);
   kept->reason = g_strdup (b->reason);
-  kept->written_utc_ms = b->written_utc_ms;
   kept->log_from_seq = b->log_from_seq;
   g_object_set_data_full (G_OBJECT (self), UNCERTAIN_KEY, kept, (GDestroyNotify) bolus_free);
   thecal_visit_set_uncertain_write (self, THECAL_UNCERTAIN_WRITE_BOLUS);
@@ -511,7 +509,6 @@ bolus_run (GTask *task, Bolus *b, GAsyncResult *result)
                                                    error->message));
             return;
           }
-        b->written_utc_ms = thecal_visit_now_utc_ms (self);
         b->log_from_seq = MAX (thecal_visit_get_status (self)->log_next_seq, 1);
         /* not cancellable: a write, once started, runs to its outcome */
         thecal_pump_link_start_bolus_async (thecal_visit_get_link (self), &b->review.request, NULL, on_step, task);
@@ -660,7 +657,6 @@ settle_run (GTask *task, Bolus *b, GAsyncResult *result)
       {
         g_autofree ThecalMessage *reply = thecal_pump_link_request_finish (thecal_visit_get_link (self), result, &error);
         const ThecalProtoStatus *st;
-        gint64 elapsed_ms;
 
         if (reply == NULL)
           {
@@ -680,12 +676,13 @@ settle_run (GTask *task, Bolus *b, GAsyncResult *result)
             audit (task, "bolus.confirmed", _ ("Settled by reading the pump: the bolus runs."), on_outcome_audited);
             return;
           }
-        /* No such bolus runs now: it was never started, or it already ended. The pump's log says
-         * which. The pump's clock at the write is estimated from the time since (both clocks run
-         * at the same rate); the estimate is no later than the send, so the start of this bolus
-         * is not missed, and no other bolus of the visit can start in the few seconds between. */
-        elapsed_ms = thecal_visit_now_utc_ms (self) - b->written_utc_ms;
-        b->pump_written_ms = st->pump_ms - MAX (elapsed_ms, 0);
+        /* No such bolus runs now: it was never started, or it already ended. The pump's log from
+         * the sequence it had reached before the write says which. Only a programmer starts a
+         * clinician, priming or bridge bolus, and the pump runs one at a time, so a start of this
+         * kind in that part of the log is this bolus. (No clock estimate: the pump's clock may
+         * have drifted or been set since.) A bolus of this kind that runs now but does not match
+         * keeps the outcome UNCERTAIN whatever the log says. */
+        b->other_running = st->bolus_active && st->bolus_source == source_of (b->review.kind);
         thecal_pump_link_read_log_async (thecal_visit_get_link (self), b->log_from_seq, 0, 0, NULL, on_step, task);
         return;
       }
@@ -707,7 +704,7 @@ settle_run (GTask *task, Bolus *b, GAsyncResult *result)
           {
             const ThecalProtoEvent *e = &g_array_index (log->events, ThecalProtoEvent, i);
 
-            if (e->type == THECAL_EVENT_BOLUS_START && e->code == (int32_t) source_of (b->review.kind) && e->pump_ms >= b->pump_written_ms)
+            if (e->type == THECAL_EVENT_BOLUS_START && e->code == (int32_t) source_of (b->review.kind) && e->seq >= b->log_from_seq)
               {
                 clear_uncertain (self);
                 b->outcome = THECAL_OUTCOME_CONFIRMED;
@@ -715,6 +712,16 @@ settle_run (GTask *task, Bolus *b, GAsyncResult *result)
                        on_outcome_audited);
                 return;
               }
+          }
+        if (b->other_running)
+          {
+            keep_uncertain (self, b);
+            bolus_return_error (task, g_error_new (THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_PAUSED,
+                                                   _ ("A %s bolus runs that is not the one sent and the pump's log does not "
+                                                      "show this one start: it is still UNCERTAIN. Read the pump again when "
+                                                      "the running bolus has ended."),
+                                                   kind_name (b->review.kind)));
+            return;
           }
         /* the whole log since before the write, and no start of this bolus: not started */
         clear_uncertain (self);

@@ -190,6 +190,26 @@ START_TEST (test_loopback_pump_time)
 }
 END_TEST
 
+/* A new wand over the same implant: the time the implant ran without any frame is not lost. */
+START_TEST (test_loopback_advance_pump_before_handover)
+{
+  gint64 pump_start = thecal_sim_pump_now_ms (bench.pump);
+  g_autoptr (ThecalLoopbackTransport) next = NULL;
+
+  thecal_clock_advance_to (bench.clock, thecal_clock_now_ms (bench.clock) + 3600000);
+  ck_assert_int_eq (thecal_sim_pump_now_ms (bench.pump), pump_start); /* no frame yet */
+  thecal_loopback_transport_advance_pump (bench.loopback);
+  ck_assert_int_eq (thecal_sim_pump_now_ms (bench.pump), pump_start + 3600000);
+  /* twice at the same instant: nothing more */
+  thecal_loopback_transport_advance_pump (bench.loopback);
+  ck_assert_int_eq (thecal_sim_pump_now_ms (bench.pump), pump_start + 3600000);
+  next = thecal_loopback_transport_new (bench.pump, NULL, bench.clock);
+  ck_assert_int_eq (thecal_loopback_transport_pump_time_ms (next), pump_start + 3600000);
+  thecal_clock_advance_to (bench.clock, thecal_clock_now_ms (bench.clock) + 1000);
+  ck_assert_int_eq (thecal_loopback_transport_pump_time_ms (next), pump_start + 3601000);
+}
+END_TEST
+
 START_TEST (test_loopback_out_of_range)
 {
   ThecalTransport *transport = THECAL_TRANSPORT (bench.loopback);
@@ -358,6 +378,7 @@ transport_suite (void)
                      test_loopback_frame_size,
                      test_loopback_latency,
                      test_loopback_pump_time,
+                     test_loopback_advance_pump_before_handover,
                      test_loopback_out_of_range,
                      test_receive_cancelled,
                      test_queue_keeps_frames_in_order_and_bounded,
