@@ -60,29 +60,6 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RecordOptions, record_options_clear)
 static const char login_description[] = N_ ("The password is asked on the terminal without echo; scripts may set $THECAL_PASSWORD "
                                             "(and $THECAL_NEW_PASSWORD for a new password) instead.");
 
-char **
-thecal_cli_record_move_db_option (int argc, char **argv)
-{
-  GPtrArray *moved;
-  int value_at;
-  int command_at;
-
-  if (argc < 2 || !(g_str_equal (argv[1], "--db") || g_str_has_prefix (argv[1], "--db=")))
-    return NULL;
-  value_at = g_str_equal (argv[1], "--db") ? 2 : 1;
-  command_at = value_at + 1;
-  if (command_at >= argc)
-    return NULL; /* nothing after it: the usual "give a command" follows */
-  moved = g_ptr_array_new ();
-  g_ptr_array_add (moved, g_strdup (argv[0]));
-  for (int i = command_at; i < argc; i++)
-    g_ptr_array_add (moved, g_strdup (argv[i]));
-  for (int i = 1; i <= value_at; i++)
-    g_ptr_array_add (moved, g_strdup (argv[i]));
-  g_ptr_array_add (moved, NULL);
-  return (char **) g_ptr_array_free (moved, FALSE);
-}
-
 /* A record error as thecal-cli reports it. TRUE when it was a refusal (exit 1, said on stderr
  * through @out); FALSE with @cli_error set otherwise (bad input: exit 2; the file: exit 3). */
 static gboolean

@@ -30,8 +30,4 @@ gboolean thecal_cli_history (ThecalCliOutput *out, int argc, char **argv, GError
 gboolean thecal_cli_audit (ThecalCliOutput *out, int argc, char **argv, GError **error);
 gboolean thecal_cli_export (ThecalCliOutput *out, int argc, char **argv, GError **error);
 
-/* "thecal-cli --db FILE COMMAND …" is "thecal-cli COMMAND … --db FILE": a new argv (to
- * g_strfreev) with a leading --db moved behind the command, or NULL when there is none. */
-char **thecal_cli_record_move_db_option (int argc, char **argv);
-
 G_END_DECLS

@@ -375,11 +375,96 @@ run_program (ThecalCliOutput *out, Sim *sim, ThecalVisit *visit, const VisitOpti
   return TRUE;
 }
 
+/* The review of a refill that changes the drug or its concentration: old → new, the new
+ * prescription and the dose core's findings, the bridge bolus phase by phase, the new dates. */
+static void
+print_change_review (ThecalCliOutput *out, const ThecalRefillReview *review)
+{
+  const ThecalBolusPlan *plan = &review->bridge->request.plan;
+  cJSON *change = thecal_cli_json_object (out->json, "change");
+  cJSON *findings = thecal_cli_json_array (change, "findings");
+  cJSON *phases = thecal_cli_json_array (change, "bridge_phases");
+
+  thecal_cli_print (out, _ ("Review of the drug change (old → new):\n"));
+  thecal_cli_print (out, "  drug: %s %s → %s %s\n", review->old_rx.drug_id,
+                    thecal_cli_q (out, THECAL_QUANTITY_CONCENTRATION, review->old_rx.concentration_ng_per_ml), review->new_rx.drug_id,
+                    thecal_cli_q (out, THECAL_QUANTITY_CONCENTRATION, review->new_rx.concentration_ng_per_ml));
+  for (guint i = 0; i < review->changes->len; i++)
+    {
+      const ThecalVisitChange *c = review->changes->pdata[i];
+
+      thecal_cli_print (out, "  %s: %s → %s\n", c->field, c->old_value != NULL ? c->old_value : "—",
+                        c->new_value != NULL ? c->new_value : "—");
+    }
+  thecal_cli_print (out, _ ("  new prescription: %s basal at %s; worst case with PTM %s\n"),
+                    thecal_cli_q (out, THECAL_QUANTITY_DOSE_RATE, review->rx_check.plan.basal_ng_per_day),
+                    thecal_cli_q (out, THECAL_QUANTITY_VOLUME_RATE, review->rx_check.plan.basal_nl_per_day),
+                    thecal_cli_q (out, THECAL_QUANTITY_DOSE_RATE, review->rx_check.plan.total_worst_ng_per_day));
+  thecal_cli_json_string (change, "old_drug", review->old_rx.drug_id);
+  thecal_cli_json_quantity (change, "old_concentration", THECAL_QUANTITY_CONCENTRATION, review->old_rx.concentration_ng_per_ml);
+  thecal_cli_json_string (change, "new_drug", review->new_rx.drug_id);
+  thecal_cli_json_quantity (change, "new_concentration", THECAL_QUANTITY_CONCENTRATION, review->new_rx.concentration_ng_per_ml);
+  thecal_cli_json_quantity (change, "new_dose", THECAL_QUANTITY_DOSE_RATE, review->rx_check.plan.basal_ng_per_day);
+  thecal_cli_json_quantity (change, "new_rate", THECAL_QUANTITY_VOLUME_RATE, review->rx_check.plan.basal_nl_per_day);
+  thecal_cli_json_bool (change, "needs_override", review->needs_override);
+  for (int32_t i = 0; i < review->rx_check.n_findings; i++)
+    {
+      const ThecalFinding *f = &review->rx_check.findings[i];
+      cJSON *item = thecal_cli_json_append_object (findings);
+
+      thecal_cli_print (out, "  [%s] %s\n", thecal_finding_severity_name (f->severity), f->message);
+      thecal_cli_json_string (item, "severity", thecal_finding_severity_name (f->severity));
+      thecal_cli_json_string (item, "code", thecal_finding_code_name (f->code));
+      thecal_cli_json_string (item, "message", f->message);
+    }
+  thecal_cli_print (out, _ ("Bridge bolus: %s\n"), review->bridge->summary);
+  for (int32_t i = 0; i < plan->n_phases; i++)
+    {
+      const ThecalBolusPhase *phase = &plan->phases[i];
+      cJSON *item = thecal_cli_json_append_object (phases);
+
+      if (phase->kind == THECAL_PHASE_PRESCRIPTION)
+        thecal_cli_print (out, _ ("  phase %d, the new prescription: %s of %s = %s, ongoing\n"), (int) i + 1,
+                          thecal_cli_q (out, THECAL_QUANTITY_VOLUME_RATE, phase->rate_nl_per_day),
+                          thecal_cli_q (out, THECAL_QUANTITY_CONCENTRATION, phase->concentration_ng_per_ml),
+                          thecal_cli_q (out, THECAL_QUANTITY_DOSE_RATE, phase->dose_rate_ng_per_day));
+      else
+        thecal_cli_print (out, _ ("  phase %d, bridge: %s at %s for %s; at the catheter tip %s; delivers %s at %s\n"), (int) i + 1,
+                          thecal_cli_q (out, THECAL_QUANTITY_VOLUME, phase->volume_nl),
+                          thecal_cli_q (out, THECAL_QUANTITY_VOLUME_RATE, phase->rate_nl_per_day),
+                          thecal_cli_duration (out, phase->duration_ms),
+                          thecal_cli_q (out, THECAL_QUANTITY_CONCENTRATION, phase->concentration_ng_per_ml),
+                          thecal_cli_q (out, THECAL_QUANTITY_AMOUNT, phase->dose_ng),
+                          thecal_cli_q (out, THECAL_QUANTITY_DOSE_RATE, phase->dose_rate_ng_per_day));
+      thecal_cli_json_string (item, "kind", phase->kind == THECAL_PHASE_PRESCRIPTION ? "prescription" : "bridge");
+      thecal_cli_json_quantity (item, "volume", THECAL_QUANTITY_VOLUME, phase->volume_nl);
+      thecal_cli_json_quantity (item, "rate", THECAL_QUANTITY_VOLUME_RATE, phase->rate_nl_per_day);
+      thecal_cli_json_quantity (item, "duration", THECAL_QUANTITY_DURATION, phase->duration_ms);
+      thecal_cli_json_quantity (item, "concentration", THECAL_QUANTITY_CONCENTRATION, phase->concentration_ng_per_ml);
+      thecal_cli_json_quantity (item, "dose", THECAL_QUANTITY_AMOUNT, phase->dose_ng);
+    }
+  thecal_cli_json_bool (change, "bridge_rate_capped", plan->rate_capped);
+  if (plan->rate_capped)
+    thecal_cli_print (out, _ ("  the bridge rate is capped at the pump's fastest bolus rate: it takes longer than at the ideal rate\n"));
+  if (review->have_projection)
+    {
+      thecal_cli_print (out, _ ("New fill under the new prescription: low-reservoir alarm %s, empty %s, refill by %s\n"),
+                        thecal_cli_instant (out, review->projection.low_alarm_local_ms),
+                        thecal_cli_instant (out, review->projection.empty_local_ms),
+                        thecal_cli_instant (out, review->projection.refill_by_local_ms));
+      thecal_cli_json_instant (change, "low_alarm", review->projection.low_alarm_local_ms);
+      thecal_cli_json_instant (change, "empty", review->projection.empty_local_ms);
+      thecal_cli_json_instant (change, "refill_by", review->projection.refill_by_local_ms);
+    }
+}
+
 static gboolean
 run_refill (ThecalCliOutput *out, Sim *sim, ThecalVisit *visit, const VisitOptions *o, GError **error)
 {
   ThecalRefillRequest request = { 0 };
   ThecalRefillReport refill;
+  g_autofree ThecalPrescription *new_rx = NULL;
+  g_autoptr (ThecalRefillReview) review = NULL;
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) local_error = NULL;
   char *password;
@@ -397,15 +482,32 @@ run_refill (ThecalCliOutput *out, Sim *sim, ThecalVisit *visit, const VisitOptio
       || !thecal_cli_parse_quantity ("concentration", o->concentration, THECAL_QUANTITY_CONCENTRATION,
                                      &request.concentration_ng_per_ml, error))
     return FALSE;
-  password = password_for ("THECAL_VERIFIER_PASSWORD", o->verifier, error);
-  if (password == NULL)
+  if (o->dose != NULL && !thecal_cli_parse_quantity ("dose", o->dose, THECAL_QUANTITY_DOSE_RATE, &request.new_dose_ng_per_day, error))
     return FALSE;
+  if (o->prescription != NULL)
+    {
+      new_rx = g_new0 (ThecalPrescription, 1);
+      if (!thecal_cli_load_prescription (o->prescription, new_rx, error))
+        return FALSE;
+      request.new_rx = new_rx;
+    }
   request.drug_id = o->drug;
   request.lot = o->lot;
   request.expiry_date = o->expiry;
   request.verifier_name = o->verifier;
-  request.verifier_password = password;
   request.acknowledgement = o->acknowledge;
+  request.override_reason = o->override_reason;
+  /* the review first (no I/O): a drug or concentration change shows everything that will change */
+  review = thecal_visit_review_refill (visit, &request, &local_error);
+  if (review == NULL)
+    return report (out, local_error, error);
+  thecal_cli_json_bool (out->json, "drug_change", review->change);
+  if (review->change)
+    print_change_review (out, review);
+  password = password_for ("THECAL_VERIFIER_PASSWORD", o->verifier, error);
+  if (password == NULL)
+    return FALSE;
+  request.verifier_password = password;
   thecal_visit_refill_async (visit, &request, NULL, on_done, &result);
   ok = thecal_visit_refill_finish (visit, wait_result (sim, &result), &refill, &local_error);
   wipe (password);
@@ -420,6 +522,12 @@ run_refill (ThecalCliOutput *out, Sim *sim, ThecalVisit *visit, const VisitOptio
                     refill.check.flagged ? _ (" (discrepancy acknowledged)") : "");
   thecal_cli_print (out, _ ("Refill %s: the reservoir holds %s.\n"), thecal_programming_outcome_name (refill.outcome),
                     thecal_cli_q (out, THECAL_QUANTITY_VOLUME, refill.new_volume_nl));
+  if (refill.changed)
+    {
+      thecal_cli_json_int (out->json, "program_session", refill.program_session_id);
+      thecal_cli_print (out, _ ("The pump was filled with %s %s and programmed in one step (programming session %" G_GINT64_FORMAT ", never stopped) and runs the bridge bolus; then the new prescription.\n"),
+                        o->drug, o->concentration, refill.program_session_id);
+    }
   if (refill.have_projection)
     {
       thecal_cli_json_instant (out->json, "low_alarm", refill.projection.low_alarm_local_ms);
@@ -582,8 +690,8 @@ thecal_cli_visit (ThecalCliOutput *out, int argc, char **argv, GError **error)
     { "sim", 0, 0, G_OPTION_ARG_NONE, &o.sim, N_ ("Talk to the demo pump the record holds for the patient (simulated)"), NULL },
     { "wand", 0, 0, G_OPTION_ARG_NONE, &o.wand, N_ ("Talk to the patient's pump through the USB wand (1209:0001)"), NULL },
     { "sim-state", 0, 0, G_OPTION_ARG_FILENAME, &o.sim_state, N_ ("The simulated pump's state (default: <db>.sim-<serial>)"), N_ ("FILE") },
-    { "prescription", 0, 0, G_OPTION_ARG_FILENAME, &o.prescription, N_ ("program: the new prescription (JSON)"), N_ ("FILE") },
-    { "override-reason", 0, 0, G_OPTION_ARG_STRING, &o.override_reason, N_ ("program: why a soft limit is overridden"), N_ ("TEXT") },
+    { "prescription", 0, 0, G_OPTION_ARG_FILENAME, &o.prescription, N_ ("program: the new prescription; refill: the one for a new drug or concentration (JSON)"), N_ ("FILE") },
+    { "override-reason", 0, 0, G_OPTION_ARG_STRING, &o.override_reason, N_ ("program, refill: why a soft limit is overridden"), N_ ("TEXT") },
     { "reason", 0, 0, G_OPTION_ARG_STRING, &o.reason, N_ ("program, bolus: why (a bolus over a soft daily limit needs one)"), N_ ("TEXT") },
     { "aspirated", 0, 0, G_OPTION_ARG_STRING, &o.aspirated, N_ ("refill: the volume that came back"), N_ ("V") },
     { "added", 0, 0, G_OPTION_ARG_STRING, &o.added, N_ ("refill: the volume put in"), N_ ("V") },
@@ -594,7 +702,7 @@ thecal_cli_visit (ThecalCliOutput *out, int argc, char **argv, GError **error)
     { "verifier", 0, 0, G_OPTION_ARG_STRING, &o.verifier, N_ ("refill: the second person (password from $THECAL_VERIFIER_PASSWORD or asked)"), N_ ("NAME") },
     { "acknowledge", 0, 0, G_OPTION_ARG_STRING, &o.acknowledge, N_ ("refill: acknowledges a flagged discrepancy (what was checked)"), N_ ("TEXT") },
     { "kind", 0, 0, G_OPTION_ARG_STRING, &o.kind, N_ ("bolus: clinician, priming or bridge"), N_ ("KIND") },
-    { "dose", 0, 0, G_OPTION_ARG_STRING, &o.dose, N_ ("bolus --kind clinician: the dose"), N_ ("D") },
+    { "dose", 0, 0, G_OPTION_ARG_STRING, &o.dose, N_ ("bolus --kind clinician: the dose; refill: the new daily dose of a new drug or concentration"), N_ ("D") },
     { "duration", 0, 0, G_OPTION_ARG_STRING, &o.duration, N_ ("bolus --kind clinician: over how long"), N_ ("T") },
     { "priming-rate", 0, 0, G_OPTION_ARG_STRING, &o.priming_rate, N_ ("bolus --kind priming: the rate (default: the model's bolus ceiling)"), N_ ("R") },
     { "previous-prescription", 0, 0, G_OPTION_ARG_FILENAME, &o.previous, N_ ("bolus --kind bridge: what the pump ran before the change (JSON)"), N_ ("FILE") },
@@ -624,7 +732,15 @@ thecal_cli_visit (ThecalCliOutput *out, int argc, char **argv, GError **error)
 
   if (!thecal_cli_parse_command_line (_ ("PATIENT SUBCOMMAND"),
                                       _ ("A clinic visit with --sim or --wand: interrogate, program, refill, bolus, sync-clock or ack-alarm."),
-                                      NULL, entries, out, argc, argv, &positional, error))
+                                      _ ("A refill with another drug or concentration than the pump runs is a drug change (a "
+                                         "physician's): its review (old → new, the new prescription, the bridge bolus, the new "
+                                         "dates) is printed first; the same drug keeps its daily dose unless --dose or "
+                                         "--prescription says otherwise; then the fill and the new prescription are set together "
+                                         "(the pump never stops) and the bridge bolus started (docs/workflows.md).\n\nExample:\n  thecal-cli visit MRN-0001 "
+                                         "--sim --user paula refill --aspirated '12 mL' --added '18 mL' --drug morphine "
+                                         "--concentration '50 mg/mL' --lot L1 --expiry 2027-06-30 --verifier nina "
+                                         "--override-reason 'concentration doubled to halve refills'"),
+                                      entries, out, argc, argv, &positional, error))
     return FALSE;
   if (out->help_shown)
     return TRUE;

@@ -49,7 +49,7 @@ static const ThecalCliCommand commands[] = {
   { "history", N_ ("Everything recorded for a patient, in time order"), thecal_cli_history },
   { "audit", N_ ("The audit trail: verify its hash chain, export it"), thecal_cli_audit },
   { "export", N_ ("Export a patient's record as JSON or CSV"), thecal_cli_export },
-  { "visit", N_ ("A clinic visit on a simulated pump: interrogate, program, refill, sync-clock, ack-alarm"), thecal_cli_visit },
+  { "visit", N_ ("A clinic visit (--sim or --wand): interrogate, program, refill, bolus, sync-clock, ack-alarm"), thecal_cli_visit },
 };
 
 static gboolean
@@ -73,7 +73,7 @@ top_level_help (void)
 {
   GString *help = g_string_new (NULL);
 
-  g_string_append (help, _ ("Usage:\n  thecal-cli COMMAND [OPTION…]\n\n"));
+  g_string_append (help, _ ("Usage:\n  thecal-cli [--db FILE] [--user NAME] [--json] COMMAND [OPTION…]\n\n"));
   g_string_append (help, _ ("Thecal's calculators for implanted intrathecal drug pumps: exact, "
                             "locale-independent, and checked against the drug library and the pump model.\n\n"));
   g_string_append (help, _ ("Commands:\n"));
@@ -83,9 +83,53 @@ top_level_help (void)
                             "  -h, --help     Show this help\n"
                             "  --version      Show the version\n\n"
                             "Run “thecal-cli COMMAND --help” for the options of a command; every command "
-                            "also takes --json for machine-readable output.\n\n"));
+                            "also takes --json for machine-readable output. The options --db, --user and "
+                            "--json may come before or after the command.\n\n"));
   g_string_append_printf (help, "%s\n", thecal_cli_exit_status_help ());
   return g_string_free (help, FALSE);
+}
+
+/* The global options: "--db FILE", "--user NAME" ("-u NAME") and "--json" may come before the
+ * command as well as after it. "thecal-cli --db F --user U visit …" is run as "thecal-cli visit …
+ * --db F --user U": each command's own parser reads them wherever they stand (and refuses one it
+ * does not take, as it would after the command). NULL when nothing comes before the command. */
+static char **
+move_global_options (int argc, char **argv)
+{
+  g_autoptr (GPtrArray) globals = g_ptr_array_new ();
+  GPtrArray *moved;
+  int i = 1;
+
+  while (i < argc)
+    {
+      const char *arg = argv[i];
+
+      if (g_str_equal (arg, "--db") || g_str_equal (arg, "--user") || g_str_equal (arg, "-u"))
+        {
+          if (i + 1 >= argc)
+            break;
+          g_ptr_array_add (globals, argv[i]);
+          g_ptr_array_add (globals, argv[i + 1]);
+          i += 2;
+        }
+      else if (g_str_has_prefix (arg, "--db=") || g_str_has_prefix (arg, "--user=") || g_str_equal (arg, "--json"))
+        {
+          g_ptr_array_add (globals, argv[i]);
+          i++;
+        }
+      else
+        break;
+    }
+  if (globals->len == 0 || i >= argc)
+    return NULL; /* nothing moved, or no command after them: the usual messages follow */
+  moved = g_ptr_array_new ();
+  g_ptr_array_add (moved, g_strdup (argv[0]));
+  for (int j = i; j < argc; j++)
+    g_ptr_array_add (moved, g_strdup (argv[j]));
+  for (guint j = 0; j < globals->len; j++)
+    g_ptr_array_add (moved, g_strdup (globals->pdata[j]));
+  g_ptr_array_add (moved, NULL);
+  return (char **) g_ptr_array_free (moved, FALSE);
 }
 
 static int
@@ -119,9 +163,9 @@ thecal_cli_main (int argc, char **argv)
       print_error (_ ("give a command (see “thecal-cli --help”)"));
       return THECAL_CLI_EXIT_USAGE;
     }
-  /* "thecal-cli --db FILE COMMAND …" (the patient record's commands) is "thecal-cli COMMAND … --db FILE". */
+  /* "thecal-cli --db FILE --user NAME COMMAND …" is "thecal-cli COMMAND … --db FILE --user NAME". */
   {
-    g_auto (GStrv) moved = thecal_cli_record_move_db_option (argc, argv);
+    g_auto (GStrv) moved = move_global_options (argc, argv);
 
     if (moved != NULL)
       return thecal_cli_main ((int) g_strv_length (moved), moved);

@@ -610,6 +610,7 @@ typedef enum
   BODY_COMMIT_REPLY,
   BODY_CANCEL_STAGED_REPLY,
   BODY_SET_RESERVOIR,
+  BODY_REFILL_COMMIT,
   BODY_START_BOLUS,
   BODY_SET_PTM,
   BODY_SET_CLOCK,
@@ -647,6 +648,8 @@ body_of (uint8_t type, bool response)
       return response ? BODY_COMMIT_REPLY : BODY_CHECKSUM;
     case THECAL_MSG_CANCEL_STAGED:
       return response ? BODY_CANCEL_STAGED_REPLY : BODY_EMPTY;
+    case THECAL_MSG_REFILL_COMMIT:
+      return response ? BODY_COMMIT_REPLY : BODY_REFILL_COMMIT;
     case THECAL_MSG_SET_RESERVOIR:
       return response ? BODY_EMPTY : BODY_SET_RESERVOIR;
     case THECAL_MSG_START_BOLUS:
@@ -726,6 +729,8 @@ valid_body (Body body, const ThecalMessage *m, ThecalProtoError *error)
       return valid_prescription (&m->stage.rx, error);
     case BODY_SET_RESERVOIR:
       return valid_text (m->set_reservoir.drug_id, sizeof m->set_reservoir.drug_id, "drug_id", false, error);
+    case BODY_REFILL_COMMIT:
+      return valid_text (m->refill_commit.fill.drug_id, sizeof m->refill_commit.fill.drug_id, "fill.drug_id", false, error);
     case BODY_START_BOLUS:
       return valid_start_bolus (&m->start_bolus, error);
     case BODY_SET_PTM:
@@ -813,6 +818,12 @@ put_body (ThecalWriter *w, Body body, const ThecalMessage *m)
       _thecal_put_i64 (w, m->set_reservoir.volume_nl);
       _thecal_put_text (w, m->set_reservoir.drug_id);
       _thecal_put_i64 (w, m->set_reservoir.concentration_ng_per_ml);
+      break;
+    case BODY_REFILL_COMMIT:
+      _thecal_put_i64 (w, m->refill_commit.fill.volume_nl);
+      _thecal_put_text (w, m->refill_commit.fill.drug_id);
+      _thecal_put_i64 (w, m->refill_commit.fill.concentration_ng_per_ml);
+      put_checksum (w, &m->refill_commit.staged);
       break;
     case BODY_START_BOLUS:
       put_start_bolus (w, &m->start_bolus);
@@ -915,6 +926,12 @@ get_body (ThecalReader *r, Body body, ThecalMessage *m, bool *bad_version)
       m->set_reservoir.volume_nl = _thecal_get_i64 (r);
       _thecal_get_text (r, m->set_reservoir.drug_id, sizeof m->set_reservoir.drug_id);
       m->set_reservoir.concentration_ng_per_ml = _thecal_get_i64 (r);
+      break;
+    case BODY_REFILL_COMMIT:
+      m->refill_commit.fill.volume_nl = _thecal_get_i64 (r);
+      _thecal_get_text (r, m->refill_commit.fill.drug_id, sizeof m->refill_commit.fill.drug_id);
+      m->refill_commit.fill.concentration_ng_per_ml = _thecal_get_i64 (r);
+      get_checksum (r, &m->refill_commit.staged);
       break;
     case BODY_START_BOLUS:
       get_start_bolus (r, &m->start_bolus);

@@ -204,6 +204,15 @@ extern "C"
     int64_t concentration_ng_per_ml;
   } ThecalMsgSetReservoir;
 
+  /* REFILL_COMMIT request: the reservoir after a refill (as SET_RESERVOIR) and the checksum of the
+   * staged prescription for that fill, confirmed; the pump sets both at the same instant. The
+   * answer is a ThecalMsgCommitReply. */
+  typedef struct
+  {
+    ThecalMsgSetReservoir fill;
+    ThecalChecksum staged; /* the staged prescription read back (READ_STAGED) */
+  } ThecalMsgRefillCommit;
+
   typedef struct
   {
     ThecalChecksum active; /* the active prescription the bolus was computed for */
@@ -269,6 +278,7 @@ extern "C"
    *   STAGE              stage               checksum
    *   COMMIT             checksum            commit_reply
    *   CANCEL_STAGED      —                   cancel_staged_reply
+   *   REFILL_COMMIT      refill_commit       commit_reply
    *   SET_RESERVOIR      set_reservoir       —
    *   START_BOLUS        start_bolus         —
    *   CANCEL_BOLUS       —                   —
@@ -301,6 +311,7 @@ extern "C"
       ThecalMsgCommitReply commit_reply;
       ThecalMsgCancelStagedReply cancel_staged_reply;
       ThecalMsgSetReservoir set_reservoir;
+      ThecalMsgRefillCommit refill_commit;
       ThecalMsgStartBolus start_bolus;
       ThecalMsgSetPtm set_ptm;
       ThecalMsgSetClock set_clock;

@@ -2,7 +2,8 @@
  *
  * thecal-programmer.c: requests, retransmission, sessions and two-phase programming.
  *
- * The outcome rules of two-phase programming (docs/protocol.md "Two-phase programming"):
+ * The outcome rules of two-phase programming (docs/protocol.md "Two-phase programming"); a refill
+ * with a drug change is the same procedure with REFILL_COMMIT in the place of COMMIT:
  *   nothing that runs can change before COMMIT is sent  → any failure before it: FAILED
  *   STAGE refused STALE_CHECKSUM (the pump does not run
  *   the reviewed prescription), or COMMIT refused by an
@@ -210,9 +211,20 @@ start_step (ThecalProgrammer *p, int64_t now_ms, ThecalProgrammerStep step)
       encoded = thecal_message_encode (m, p->scratch, sizeof p->scratch, &body_length, &error);
       break;
     case THECAL_PROGRAMMER_STEP_COMMIT:
-      type = THECAL_MSG_COMMIT;
-      thecal_message_init (m, THECAL_MSG_COMMIT, false);
-      m->checksum.checksum = p->report.target;
+      if (p->program_has_fill)
+        {
+          /* a refill: the fill and the staged prescription for it, at one instant */
+          type = THECAL_MSG_REFILL_COMMIT;
+          thecal_message_init (m, THECAL_MSG_REFILL_COMMIT, false);
+          m->refill_commit.fill = p->program_fill;
+          m->refill_commit.staged = p->report.target;
+        }
+      else
+        {
+          type = THECAL_MSG_COMMIT;
+          thecal_message_init (m, THECAL_MSG_COMMIT, false);
+          m->checksum.checksum = p->report.target;
+        }
       encoded = thecal_message_encode (m, p->scratch, sizeof p->scratch, &body_length, &error);
       break;
     case THECAL_PROGRAMMER_STEP_READ_STAGED:
@@ -678,12 +690,14 @@ thecal_programmer_begin_handshake (ThecalProgrammer *p, int64_t now_ms, ThecalPr
   return true;
 }
 
-bool
-thecal_programmer_begin_program (ThecalProgrammer *p,
-                                 int64_t now_ms,
-                                 const ThecalPrescription *rx,
-                                 const ThecalChecksum *active,
-                                 ThecalProtoError *error)
+/* Two-phase programming of @rx; with @fill (not NULL) the final step is REFILL_COMMIT. */
+static bool
+begin_program (ThecalProgrammer *p,
+               int64_t now_ms,
+               const ThecalPrescription *rx,
+               const ThecalChecksum *active,
+               const ThecalMsgSetReservoir *fill,
+               ThecalProtoError *error)
 {
   ThecalDoseError dose_error;
   ThecalChecksum target;
@@ -692,6 +706,23 @@ thecal_programmer_begin_program (ThecalProgrammer *p,
     return thecal_proto_error_set (error, THECAL_PROTO_ERROR_BUSY_LOCAL, 0, "another operation is under way");
   if (rx == NULL || active == NULL)
     return thecal_proto_error_set (error, THECAL_PROTO_ERROR_INVALID, 0, "no prescription or no active checksum");
+  if (fill != NULL)
+    {
+      ThecalMessage *probe = &p->reply;
+
+      if (strncmp (fill->drug_id, rx->drug_id, sizeof fill->drug_id) != 0
+          || fill->concentration_ng_per_ml != rx->concentration_ng_per_ml)
+        return thecal_proto_error_set (error, THECAL_PROTO_ERROR_INVALID, 0,
+                                       "the prescription is not for the fill's drug and concentration");
+      if (fill->volume_nl < 0)
+        return thecal_proto_error_set (error, THECAL_PROTO_ERROR_INVALID, 0, "fill volume %lld nL is below 0",
+                                       (long long) fill->volume_nl);
+      /* the fill must encode, or REFILL_COMMIT could not be sent after STAGE */
+      thecal_message_init (probe, THECAL_MSG_REFILL_COMMIT, false);
+      probe->refill_commit.fill = *fill;
+      if (!thecal_message_encode (probe, p->scratch, sizeof p->scratch, NULL, error))
+        return false;
+    }
   memset (&dose_error, 0, sizeof dose_error);
   if (!thecal_prescription_validate (rx, &dose_error))
     return thecal_proto_error_set (error, THECAL_PROTO_ERROR_INVALID, 0, "%s: %s", dose_error.field, dose_error.message);
@@ -714,10 +745,38 @@ thecal_programmer_begin_program (ThecalProgrammer *p,
       }
   }
   p->has_program = true;
+  p->program_has_fill = fill != NULL;
+  if (fill != NULL)
+    p->program_fill = *fill;
+  else
+    memset (&p->program_fill, 0, sizeof p->program_fill);
   p->report.previous = *active;
   p->report.target = target;
   start_step (p, now_ms, THECAL_PROGRAMMER_STEP_STAGE);
   return true;
+}
+
+bool
+thecal_programmer_begin_program (ThecalProgrammer *p,
+                                 int64_t now_ms,
+                                 const ThecalPrescription *rx,
+                                 const ThecalChecksum *active,
+                                 ThecalProtoError *error)
+{
+  return begin_program (p, now_ms, rx, active, NULL, error);
+}
+
+bool
+thecal_programmer_begin_refill_program (ThecalProgrammer *p,
+                                        int64_t now_ms,
+                                        const ThecalPrescription *rx,
+                                        const ThecalChecksum *active,
+                                        const ThecalMsgSetReservoir *fill,
+                                        ThecalProtoError *error)
+{
+  if (fill == NULL)
+    return thecal_proto_error_set (error, THECAL_PROTO_ERROR_INVALID, 0, "no fill");
+  return begin_program (p, now_ms, rx, active, fill, error);
 }
 
 bool

@@ -105,7 +105,7 @@ extern "C"
     THECAL_PROGRAM_STEP_STAGE,
     THECAL_PROGRAM_STEP_READ_STAGED,
     THECAL_PROGRAM_STEP_CANCEL,
-    THECAL_PROGRAM_STEP_COMMIT,
+    THECAL_PROGRAM_STEP_COMMIT, /* COMMIT, or REFILL_COMMIT for a refill */
     THECAL_PROGRAM_STEP_READ_BACK,
     THECAL_PROGRAM_STEP_RESOLVE,
   } ThecalProgramStep;
@@ -193,6 +193,8 @@ extern "C"
     /* two-phase programming */
     bool has_program;
     ThecalPrescription program_rx;
+    bool program_has_fill; /* a refill: the final step is REFILL_COMMIT with program_fill */
+    ThecalMsgSetReservoir program_fill;
     ThecalProtoError program_saved_error;
     ThecalProgramStep program_refused_step;
     ThecalProgramReport report;
@@ -231,6 +233,19 @@ extern "C"
                                         const ThecalPrescription *rx,
                                         const ThecalChecksum *active,
                                         ThecalProtoError *error);
+
+  /* The same procedure for a refill that changes the drug or its concentration: @rx is for the
+   * fill @fill (its drug and concentration; refused INVALID otherwise), and the final step is
+   * REFILL_COMMIT (@fill, the staged checksum) instead of COMMIT: the pump sets its reservoir and
+   * switches to @rx at one instant, so it never runs without a prescription for what it holds.
+   * The report reads the same way (the read-back and the resolve compare the active
+   * prescription); commit_sent and commit_acknowledged are about REFILL_COMMIT. */
+  bool thecal_programmer_begin_refill_program (ThecalProgrammer *p,
+                                               int64_t now_ms,
+                                               const ThecalPrescription *rx,
+                                               const ThecalChecksum *active,
+                                               const ThecalMsgSetReservoir *fill,
+                                               ThecalProtoError *error);
 
   /* Reads the active prescription again (opening a session if needed) and settles the last
    * programming report: CONFIRMED, FAILED or CONFLICT; UNCERTAIN again if no answer. */

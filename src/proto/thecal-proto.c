@@ -89,6 +89,8 @@ thecal_msg_type_name (uint8_t type)
       return "COMMIT";
     case THECAL_MSG_CANCEL_STAGED:
       return "CANCEL_STAGED";
+    case THECAL_MSG_REFILL_COMMIT:
+      return "REFILL_COMMIT";
     case THECAL_MSG_SET_RESERVOIR:
       return "SET_RESERVOIR";
     case THECAL_MSG_START_BOLUS:
@@ -137,6 +139,7 @@ thecal_msg_type_changes_pump (uint8_t type)
   switch ((ThecalMsgType) type)
     {
     case THECAL_MSG_COMMIT:
+    case THECAL_MSG_REFILL_COMMIT:
     case THECAL_MSG_SET_RESERVOIR:
     case THECAL_MSG_START_BOLUS:
     case THECAL_MSG_CANCEL_BOLUS:

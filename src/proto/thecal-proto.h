@@ -52,6 +52,8 @@ extern "C"
     THECAL_MSG_STAGE = 0x20,             /* encrypted: changes nothing that runs */
     THECAL_MSG_COMMIT = 0x21,            /* encrypted: switches delivery atomically */
     THECAL_MSG_CANCEL_STAGED = 0x22,     /* encrypted */
+    THECAL_MSG_REFILL_COMMIT = 0x23,     /* encrypted: sets the reservoir and switches delivery to the
+                                            staged prescription for that fill, atomically */
     THECAL_MSG_SET_RESERVOIR = 0x30,     /* encrypted: after a refill */
     THECAL_MSG_START_BOLUS = 0x31,       /* encrypted: clinician, priming or bridge bolus */
     THECAL_MSG_CANCEL_BOLUS = 0x32,      /* encrypted */

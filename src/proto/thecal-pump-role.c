@@ -213,11 +213,31 @@ do_read_log (ThecalPumpRole *role, const ThecalMsgReadLog *request, ThecalMessag
   return true;
 }
 
+/* Is @rx for another drug or concentration than the reservoir holds now (a delivering
+ * prescription for the fill of a drug change)? A stopped prescription delivers nothing: never. */
+static bool
+for_other_fill (ThecalPumpRole *role, const ThecalPrescription *rx, bool *other, ThecalProtoError *error)
+{
+  ThecalProtoStatus status;
+
+  *other = false;
+  if (rx->mode == THECAL_MODE_STOPPED)
+    return true;
+  memset (&status, 0, sizeof status);
+  if (!role->config.ops->get_status (role->config.ops_data, &status, error))
+    return op_failed (error, "reading the reservoir");
+  status.reservoir_drug_id[sizeof status.reservoir_drug_id - 1] = '\0';
+  *other = strcmp (status.reservoir_drug_id, rx->drug_id) != 0
+           || status.reservoir_concentration_ng_per_ml != rx->concentration_ng_per_ml;
+  return true;
+}
+
 static bool
 do_stage (ThecalPumpRole *role, const ThecalMsgStage *request, ThecalMessage *answer, ThecalProtoError *error)
 {
   ThecalPrescription active;
   ThecalChecksum active_sum, staged_sum;
+  bool other_fill = false;
 
   if (!validate_rx (&request->rx, error))
     return false;
@@ -225,7 +245,22 @@ do_stage (ThecalPumpRole *role, const ThecalMsgStage *request, ThecalMessage *an
     return false;
   if (!thecal_checksum_equal (&active_sum, &request->replaces))
     return stale (error);
-  if (!role->config.ops->check_prescription (role->config.ops_data, &request->rx, error))
+  if (!for_other_fill (role, &request->rx, &other_fill, error))
+    return false;
+  if (other_fill)
+    {
+      /* A prescription for the fill a refill will bring (a drug or concentration change): checked
+       * against that fill; only REFILL_COMMIT with that fill can make it run. */
+      ThecalMsgSetReservoir fill;
+
+      memset (&fill, 0, sizeof fill);
+      fill.volume_nl = -1;
+      memcpy (fill.drug_id, request->rx.drug_id, sizeof fill.drug_id);
+      fill.concentration_ng_per_ml = request->rx.concentration_ng_per_ml;
+      if (!role->config.ops->check_refill (role->config.ops_data, &fill, &request->rx, error))
+        return op_failed (error, "checking the prescription for the new fill");
+    }
+  else if (!role->config.ops->check_prescription (role->config.ops_data, &request->rx, error))
     return op_failed (error, "checking the prescription");
   if (!thecal_prescription_checksum (&request->rx, &staged_sum, error))
     return false;
@@ -254,6 +289,7 @@ do_commit (ThecalPumpRole *role, const ThecalMsgChecksum *request, ThecalMessage
 {
   ThecalPrescription active;
   ThecalChecksum active_sum;
+  bool other_fill = false;
 
   if (!role->has_staged)
     return thecal_proto_error_set (error, THECAL_PROTO_ERROR_NOTHING_STAGED, 0,
@@ -271,11 +307,59 @@ do_commit (ThecalPumpRole *role, const ThecalMsgChecksum *request, ThecalMessage
       return thecal_proto_error_set (error, THECAL_PROTO_ERROR_STALE_CHECKSUM, 0,
                                      "the active prescription changed since STAGE: stage again");
     }
+  if (!for_other_fill (role, &role->staged, &other_fill, error))
+    return false;
+  if (other_fill)
+    return thecal_proto_error_set (error, THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, THECAL_PUMP_LIMIT_DRUG,
+                                   "the staged prescription is for another fill: use REFILL_COMMIT");
   if (!check_and_apply (role, &role->staged, "checking the prescription", "applying the prescription", error))
     return false;
 
   /* Applied: from here on the answer must not be an error (an error means "nothing changed"). */
   role->stats.commits_applied++;
+  role->has_staged = false;
+  answer->commit_reply.previous = active_sum;
+  answer->commit_reply.active = active_checksum_after_change (role, &role->staged_checksum);
+  return true;
+}
+
+/* REFILL_COMMIT: the refill and the staged prescription for it, at one instant. Checked in the
+ * order of COMMIT (nothing staged, another checksum, stale), then the fill against the staged
+ * prescription, then the pump's own limits for both; only then are both applied. */
+static bool
+do_refill_commit (ThecalPumpRole *role, const ThecalMsgRefillCommit *request, ThecalMessage *answer, ThecalProtoError *error)
+{
+  ThecalPrescription active;
+  ThecalChecksum active_sum;
+
+  if (!role->has_staged)
+    return thecal_proto_error_set (error, THECAL_PROTO_ERROR_NOTHING_STAGED, 0,
+                                   "nothing is staged (a staged copy ends with its session)");
+  if (!thecal_checksum_equal (&request->staged, &role->staged_checksum))
+    return thecal_proto_error_set (error, THECAL_PROTO_ERROR_STAGED_MISMATCH, 0,
+                                   "the staged prescription is not the one confirmed");
+  if (!active_prescription (role, &active, &active_sum, error))
+    return false;
+  if (!thecal_checksum_equal (&active_sum, &role->staged_replaces))
+    {
+      role->has_staged = false;
+      return thecal_proto_error_set (error, THECAL_PROTO_ERROR_STALE_CHECKSUM, 0,
+                                     "the active prescription changed since STAGE: stage again");
+    }
+  if (strcmp (role->staged.drug_id, request->fill.drug_id) != 0)
+    return thecal_proto_error_set (error, THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, THECAL_PUMP_LIMIT_DRUG,
+                                   "the staged prescription is for %.20s, not %.20s", role->staged.drug_id,
+                                   request->fill.drug_id);
+  if (role->staged.concentration_ng_per_ml != request->fill.concentration_ng_per_ml)
+    return thecal_proto_error_set (error, THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, THECAL_PUMP_LIMIT_CONCENTRATION,
+                                   "the staged prescription is for another concentration than the fill");
+  if (!role->config.ops->check_refill (role->config.ops_data, &request->fill, &role->staged, error))
+    return op_failed (error, "checking the refill");
+  if (!role->config.ops->refill_and_apply (role->config.ops_data, &request->fill, &role->staged, error))
+    return op_failed (error, "applying the refill and the prescription");
+
+  /* Applied: from here on the answer must not be an error (an error means "nothing changed"). */
+  role->stats.refill_commits_applied++;
   role->has_staged = false;
   answer->commit_reply.previous = active_sum;
   answer->commit_reply.active = active_checksum_after_change (role, &role->staged_checksum);
@@ -354,6 +438,9 @@ dispatch (ThecalPumpRole *role, const ThecalMessage *request)
       break;
     case THECAL_MSG_COMMIT:
       ok = do_commit (role, &request->checksum, answer, &error);
+      break;
+    case THECAL_MSG_REFILL_COMMIT:
+      ok = do_refill_commit (role, &request->refill_commit, answer, &error);
       break;
     case THECAL_MSG_CANCEL_STAGED:
       answer->cancel_staged_reply.had_staged = role->has_staged;
@@ -512,7 +599,8 @@ thecal_pump_role_init (ThecalPumpRole *role, const ThecalPumpRoleConfig *config)
   ops = config->ops;
   if (ops->get_status == NULL || ops->get_prescription == NULL || ops->read_log == NULL || ops->check_prescription == NULL
       || ops->apply_prescription == NULL || ops->set_reservoir == NULL || ops->start_bolus == NULL
-      || ops->cancel_bolus == NULL || ops->set_clock == NULL || ops->acknowledge_alarm == NULL)
+      || ops->cancel_bolus == NULL || ops->set_clock == NULL || ops->acknowledge_alarm == NULL || ops->check_refill == NULL
+      || ops->refill_and_apply == NULL)
     return false;
   {
     ThecalMessage *probe = &role->answer;

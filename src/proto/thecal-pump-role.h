@@ -18,7 +18,11 @@
  *  - a request is applied at most once: a retransmission (the same bytes) gets the cached
  *    answer; a lower sequence is refused;
  *  - STAGE changes nothing that runs; COMMIT calls apply_prescription once, which switches
- *    delivery atomically; the staged copy dies with the session that staged it;
+ *    delivery atomically; REFILL_COMMIT calls refill_and_apply once, which sets the reservoir
+ *    and switches delivery at the same instant; the staged copy dies with the session that
+ *    staged it;
+ *  - a prescription staged for another drug or concentration than the reservoir holds (a
+ *    refill that changes the drug) can only be committed by REFILL_COMMIT with that fill;
  *  - an ERROR answer means the request changed nothing.
  * It never answers a frame marked RESPONSE, and silently drops frames that are not frames
  * (truncated, bad magic, bad CRC, too long): the programmer's retransmission recovers those.
@@ -71,6 +75,19 @@ extern "C"
 
     bool (*set_reservoir) (void *user_data, const ThecalMsgSetReservoir *request, ThecalProtoError *error);
 
+    /* Would the pump accept the fill @fill (drug, concentration, and the volume unless
+     * @fill->volume_nl < 0: not known yet) and run @rx on it, instead of what its reservoir holds
+     * now? The limits of set_reservoir for the fill and of check_prescription for @rx, against
+     * the fill. Changes nothing. @rx already passed thecal_prescription_validate and is for the
+     * fill's drug and concentration. Called by STAGE for a prescription of another drug or
+     * concentration than the reservoir's (volume −1), and by REFILL_COMMIT. */
+    bool (*check_refill) (void *user_data, const ThecalMsgSetReservoir *fill, const ThecalPrescription *rx, ThecalProtoError *error);
+
+    /* Set the reservoir to @fill AND switch delivery to @rx at the same instant, atomically:
+     * nothing is delivered between the two, and on failure neither changes (the old prescription
+     * keeps running on the old fill). Called by REFILL_COMMIT only after check_refill passed. */
+    bool (*refill_and_apply) (void *user_data, const ThecalMsgSetReservoir *fill, const ThecalPrescription *rx, ThecalProtoError *error);
+
     /* The role checked that request->active names the active prescription. */
     bool (*start_bolus) (void *user_data, const ThecalMsgStartBolus *request, ThecalProtoError *error);
     bool (*cancel_bolus) (void *user_data, ThecalProtoError *error);
@@ -100,8 +117,9 @@ extern "C"
     int64_t refused_replays; /* lower sequence */
     int64_t failed_auth;     /* frames that did not authenticate */
     int64_t sessions_opened;
-    int64_t sessions_expired; /* dropped for inactivity */
-    int64_t commits_applied;  /* apply_prescription calls that succeeded through COMMIT */
+    int64_t sessions_expired;       /* dropped for inactivity */
+    int64_t commits_applied;        /* apply_prescription calls that succeeded through COMMIT */
+    int64_t refill_commits_applied; /* refill_and_apply calls that succeeded (REFILL_COMMIT) */
   } ThecalPumpRoleStats;
 
   typedef struct

@@ -284,33 +284,63 @@ check_rate (ThecalSimPump *pump, int64_t rate, ThecalProtoError *error)
   return true;
 }
 
+static bool engine_set_reservoir (ThecalEngine *engine, const void *request, ThecalDoseError *error);
+
+/* The fill a refill brings, before the engine sees it: a volume within the capacity (a volume
+ * below 0 is not known yet and not checked) and a concentration that fits the drug. */
 static bool
-sim_check (void *user_data, const ThecalPrescription *rx, ThecalProtoError *error)
+check_fill (ThecalSimPump *pump, const ThecalMsgSetReservoir *fill, bool volume_known, ThecalProtoError *error)
 {
-  ThecalSimPump *pump = user_data;
+  char a[THECAL_QUANTITY_TEXT_MAX], b[THECAL_QUANTITY_TEXT_MAX];
+
+  if (volume_known && fill->volume_nl < 0)
+    return refuse (pump, error, THECAL_PROTO_ERROR_BAD_REQUEST, THECAL_PUMP_LIMIT_NONE, "volume %lld nL is below 0",
+                   (long long) fill->volume_nl);
+  if (volume_known && fill->volume_nl > pump->model.reservoir_capacity_nl)
+    return refuse (pump, error, THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, THECAL_PUMP_LIMIT_RESERVOIR_CAPACITY,
+                   "%s is above the reservoir capacity %s", q (THECAL_QUANTITY_VOLUME, fill->volume_nl, a),
+                   q (THECAL_QUANTITY_VOLUME, pump->model.reservoir_capacity_nl, b));
+  if (fill->drug_id[0] == '\0' ? fill->concentration_ng_per_ml != 0 : fill->concentration_ng_per_ml <= 0)
+    return refuse (pump, error, THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, THECAL_PUMP_LIMIT_CONCENTRATION,
+                   "concentration %lld ng/mL does not fit drug \"%.20s\"", (long long) fill->concentration_ng_per_ml,
+                   fill->drug_id);
+  return true;
+}
+
+/* Would the pump run @rx with @drug_id at @concentration in its reservoir: the reservoir's now
+ * (@fill NULL), or @fill, set on the scratch engine before the trial? */
+static bool
+check_rx (ThecalSimPump *pump, const ThecalPrescription *rx, const ThecalMsgSetReservoir *fill, ThecalProtoError *error)
+{
   ThecalEngineStatus st;
   ThecalDeliveryPlan plan;
   ThecalDoseError dose_error;
+  ThecalEngine *trial;
   char a[THECAL_QUANTITY_TEXT_MAX], b[THECAL_QUANTITY_TEXT_MAX];
   char what[32];
+  const char *drug_id;
+  int64_t concentration;
 
   if (!get_status_alive (pump, &st, error))
     return false;
   if (st.bolus_active)
     return refuse (pump, error, THECAL_PROTO_ERROR_BUSY, THECAL_PUMP_LIMIT_NONE,
                    "a %s bolus runs: cancel it or wait for its end", thecal_source_name (st.bolus_source));
+  drug_id = fill != NULL ? fill->drug_id : st.reservoir_drug_id;
+  concentration = fill != NULL ? fill->concentration_ng_per_ml : st.reservoir_concentration_ng_per_ml;
 
   if (rx->mode != THECAL_MODE_STOPPED)
     {
       /* The pump delivers what is in its reservoir: a prescription for anything else would give
        * another dose than the one prescribed. */
-      if (strcmp (rx->drug_id, st.reservoir_drug_id) != 0)
+      if (strcmp (rx->drug_id, drug_id) != 0)
         return refuse (pump, error, THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, THECAL_PUMP_LIMIT_DRUG,
-                       "the reservoir holds %.20s, not %.20s", st.reservoir_drug_id[0] != '\0' ? st.reservoir_drug_id : "no drug",
-                       rx->drug_id);
-      if (rx->concentration_ng_per_ml != st.reservoir_concentration_ng_per_ml)
+                       "the %s holds %.20s, not %.20s", fill != NULL ? "fill" : "reservoir",
+                       drug_id[0] != '\0' ? drug_id : "no drug", rx->drug_id);
+      if (rx->concentration_ng_per_ml != concentration)
         return refuse (pump, error, THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, THECAL_PUMP_LIMIT_CONCENTRATION,
-                       "the reservoir holds %s, not %s", q (THECAL_QUANTITY_CONCENTRATION, st.reservoir_concentration_ng_per_ml, a),
+                       "the %s holds %s, not %s", fill != NULL ? "fill" : "reservoir",
+                       q (THECAL_QUANTITY_CONCENTRATION, concentration, a),
                        q (THECAL_QUANTITY_CONCENTRATION, rx->concentration_ng_per_ml, b));
     }
 
@@ -357,11 +387,21 @@ sim_check (void *user_data, const ThecalPrescription *rx, ThecalProtoError *erro
       return refuse (pump, error, THECAL_PROTO_ERROR_BAD_REQUEST, THECAL_PUMP_LIMIT_NONE, "mode %d is unknown", (int) rx->mode);
     }
 
-  /* Anything else the engine would refuse (a trial on the scratch copy). */
+  /* Anything else the engine would refuse (a trial on the scratch copy, after the fill). */
+  trial = scratch_engine (pump);
   thecal_dose_error_clear (&dose_error);
-  if (!thecal_engine_set_prescription (scratch_engine (pump), rx, &dose_error))
+  if (fill != NULL && !engine_set_reservoir (trial, fill, &dose_error))
+    return refuse_engine (pump, error, &dose_error);
+  thecal_dose_error_clear (&dose_error);
+  if (!thecal_engine_set_prescription (trial, rx, &dose_error))
     return refuse_engine (pump, error, &dose_error);
   return true;
+}
+
+static bool
+sim_check (void *user_data, const ThecalPrescription *rx, ThecalProtoError *error)
+{
+  return check_rx (user_data, rx, NULL, error);
 }
 
 static bool
@@ -396,33 +436,78 @@ sim_set_reservoir (void *user_data, const ThecalMsgSetReservoir *request, Thecal
 {
   ThecalSimPump *pump = user_data;
   ThecalEngineStatus st;
-  char a[THECAL_QUANTITY_TEXT_MAX], b[THECAL_QUANTITY_TEXT_MAX];
 
   if (!get_status_alive (pump, &st, error))
     return false;
-  if (request->volume_nl < 0)
-    return refuse (pump, error, THECAL_PROTO_ERROR_BAD_REQUEST, THECAL_PUMP_LIMIT_NONE, "volume %lld nL is below 0",
-                   (long long) request->volume_nl);
-  if (request->volume_nl > pump->model.reservoir_capacity_nl)
-    return refuse (pump, error, THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, THECAL_PUMP_LIMIT_RESERVOIR_CAPACITY,
-                   "%s is above the reservoir capacity %s", q (THECAL_QUANTITY_VOLUME, request->volume_nl, a),
-                   q (THECAL_QUANTITY_VOLUME, pump->model.reservoir_capacity_nl, b));
-  if (request->drug_id[0] == '\0' ? request->concentration_ng_per_ml != 0 : request->concentration_ng_per_ml <= 0)
-    return refuse (pump, error, THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, THECAL_PUMP_LIMIT_CONCENTRATION,
-                   "concentration %lld ng/mL does not fit drug \"%.20s\"", (long long) request->concentration_ng_per_ml,
-                   request->drug_id);
+  if (!check_fill (pump, request, true, error))
+    return false;
   /* A delivering prescription is a rate computed for its drug and concentration: another fluid
-   * under it would deliver another dose. Stop (or reprogram) first, then refill. */
+   * under it would deliver another dose. A drug or concentration change sets the fill and the
+   * prescription for it together (REFILL_COMMIT). */
   if (pump->active.mode != THECAL_MODE_STOPPED && strcmp (pump->active.drug_id, request->drug_id) != 0)
     return refuse (pump, error, THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, THECAL_PUMP_LIMIT_DRUG,
-                   "the running prescription is for %.20s: stop it first", pump->active.drug_id);
+                   "use REFILL_COMMIT with a prescription staged for the new fill");
   if (pump->active.mode != THECAL_MODE_STOPPED && pump->active.concentration_ng_per_ml != request->concentration_ng_per_ml)
     return refuse (pump, error, THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, THECAL_PUMP_LIMIT_CONCENTRATION,
-                   "the running prescription is for %s: stop it first",
-                   q (THECAL_QUANTITY_CONCENTRATION, pump->active.concentration_ng_per_ml, a));
+                   "use REFILL_COMMIT with a prescription staged for the new fill");
   if (!change_engine (pump, engine_set_reservoir, request, error))
     return false;
   pump->stats.reservoir_sets++;
+  return true;
+}
+
+/* The fill @fill and @rx on it: every check of the fill, then of @rx against the fill (a trial on
+ * the scratch engine with the fill set). A volume below 0 (STAGE: not known yet) is tried as the
+ * pump's current estimate, clamped to the capacity. */
+static bool
+sim_check_refill (void *user_data, const ThecalMsgSetReservoir *fill, const ThecalPrescription *rx, ThecalProtoError *error)
+{
+  ThecalSimPump *pump = user_data;
+  ThecalEngineStatus st;
+  ThecalMsgSetReservoir trial = *fill;
+
+  if (!get_status_alive (pump, &st, error))
+    return false;
+  if (!check_fill (pump, fill, fill->volume_nl >= 0, error))
+    return false;
+  if (trial.volume_nl < 0)
+    trial.volume_nl = st.reservoir_estimate_nl < 0                                   ? 0
+                      : st.reservoir_estimate_nl > pump->model.reservoir_capacity_nl ? pump->model.reservoir_capacity_nl
+                                                                                     : st.reservoir_estimate_nl;
+  return check_rx (pump, rx, &trial, error);
+}
+
+static bool
+engine_refill_and_apply (ThecalEngine *engine, const ThecalMsgSetReservoir *fill, const ThecalPrescription *rx, ThecalDoseError *error)
+{
+  /* one engine instant: nothing is delivered between the two (the engine moves only in
+   * thecal_engine_advance_to) */
+  return engine_set_reservoir (engine, fill, error) && thecal_engine_set_prescription (engine, rx, error);
+}
+
+static bool
+sim_refill_and_apply (void *user_data, const ThecalMsgSetReservoir *fill, const ThecalPrescription *rx, ThecalProtoError *error)
+{
+  ThecalSimPump *pump = user_data;
+  ThecalDoseError dose_error;
+
+  /* The role checked it just before; the pump checks again at the instant it switches, then
+   * makes both changes on the scratch copy first: a refusal never leaves a fill without its
+   * prescription. */
+  if (fill->volume_nl < 0)
+    return refuse (pump, error, THECAL_PROTO_ERROR_BAD_REQUEST, THECAL_PUMP_LIMIT_NONE, "volume %lld nL is below 0",
+                   (long long) fill->volume_nl);
+  if (!sim_check_refill (pump, fill, rx, error))
+    return false;
+  thecal_dose_error_clear (&dose_error);
+  if (!engine_refill_and_apply (scratch_engine (pump), fill, rx, &dose_error))
+    return refuse_engine (pump, error, &dose_error);
+  thecal_dose_error_clear (&dose_error);
+  if (!engine_refill_and_apply (&pump->engine, fill, rx, &dose_error))
+    return refuse_engine (pump, error, &dose_error); /* not reached: the scratch copy is the same engine */
+  pump->active = *rx;
+  pump->stats.reservoir_sets++;
+  pump->stats.prescriptions_set++;
   return true;
 }
 
@@ -604,6 +689,8 @@ const ThecalPumpOps thecal_sim_pump_ops = {
   .check_prescription = sim_check,
   .apply_prescription = sim_apply,
   .set_reservoir = sim_set_reservoir,
+  .check_refill = sim_check_refill,
+  .refill_and_apply = sim_refill_and_apply,
   .start_bolus = sim_start_bolus,
   .cancel_bolus = sim_cancel_bolus,
   .set_clock = sim_set_clock,

@@ -14,7 +14,10 @@
  *                             than the model's bolus ceiling (1 mL/h)
  *   RESERVOIR_CAPACITY        a refill volume above the reservoir's capacity
  *   CONCENTRATION             a prescription whose concentration is not the reservoir's
- *   DRUG                      a prescription whose drug is not the one in the reservoir
+ *   DRUG                      a prescription whose drug is not the one in the reservoir; a
+ *                             SET_RESERVOIR of another drug or concentration under a delivering
+ *                             prescription (a drug change is REFILL_COMMIT: the fill and the
+ *                             prescription staged for it, set at one engine instant)
  *   VOLUME                    a bolus larger than what the pump estimates is in the reservoir
  *   CLOCK                     a clock outside 2000-01-01 .. 2100-01-01
  *   OTHER                     anything else the engine refuses (e.g. a PTM maximum above 96)
@@ -75,11 +78,11 @@ extern "C"
   {
     int64_t frames;            /* frames handled */
     int64_t answers;           /* answers produced */
-    int64_t prescriptions_set; /* prescriptions applied (COMMIT, SET_PTM) */
+    int64_t prescriptions_set; /* prescriptions applied (COMMIT, REFILL_COMMIT, SET_PTM) */
     int64_t refused_limit;     /* refusals REFUSED_BY_PUMP_LIMIT */
     int64_t refused_busy;      /* refusals BUSY */
     int64_t refused_fault;     /* refusals PUMP_FAULT */
-    int64_t reservoir_sets;
+    int64_t reservoir_sets;    /* SET_RESERVOIR and REFILL_COMMIT */
     int64_t boluses_started;
     int64_t clock_sets;
     int64_t alarms_acknowledged;

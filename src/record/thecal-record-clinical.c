@@ -168,11 +168,48 @@ superseded_by (ThecalRecordDb *db, ThecalStmt which, gint64 id, GError **error)
   return by;
 }
 
+/* The current outcome of programming session or pump write @id (@statement: STMT_SESSION_OUTCOME
+ * or STMT_WRITE_OUTCOME, whose first six columns are id, outcome, note, time, by, count) into the
+ * out-parameters. Returns the statement on its row, for further columns; the caller resets it.
+ * NULL with *@rc < 0 on an error (@error set), with *@rc == 0 when there is no outcome row. */
+static sqlite3_stmt *
+current_outcome (ThecalRecordDb *db,
+                 ThecalStmt statement,
+                 gint64 id,
+                 gint64 *outcome_id,
+                 ThecalProgrammingOutcome *outcome,
+                 char **note,
+                 gint64 *utc_ms,
+                 char **by,
+                 gint *n_outcomes,
+                 int *rc,
+                 GError **error)
+{
+  sqlite3_stmt *stmt = _thecal_record_stmt (db, statement, error);
+  g_autofree char *name = NULL;
+
+  *rc = -1;
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+  *rc = _thecal_record_step (db, stmt, error);
+  if (*rc <= 0)
+    return NULL;
+  *outcome_id = sqlite3_column_int64 (stmt, 0);
+  name = _thecal_record_column_text (stmt, 1);
+  if (!thecal_programming_outcome_from_name (name, outcome))
+    *outcome = THECAL_OUTCOME_UNCERTAIN; /* unreachable (CHECK); the safe reading */
+  *note = _thecal_record_column_text (stmt, 2);
+  *utc_ms = sqlite3_column_int64 (stmt, 3);
+  *by = _thecal_record_column_text (stmt, 4);
+  *n_outcomes = sqlite3_column_int (stmt, 5);
+  return stmt;
+}
+
 static ThecalProgrammingSession *
 session_by_id (ThecalRecordDb *db, gint64 id, GError **error)
 {
   g_autoptr (ThecalProgrammingSession) session = NULL;
-  g_autofree char *outcome = NULL;
   sqlite3_stmt *stmt = _thecal_record_stmt (db, STMT_SESSION_BY_ID, error);
   int rc;
 
@@ -207,27 +244,13 @@ session_by_id (ThecalRecordDb *db, gint64 id, GError **error)
   if (session->changes == NULL)
     return NULL;
 
-  stmt = _thecal_record_stmt (db, STMT_SESSION_OUTCOME, error);
+  stmt = current_outcome (db, STMT_SESSION_OUTCOME, id, &session->outcome_id, &session->outcome, &session->outcome_note,
+                          &session->outcome_utc_ms, &session->outcome_by, &session->n_outcomes, &rc, error);
+  if (stmt == NULL && rc == 0)
+    g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_CORRUPT,
+                 _ ("Programming session %" G_GINT64_FORMAT " has no outcome: the record is damaged."), id);
   if (stmt == NULL)
     return NULL;
-  sqlite3_bind_int64 (stmt, 1, id);
-  rc = _thecal_record_step (db, stmt, error);
-  if (rc < 0)
-    return NULL;
-  if (rc == 0)
-    {
-      g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_CORRUPT,
-                   _ ("Programming session %" G_GINT64_FORMAT " has no outcome: the record is damaged."), id);
-      return NULL;
-    }
-  session->outcome_id = sqlite3_column_int64 (stmt, 0);
-  outcome = _thecal_record_column_text (stmt, 1);
-  if (!thecal_programming_outcome_from_name (outcome, &session->outcome))
-    session->outcome = THECAL_OUTCOME_UNCERTAIN; /* unreachable (CHECK); the safe reading */
-  session->outcome_note = _thecal_record_column_text (stmt, 2);
-  session->outcome_utc_ms = sqlite3_column_int64 (stmt, 3);
-  session->outcome_by = _thecal_record_column_text (stmt, 4);
-  session->n_outcomes = sqlite3_column_int (stmt, 5);
   sqlite3_reset (stmt);
 
   session->prescription_id = superseded_by (db, STMT_SESSION_PRESCRIPTION, id, error);
@@ -951,6 +974,7 @@ typedef struct
   gint64 supersedes;
   char *reason;
   gint64 refill_id;
+  gint64 performer_id; /* who performed it, when not @actor (a refill write settled later) */
 } RefillData;
 
 static void
@@ -991,10 +1015,11 @@ refill_json (const ThecalRefill *refill)
   return _thecal_record_json_print (object);
 }
 
-static gpointer
-op_add_refill (ThecalRecordDb *db, gpointer user_data, GError **error)
+/* Checks the refill of @data and inserts it with its audit entry, in the current write
+ * transaction (a refill added by hand, or the one a confirmed refill write records). */
+static ThecalRefill *
+insert_refill (ThecalRecordDb *db, RefillData *data, GError **error)
 {
-  RefillData *data = user_data;
   g_autoptr (ThecalPump) pump = NULL;
   g_autoptr (ThecalUser) verifier = NULL;
   g_autoptr (ThecalRefill) refill = NULL;
@@ -1024,10 +1049,10 @@ op_add_refill (ThecalRecordDb *db, gpointer user_data, GError **error)
   verifier = _thecal_record_user_by_name (db, data->verified_by != NULL ? data->verified_by : "", error);
   if (verifier == NULL)
     return NULL;
-  if (verifier->id == data->actor->id)
+  if (verifier->id == (data->performer_id != 0 ? data->performer_id : data->actor->id))
     {
       g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_INVALID,
-                   _ ("A refill is verified by a second person, not by %s who performed it."), data->actor->name);
+                   _ ("A refill is verified by a second person, not by %s who performed it."), verifier->name);
       return NULL;
     }
   if (data->supersedes != 0)
@@ -1074,7 +1099,7 @@ op_add_refill (ThecalRecordDb *db, gpointer user_data, GError **error)
   sqlite3_bind_int64 (stmt, 10, data->concentration_ng_per_ml);
   sqlite3_bind_text (stmt, 11, data->lot, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 12, data->expiry_date, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (stmt, 13, data->actor->id);
+  sqlite3_bind_int64 (stmt, 13, data->performer_id != 0 ? data->performer_id : data->actor->id);
   sqlite3_bind_int64 (stmt, 14, verifier->id);
   _thecal_record_bind_text (stmt, 15, data->supersedes != 0 ? data->reason : NULL);
   sqlite3_bind_int64 (stmt, 16, _thecal_record_now_utc_ms ());
@@ -1091,20 +1116,18 @@ op_add_refill (ThecalRecordDb *db, gpointer user_data, GError **error)
   return g_steal_pointer (&refill);
 }
 
-void
-thecal_record_add_refill_async (ThecalRecord *self,
-                                const ThecalUser *actor,
-                                const ThecalRefillInput *input,
-                                GCancellable *cancellable,
-                                GAsyncReadyCallback callback,
-                                gpointer user_data)
+static gpointer
+op_add_refill (ThecalRecordDb *db, gpointer user_data, GError **error)
 {
-  RefillData *data;
+  return insert_refill (db, user_data, error);
+}
 
-  g_return_if_fail (THECAL_IS_RECORD (self));
-  g_return_if_fail (actor != NULL && input != NULL);
+/* A copy of @input for the record's thread. */
+static RefillData *
+refill_data_new (const ThecalUser *actor, const ThecalRefillInput *input)
+{
+  RefillData *data = g_new0 (RefillData, 1);
 
-  data = g_new0 (RefillData, 1);
   data->actor = thecal_user_copy (actor);
   data->serial = g_strdup (input->pump_serial);
   data->performed_utc_ms = input->performed_utc_ms;
@@ -1119,6 +1142,23 @@ thecal_record_add_refill_async (ThecalRecord *self,
   data->verified_by = g_strdup (input->verified_by);
   data->supersedes = input->supersedes;
   data->reason = g_strdup (input->reason);
+  return data;
+}
+
+void
+thecal_record_add_refill_async (ThecalRecord *self,
+                                const ThecalUser *actor,
+                                const ThecalRefillInput *input,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data)
+{
+  RefillData *data;
+
+  g_return_if_fail (THECAL_IS_RECORD (self));
+  g_return_if_fail (actor != NULL && input != NULL);
+
+  data = refill_data_new (actor, input);
   _thecal_record_submit (self, op_add_refill, data, refill_data_free, (GDestroyNotify) thecal_refill_free,
                          THECAL_TXN_WRITE, thecal_record_add_refill_async, cancellable, callback, user_data);
 }
@@ -1158,6 +1198,407 @@ ThecalRefill *
 thecal_record_get_refill_finish (ThecalRecord *self, GAsyncResult *result, GError **error)
 {
   return _thecal_record_propagate (self, result, thecal_record_get_refill_async, error);
+}
+
+/* ---- Pump writes: refills and boluses ------------------------------------------------------ */
+
+#define REQUEST_MAX_BYTES 8000
+
+typedef struct
+{
+  ThecalUser *actor;
+  char *serial;
+  ThecalPumpWriteKind kind;
+  char *reason;
+  char *request_json;
+  gint64 write_id;
+  ThecalProgrammingOutcome outcome;
+  char *note;
+  RefillData *refill; /* a refill confirmed: its row */
+  gboolean unresolved_only;
+} WriteData;
+
+static void
+write_data_free (gpointer user_data)
+{
+  WriteData *data = user_data;
+
+  g_clear_pointer (&data->actor, thecal_user_free);
+  g_free (data->serial);
+  g_free (data->reason);
+  g_free (data->request_json);
+  g_free (data->note);
+  g_clear_pointer (&data->refill, refill_data_free);
+  g_free (data);
+}
+
+static ThecalPumpWrite *
+write_by_id (ThecalRecordDb *db, gint64 id, GError **error)
+{
+  g_autoptr (ThecalPumpWrite) write = NULL;
+  g_autofree char *kind = NULL;
+  sqlite3_stmt *stmt = _thecal_record_stmt (db, STMT_WRITE_BY_ID, error);
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+  rc = _thecal_record_step (db, stmt, error);
+  if (rc < 0)
+    return NULL;
+  if (rc == 0)
+    {
+      g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_NOT_FOUND,
+                   _ ("There is no pump write %" G_GINT64_FORMAT " in the record."), id);
+      return NULL;
+    }
+  write = g_new0 (ThecalPumpWrite, 1);
+  write->id = sqlite3_column_int64 (stmt, 0);
+  write->pump_id = sqlite3_column_int64 (stmt, 1);
+  write->pump_serial = _thecal_record_column_text (stmt, 2);
+  kind = _thecal_record_column_text (stmt, 3);
+  if (!thecal_pump_write_kind_from_name (kind, &write->kind))
+    write->kind = THECAL_PUMP_WRITE_REFILL; /* unreachable (CHECK) */
+  write->started_utc_ms = sqlite3_column_int64 (stmt, 4);
+  write->started_by = _thecal_record_column_text (stmt, 5);
+  write->reason = _thecal_record_column_text (stmt, 6);
+  write->request_json = _thecal_record_column_text (stmt, 7);
+  sqlite3_reset (stmt);
+
+  stmt = current_outcome (db, STMT_WRITE_OUTCOME, id, &write->outcome_id, &write->outcome, &write->outcome_note,
+                          &write->outcome_utc_ms, &write->outcome_by, &write->n_outcomes, &rc, error);
+  if (stmt == NULL && rc == 0)
+    g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_CORRUPT,
+                 _ ("Pump write %" G_GINT64_FORMAT " has no outcome: the record is damaged."), id);
+  if (stmt == NULL)
+    return NULL;
+  write->refill_id = sqlite3_column_int64 (stmt, 6);
+  sqlite3_reset (stmt);
+  return g_steal_pointer (&write);
+}
+
+static gboolean
+insert_write_outcome (ThecalRecordDb *db,
+                      const ThecalUser *actor,
+                      gint64 write_id,
+                      gint64 supersedes,
+                      ThecalProgrammingOutcome outcome,
+                      gint64 refill_id,
+                      const char *note,
+                      GError **error)
+{
+  sqlite3_stmt *stmt = _thecal_record_stmt (db, STMT_WRITE_OUTCOME_INSERT, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, write_id);
+  _thecal_record_bind_id (stmt, 2, supersedes);
+  sqlite3_bind_text (stmt, 3, thecal_programming_outcome_name (outcome), -1, SQLITE_STATIC);
+  _thecal_record_bind_id (stmt, 4, refill_id);
+  _thecal_record_bind_text (stmt, 5, note != NULL && note[0] != '\0' ? note : NULL);
+  sqlite3_bind_int64 (stmt, 6, _thecal_record_now_utc_ms ());
+  sqlite3_bind_int64 (stmt, 7, actor->id);
+  return _thecal_record_step_done (db, stmt, error);
+}
+
+/* "refill.pending", "bolus.confirmed", ... */
+static char *
+write_action (ThecalPumpWriteKind kind, ThecalProgrammingOutcome outcome)
+{
+  return g_strdup_printf ("%s.%s", thecal_pump_write_kind_name (kind), thecal_programming_outcome_name (outcome));
+}
+
+static gpointer
+op_begin_pump_write (ThecalRecordDb *db, gpointer user_data, GError **error)
+{
+  WriteData *data = user_data;
+  g_autoptr (ThecalPump) pump = NULL;
+  g_autoptr (ThecalPumpWrite) write = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *action = NULL;
+  cJSON *request;
+  cJSON *object;
+  sqlite3_stmt *stmt;
+  gint64 write_id;
+
+  if (data->kind != THECAL_PUMP_WRITE_REFILL && data->kind != THECAL_PUMP_WRITE_BOLUS)
+    {
+      g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_INVALID, _ ("A pump write is a refill or a bolus."));
+      return NULL;
+    }
+  if (!_thecal_record_check_text (_ ("reason for the write"), data->reason, REASON_MAX_BYTES, TRUE, error)
+      || !_thecal_record_check_text (_ ("request"), data->request_json, REQUEST_MAX_BYTES, TRUE, error))
+    return NULL;
+  request = cJSON_Parse (data->request_json);
+  if (request == NULL || !cJSON_IsObject (request))
+    {
+      cJSON_Delete (request);
+      g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_INVALID, _ ("The request of a pump write must be a JSON object."));
+      return NULL;
+    }
+  cJSON_Delete (request);
+  pump = _thecal_record_pump_by_serial (db, data->serial != NULL ? data->serial : "", FALSE, error);
+  if (pump == NULL)
+    return NULL;
+  if (pump->status != THECAL_PUMP_IMPLANTED)
+    {
+      g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_STATE,
+                   _ ("Pump %s is recorded as explanted: nothing can be written to it."), pump->serial);
+      return NULL;
+    }
+  stmt = _thecal_record_stmt (db, STMT_WRITE_INSERT, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, pump->id);
+  sqlite3_bind_text (stmt, 2, thecal_pump_write_kind_name (data->kind), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, _thecal_record_now_utc_ms ());
+  sqlite3_bind_int64 (stmt, 4, data->actor->id);
+  sqlite3_bind_text (stmt, 5, data->reason, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 6, data->request_json, -1, SQLITE_TRANSIENT);
+  if (!_thecal_record_step_done (db, stmt, error))
+    return NULL;
+  write_id = sqlite3_last_insert_rowid (db->db);
+  if (!insert_write_outcome (db, data->actor, write_id, 0, THECAL_OUTCOME_PENDING, 0, NULL, error))
+    return NULL;
+  write = write_by_id (db, write_id, error);
+  if (write == NULL)
+    return NULL;
+  object = cJSON_CreateObject ();
+  _thecal_record_json_text (object, "pump", pump->serial);
+  _thecal_record_json_text (object, "kind", thecal_pump_write_kind_name (write->kind));
+  cJSON_AddItemToObject (object, "request", cJSON_CreateRaw (write->request_json));
+  _thecal_record_json_text (object, "outcome", thecal_programming_outcome_name (write->outcome));
+  after = _thecal_record_json_print (object);
+  action = write_action (write->kind, THECAL_OUTCOME_PENDING);
+  if (!_thecal_record_audit_change (db, data->actor, action, "pump_write", write_id, pump->patient_id, NULL, after,
+                                    data->reason, error))
+    return NULL;
+  return g_steal_pointer (&write);
+}
+
+void
+thecal_record_begin_pump_write_async (ThecalRecord *self,
+                                      const ThecalUser *actor,
+                                      const ThecalPumpWriteInput *input,
+                                      GCancellable *cancellable,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data)
+{
+  WriteData *data;
+
+  g_return_if_fail (THECAL_IS_RECORD (self));
+  g_return_if_fail (actor != NULL && input != NULL);
+
+  data = g_new0 (WriteData, 1);
+  data->actor = thecal_user_copy (actor);
+  data->serial = g_strdup (input->pump_serial);
+  data->kind = input->kind;
+  data->reason = g_strdup (input->reason);
+  data->request_json = g_strdup (input->request_json);
+  _thecal_record_submit (self, op_begin_pump_write, data, write_data_free, (GDestroyNotify) thecal_pump_write_free,
+                         THECAL_TXN_WRITE, thecal_record_begin_pump_write_async, cancellable, callback, user_data);
+}
+
+ThecalPumpWrite *
+thecal_record_begin_pump_write_finish (ThecalRecord *self, GAsyncResult *result, GError **error)
+{
+  return _thecal_record_propagate (self, result, thecal_record_begin_pump_write_async, error);
+}
+
+static gpointer
+op_resolve_pump_write (ThecalRecordDb *db, gpointer user_data, GError **error)
+{
+  WriteData *data = user_data;
+  g_autoptr (ThecalPumpWrite) write = NULL;
+  g_autoptr (ThecalPumpWrite) resolved = NULL;
+  g_autoptr (ThecalPump) pump = NULL;
+  g_autoptr (ThecalRefill) refill = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *action = NULL;
+  cJSON *object;
+
+  if (data->outcome != THECAL_OUTCOME_CONFIRMED && data->outcome != THECAL_OUTCOME_FAILED
+      && data->outcome != THECAL_OUTCOME_UNCERTAIN)
+    {
+      g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_INVALID,
+                   _ ("A pump write is resolved as confirmed, failed or uncertain."));
+      return NULL;
+    }
+  if (!_thecal_record_check_text (_ ("note"), data->note, REASON_MAX_BYTES, FALSE, error))
+    return NULL;
+  write = write_by_id (db, data->write_id, error);
+  if (write == NULL)
+    return NULL;
+  if (data->serial != NULL && g_strcmp0 (data->serial, write->pump_serial) != 0)
+    {
+      g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_INVALID,
+                   _ ("Pump write %" G_GINT64_FORMAT " belongs to pump %s, not to pump %s."), write->id, write->pump_serial,
+                   data->serial);
+      return NULL;
+    }
+  if (write->outcome == THECAL_OUTCOME_CONFIRMED || write->outcome == THECAL_OUTCOME_FAILED)
+    {
+      g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_STATE,
+                   _ ("Pump write %" G_GINT64_FORMAT " is already %s: its outcome is final."), write->id,
+                   thecal_programming_outcome_name (write->outcome));
+      return NULL;
+    }
+  if ((data->refill != NULL) != (write->kind == THECAL_PUMP_WRITE_REFILL && data->outcome == THECAL_OUTCOME_CONFIRMED))
+    {
+      g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_INVALID,
+                   data->refill != NULL ? _ ("Only a refill write resolved as confirmed records a refill.")
+                                        : _ ("A refill write resolved as confirmed records the refill: it is missing."));
+      return NULL;
+    }
+  if (data->refill != NULL)
+    {
+      if (g_strcmp0 (data->refill->serial, write->pump_serial) != 0 || data->refill->supersedes != 0)
+        {
+          g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_INVALID,
+                       _ ("The refill recorded by pump write %" G_GINT64_FORMAT " must be a new refill of pump %s."), write->id,
+                       write->pump_serial);
+          return NULL;
+        }
+      {
+        /* performed by whoever started the write, whoever settles it */
+        g_autoptr (ThecalUser) performer = _thecal_record_user_by_name (db, write->started_by, error);
+
+        if (performer == NULL)
+          return NULL;
+        data->refill->performer_id = performer->id;
+      }
+      refill = insert_refill (db, data->refill, error);
+      if (refill == NULL)
+        return NULL;
+    }
+  if (!insert_write_outcome (db, data->actor, write->id, write->outcome_id, data->outcome, refill != NULL ? refill->id : 0,
+                             data->note, error))
+    return NULL;
+  pump = _thecal_record_pump_by_serial (db, write->pump_serial, FALSE, error);
+  if (pump == NULL)
+    return NULL;
+  resolved = write_by_id (db, write->id, error);
+  if (resolved == NULL)
+    return NULL;
+  object = cJSON_CreateObject ();
+  _thecal_record_json_text (object, "outcome", thecal_programming_outcome_name (write->outcome));
+  before = _thecal_record_json_print (object);
+  object = cJSON_CreateObject ();
+  _thecal_record_json_text (object, "outcome", thecal_programming_outcome_name (resolved->outcome));
+  if (resolved->refill_id != 0)
+    _thecal_record_json_int (object, "refill", resolved->refill_id);
+  after = _thecal_record_json_print (object);
+  action = write_action (resolved->kind, resolved->outcome);
+  if (!_thecal_record_audit_change (db, data->actor, action, "pump_write", write->id, pump->patient_id, before, after,
+                                    data->note, error))
+    return NULL;
+  return g_steal_pointer (&resolved);
+}
+
+void
+thecal_record_resolve_pump_write_async (ThecalRecord *self,
+                                        const ThecalUser *actor,
+                                        gint64 write_id,
+                                        const char *pump_serial,
+                                        ThecalProgrammingOutcome outcome,
+                                        const char *note,
+                                        const ThecalRefillInput *refill,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data)
+{
+  WriteData *data;
+
+  g_return_if_fail (THECAL_IS_RECORD (self));
+  g_return_if_fail (actor != NULL);
+
+  data = g_new0 (WriteData, 1);
+  data->actor = thecal_user_copy (actor);
+  data->write_id = write_id;
+  data->serial = g_strdup (pump_serial);
+  data->outcome = outcome;
+  data->note = g_strdup (note);
+  if (refill != NULL)
+    data->refill = refill_data_new (actor, refill);
+  _thecal_record_submit (self, op_resolve_pump_write, data, write_data_free, (GDestroyNotify) thecal_pump_write_free,
+                         THECAL_TXN_WRITE, thecal_record_resolve_pump_write_async, cancellable, callback, user_data);
+}
+
+ThecalPumpWrite *
+thecal_record_resolve_pump_write_finish (ThecalRecord *self, GAsyncResult *result, GError **error)
+{
+  return _thecal_record_propagate (self, result, thecal_record_resolve_pump_write_async, error);
+}
+
+static gpointer
+op_list_pump_writes (ThecalRecordDb *db, gpointer user_data, GError **error)
+{
+  WriteData *data = user_data;
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GPtrArray) writes = g_ptr_array_new_with_free_func ((GDestroyNotify) thecal_pump_write_free);
+  g_autoptr (ThecalPump) pump = NULL;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (data->serial != NULL)
+    {
+      pump = _thecal_record_pump_by_serial (db, data->serial, FALSE, error);
+      if (pump == NULL)
+        return NULL;
+      stmt = _thecal_record_stmt (db, data->unresolved_only ? STMT_WRITE_IDS_UNRESOLVED_PUMP : STMT_WRITE_IDS_PUMP, error);
+      if (stmt == NULL)
+        return NULL;
+      sqlite3_bind_int64 (stmt, 1, pump->id);
+    }
+  else
+    {
+      stmt = _thecal_record_stmt (db, data->unresolved_only ? STMT_WRITE_IDS_UNRESOLVED_ALL : STMT_WRITE_IDS_ALL, error);
+      if (stmt == NULL)
+        return NULL;
+    }
+  while ((rc = _thecal_record_step (db, stmt, error)) == 1)
+    {
+      gint64 id = sqlite3_column_int64 (stmt, 0);
+
+      g_array_append_val (ids, id);
+    }
+  if (rc < 0)
+    return NULL;
+  for (guint i = 0; i < ids->len; i++)
+    {
+      ThecalPumpWrite *write = write_by_id (db, g_array_index (ids, gint64, i), error);
+
+      if (write == NULL)
+        return NULL;
+      g_ptr_array_add (writes, write);
+    }
+  return g_steal_pointer (&writes);
+}
+
+void
+thecal_record_list_pump_writes_async (ThecalRecord *self,
+                                      const char *pump_serial,
+                                      gboolean unresolved_only,
+                                      GCancellable *cancellable,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data)
+{
+  WriteData *data;
+
+  g_return_if_fail (THECAL_IS_RECORD (self));
+
+  data = g_new0 (WriteData, 1);
+  data->serial = g_strdup (pump_serial);
+  data->unresolved_only = unresolved_only;
+  _thecal_record_submit (self, op_list_pump_writes, data, write_data_free, (GDestroyNotify) g_ptr_array_unref,
+                         THECAL_TXN_READ, thecal_record_list_pump_writes_async, cancellable, callback, user_data);
+}
+
+GPtrArray *
+thecal_record_list_pump_writes_finish (ThecalRecord *self, GAsyncResult *result, GError **error)
+{
+  return _thecal_record_propagate (self, result, thecal_record_list_pump_writes_async, error);
 }
 
 /* ---- Pump events and alarms seen ------------------------------------------------------------ */

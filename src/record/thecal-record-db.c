@@ -135,6 +135,30 @@ static const char *const statement_sql[THECAL_N_STMTS] = {
   [STMT_SESSION_IDS_OF_PATIENT] = "SELECT s.id FROM programming_sessions s JOIN pumps p ON p.id = s.pump_id "
                                   "WHERE p.patient_id = ?1 ORDER BY s.id",
 
+  [STMT_WRITE_INSERT] = "INSERT INTO pump_writes (pump_id, kind, started_utc_ms, started_by, reason, request_json) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+  [STMT_WRITE_OUTCOME_INSERT] = "INSERT INTO pump_write_outcomes (write_id, supersedes, outcome, refill_id, note, "
+                                "recorded_utc_ms, recorded_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+  [STMT_WRITE_BY_ID] = "SELECT w.id, w.pump_id, p.serial, w.kind, w.started_utc_ms, u.name, w.reason, w.request_json "
+                       "FROM pump_writes w JOIN pumps p ON p.id = w.pump_id JOIN users u ON u.id = w.started_by "
+                       "WHERE w.id = ?1",
+  [STMT_WRITE_OUTCOME] = "SELECT o.id, o.outcome, o.note, o.recorded_utc_ms, u.name, "
+                         "(SELECT count (*) FROM pump_write_outcomes c WHERE c.write_id = o.write_id), "
+                         "(SELECT max (c.refill_id) FROM pump_write_outcomes c WHERE c.write_id = o.write_id) "
+                         "FROM pump_write_outcomes o JOIN users u ON u.id = o.recorded_by "
+                         "WHERE o.write_id = ?1 "
+                         "AND NOT EXISTS (SELECT 1 FROM pump_write_outcomes s WHERE s.supersedes = o.id)",
+  [STMT_WRITE_IDS_ALL] = "SELECT id FROM pump_writes ORDER BY id",
+  [STMT_WRITE_IDS_PUMP] = "SELECT id FROM pump_writes WHERE pump_id = ?1 ORDER BY id",
+  [STMT_WRITE_IDS_UNRESOLVED_ALL] = "SELECT o.write_id FROM pump_write_outcomes o "
+                                    "WHERE o.outcome IN ('pending', 'uncertain') "
+                                    "AND NOT EXISTS (SELECT 1 FROM pump_write_outcomes s WHERE s.supersedes = o.id) "
+                                    "ORDER BY o.write_id",
+  [STMT_WRITE_IDS_UNRESOLVED_PUMP] = "SELECT o.write_id FROM pump_write_outcomes o JOIN pump_writes w ON w.id = o.write_id "
+                                     "WHERE w.pump_id = ?1 AND o.outcome IN ('pending', 'uncertain') "
+                                     "AND NOT EXISTS (SELECT 1 FROM pump_write_outcomes s WHERE s.supersedes = o.id) "
+                                     "ORDER BY o.write_id",
+
   [STMT_REFILL_INSERT] = "INSERT INTO refills (pump_id, supersedes, performed_utc_ms, expected_nl, aspirated_nl, "
                          "discrepancy_nl, discrepancy_flagged, added_nl, drug_id, concentration_ng_per_ml, lot, "
                          "expiry_date, performed_by, verified_by, reason, recorded_utc_ms) "

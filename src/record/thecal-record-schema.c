@@ -35,6 +35,8 @@
 static const ThecalRecordMigration migrations[] = {
   { "v1: patients, pumps, prescriptions, programming, refills, events, alarms, users, audit",
     thecal_record_schema_v1_sql },
+  { "v2: pump writes (refills and boluses) recorded pending before the pump is touched",
+    thecal_record_schema_v2_sql },
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == THECAL_RECORD_SCHEMA_VERSION);
 
@@ -350,11 +352,14 @@ read_info (ThecalRecordDb *db, const char *key, GError **error)
   return value;
 }
 
-/* Runs migration @to (from @to − 1) in one transaction, with its audit entry. */
+/* Runs migration @to (from @to − 1) in one transaction, with its audit entry. @creating: a new
+ * record, made in one transaction by every migration up to @to, with its identity and one
+ * "record.create" entry. */
 static gboolean
 run_migration (ThecalRecordDb *db, gint to, gboolean creating, GError **error)
 {
   const ThecalRecordMigration *migration = migration_to (to);
+  g_autofree char *created = g_strdup_printf ("{\"schema_version\":%d,\"demo\":%s}", to, db->demo ? "true" : "false");
   g_autoptr (GError) local_error = NULL;
   g_autofree char *pragma = g_strdup_printf ("PRAGMA user_version = %d", to);
   g_autofree char *before = g_strdup_printf ("{\"schema_version\":%d}", to - 1);
@@ -368,8 +373,10 @@ run_migration (ThecalRecordDb *db, gint to, gboolean creating, GError **error)
   db->writing = TRUE;
   if (!_thecal_record_exec (db, "BEGIN IMMEDIATE", error))
     return FALSE;
-  ok = _thecal_record_exec (db, migration->sql, &local_error);
-  if (ok && to == 1)
+  ok = TRUE;
+  for (gint from = creating ? 1 : to; ok && from <= to; from++)
+    ok = _thecal_record_exec (db, migration_to (from)->sql, &local_error);
+  if (ok && (creating || to == 1))
     {
       g_autofree char *set_id = g_strdup_printf ("PRAGMA application_id = %d", THECAL_RECORD_APPLICATION_ID);
 
@@ -384,8 +391,7 @@ run_migration (ThecalRecordDb *db, gint to, gboolean creating, GError **error)
       audit.action = creating ? "record.create" : "record.migrate";
       audit.object_type = "record";
       audit.before = creating ? NULL : before;
-      audit.after = creating ? (db->demo ? "{\"schema_version\":1,\"demo\":true}" : "{\"schema_version\":1,\"demo\":false}")
-                             : after;
+      audit.after = creating ? created : after;
       audit.reason = migration->name;
       entry = _thecal_record_audit_append (db, NULL, NULL, &audit, &local_error);
       ok = entry != NULL;
@@ -602,9 +608,8 @@ _thecal_record_op_open (ThecalRecordDb *db, gpointer data, GError **error)
       db->demo = (db->flags & THECAL_RECORD_OPEN_CREATE_DEMO) != 0;
       if (!_thecal_record_keys_load (db, TRUE, error))
         return NULL;
-      for (gint to = 1; to <= newest_version (); to++)
-        if (!run_migration (db, to, to == 1, error))
-          return NULL;
+      if (!run_migration (db, newest_version (), TRUE, error))
+        return NULL;
       user_version = newest_version ();
     }
   else

@@ -34,6 +34,10 @@ static const NameOf outcome_names[] = {
   { THECAL_OUTCOME_FAILED, "failed" },
   { THECAL_OUTCOME_UNCERTAIN, "uncertain" },
 };
+static const NameOf write_kind_names[] = {
+  { THECAL_PUMP_WRITE_REFILL, "refill" },
+  { THECAL_PUMP_WRITE_BOLUS, "bolus" },
+};
 static const NameOf source_names[] = {
   { THECAL_RX_SOURCE_PROGRAMMED, "programmed" },
   { THECAL_RX_SOURCE_INTERROGATED, "interrogated" },
@@ -90,6 +94,7 @@ NAME_FUNCTIONS (ThecalOpioidTolerance, thecal_opioid_tolerance, tolerance_names)
 NAME_FUNCTIONS (ThecalPumpStatus, thecal_pump_status, status_names)
 NAME_FUNCTIONS (ThecalProgrammingOutcome, thecal_programming_outcome, outcome_names)
 NAME_FUNCTIONS (ThecalPrescriptionSource, thecal_prescription_source, source_names)
+NAME_FUNCTIONS (ThecalPumpWriteKind, thecal_pump_write_kind, write_kind_names)
 
 const char *
 thecal_audit_problem_name (ThecalAuditProblem problem)
@@ -224,6 +229,34 @@ thecal_programming_session_free (ThecalProgrammingSession *session)
   g_free (session->outcome_note);
   g_free (session->outcome_by);
   g_free (session);
+}
+
+ThecalPumpWrite *
+thecal_pump_write_copy (const ThecalPumpWrite *write)
+{
+  ThecalPumpWrite *copy = g_memdup2 (write, sizeof *write);
+
+  copy->pump_serial = g_strdup (write->pump_serial);
+  copy->started_by = g_strdup (write->started_by);
+  copy->reason = g_strdup (write->reason);
+  copy->request_json = g_strdup (write->request_json);
+  copy->outcome_note = g_strdup (write->outcome_note);
+  copy->outcome_by = g_strdup (write->outcome_by);
+  return copy;
+}
+
+void
+thecal_pump_write_free (ThecalPumpWrite *write)
+{
+  if (write == NULL)
+    return;
+  g_free (write->pump_serial);
+  g_free (write->started_by);
+  g_free (write->reason);
+  g_free (write->request_json);
+  g_free (write->outcome_note);
+  g_free (write->outcome_by);
+  g_free (write);
 }
 
 ThecalRefill *

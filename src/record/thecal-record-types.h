@@ -296,6 +296,54 @@ void thecal_refill_free (ThecalRefill *refill);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThecalRefill, thecal_refill_free)
 
 /* ------------------------------------------------------------------------------------------ */
+/* Pump writes: refills and boluses (schema version 2)                                          */
+
+/* A write to a pump outside a programming session. Like a session it is recorded PENDING before
+ * the first byte goes to the pump and resolved by later rows (ThecalProgrammingOutcome): an
+ * UNCERTAIN or PENDING write blocks every change on its pump until a read of the pump settles it,
+ * in this process or the next one (src/workflow). */
+typedef enum
+{
+  THECAL_PUMP_WRITE_REFILL = 0, /* SET_RESERVOIR */
+  THECAL_PUMP_WRITE_BOLUS,      /* START_BOLUS */
+} ThecalPumpWriteKind;
+
+const char *thecal_pump_write_kind_name (ThecalPumpWriteKind kind); /* "refill", "bolus" */
+gboolean thecal_pump_write_kind_from_name (const char *name, ThecalPumpWriteKind *kind);
+
+typedef struct
+{
+  const char *pump_serial;
+  ThecalPumpWriteKind kind;
+  const char *reason;       /* why (shown in the record): required */
+  const char *request_json; /* a JSON object: what is sent, enough to settle it later (src/workflow) */
+} ThecalPumpWriteInput;
+
+typedef struct
+{
+  gint64 id;
+  gint64 pump_id;
+  char *pump_serial;
+  ThecalPumpWriteKind kind;
+  gint64 started_utc_ms;
+  char *started_by;
+  char *reason;
+  char *request_json;
+  /* The current (not superseded) outcome. */
+  gint64 outcome_id;
+  ThecalProgrammingOutcome outcome;
+  char *outcome_note;
+  gint64 outcome_utc_ms;
+  char *outcome_by;
+  gint n_outcomes;  /* rows written: 1 while pending, then one per resolution */
+  gint64 refill_id; /* a confirmed refill: the refills row written with the confirmation; else 0 */
+} ThecalPumpWrite;
+
+ThecalPumpWrite *thecal_pump_write_copy (const ThecalPumpWrite *write);
+void thecal_pump_write_free (ThecalPumpWrite *write);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThecalPumpWrite, thecal_pump_write_free)
+
+/* ------------------------------------------------------------------------------------------ */
 /* Pump events (imported idempotently by pump serial and sequence) and alarms seen             */
 
 typedef struct

@@ -31,7 +31,7 @@
 G_BEGIN_DECLS
 
 /* PRAGMA user_version of the newest schema this build knows (docs/record.md). */
-#define THECAL_RECORD_SCHEMA_VERSION 1
+#define THECAL_RECORD_SCHEMA_VERSION 2
 /* PRAGMA application_id of every Thecal record: "THEC" (0x54484543). */
 #define THECAL_RECORD_APPLICATION_ID 0x54484543
 
@@ -327,6 +327,50 @@ void thecal_record_list_unresolved_sessions_async (ThecalRecord *self,
 GPtrArray *thecal_record_list_unresolved_sessions_finish (ThecalRecord *self,
                                                           GAsyncResult *result,
                                                           GError **error);
+
+/* ---- Pump writes: refills and boluses ----------------------------------------------------- */
+
+/* Intent before action: the write and its PENDING outcome, committed before the first byte goes
+ * to the pump ("refill.pending" or "bolus.pending" audited). THECAL_DB_ERROR_INVALID for a
+ * missing reason or a request that is not a JSON object; NOT_FOUND for an unknown pump; STATE for
+ * an explanted one. */
+void thecal_record_begin_pump_write_async (ThecalRecord *self,
+                                           const ThecalUser *actor,
+                                           const ThecalPumpWriteInput *input,
+                                           GCancellable *cancellable,
+                                           GAsyncReadyCallback callback,
+                                           gpointer user_data);
+ThecalPumpWrite *thecal_record_begin_pump_write_finish (ThecalRecord *self, GAsyncResult *result, GError **error);
+
+/* Resolves a PENDING or UNCERTAIN write with a row that supersedes its current outcome (audited
+ * "refill.confirmed", "bolus.uncertain", ...). A refill resolved CONFIRMED needs @refill, the
+ * refills row, written in the same transaction (for the write's pump; "refill.create" audited
+ * too); every other resolution takes NULL. CONFIRMED and FAILED are final (THECAL_DB_ERROR_STATE
+ * afterwards); PENDING cannot be set (INVALID); NOT_FOUND for an unknown write. @pump_serial: the
+ * pump the caller is connected to; a write of another pump is refused (INVALID), NULL skips the
+ * check. */
+void thecal_record_resolve_pump_write_async (ThecalRecord *self,
+                                             const ThecalUser *actor,
+                                             gint64 write_id,
+                                             const char *pump_serial,
+                                             ThecalProgrammingOutcome outcome,
+                                             const char *note,
+                                             const ThecalRefillInput *refill,
+                                             GCancellable *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer user_data);
+ThecalPumpWrite *thecal_record_resolve_pump_write_finish (ThecalRecord *self, GAsyncResult *result, GError **error);
+
+/* The writes of @pump_serial (NULL: of every pump), oldest first (GPtrArray of ThecalPumpWrite);
+ * with @unresolved_only, those still PENDING or UNCERTAIN (what a connection must settle before
+ * any change). */
+void thecal_record_list_pump_writes_async (ThecalRecord *self,
+                                           const char *pump_serial,
+                                           gboolean unresolved_only,
+                                           GCancellable *cancellable,
+                                           GAsyncReadyCallback callback,
+                                           gpointer user_data);
+GPtrArray *thecal_record_list_pump_writes_finish (ThecalRecord *self, GAsyncResult *result, GError **error);
 
 /* ---- Refills, events, alarms -------------------------------------------------------------- */
 

@@ -83,12 +83,14 @@ struct _ThecalPumpLink
   ThecalMessage *request;
   ThecalPrescription rx;
   ThecalChecksum reviewed;
+  gboolean has_fill; /* a refill program: REFILL_COMMIT with @fill in the place of COMMIT */
+  ThecalMsgSetReservoir fill;
   ThecalPumpInterrogation *interrogation;
   gint64 log_from;
   guint log_max;
   guint log_batch;
   ThecalProgrammerStats stats_at_start;
-  gboolean commit_handed; /* a COMMIT frame went to the transport in this operation */
+  gboolean commit_handed; /* a COMMIT (or REFILL_COMMIT) frame went to the transport in this operation */
 
   /* I/O */
   GSource *timer;
@@ -209,7 +211,9 @@ flush_outgoing (ThecalPumpLink *self)
   if (frame == NULL)
     return;
   self->sending = TRUE;
-  if (g_bytes_get_size (frame) > 3 && ((const guint8 *) g_bytes_get_data (frame, NULL))[3] == THECAL_MSG_COMMIT)
+  if (g_bytes_get_size (frame) > 3
+      && (((const guint8 *) g_bytes_get_data (frame, NULL))[3] == THECAL_MSG_COMMIT
+          || ((const guint8 *) g_bytes_get_data (frame, NULL))[3] == THECAL_MSG_REFILL_COMMIT))
     self->commit_handed = TRUE;
   thecal_transport_send_async (self->transport, frame, NULL, on_sent, g_object_ref (self));
 }
@@ -482,7 +486,10 @@ begin_step (ThecalPumpLink *self, Step step)
       }
       break;
     case STEP_PROGRAM:
-      ok = thecal_programmer_begin_program (self->programmer, now, &self->rx, &self->reviewed, &error);
+      if (self->has_fill)
+        ok = thecal_programmer_begin_refill_program (self->programmer, now, &self->rx, &self->reviewed, &self->fill, &error);
+      else
+        ok = thecal_programmer_begin_program (self->programmer, now, &self->rx, &self->reviewed, &error);
       break;
     case STEP_RESOLVE:
       ok = thecal_programmer_begin_resolve (self->programmer, now, &error);
@@ -540,7 +547,7 @@ copy_report (ThecalPumpLink *self)
 
   /* The programmer counts COMMIT as sent when it gave the frame out; the link knows better when
    * the transport was gone (or the caller had cancelled) before any COMMIT frame reached it: the
-   * pump cannot have switched (only COMMIT switches), so the outcome is FAILED, not UNCERTAIN. A
+   * pump cannot have switched (only COMMIT or REFILL_COMMIT switches), so the outcome is FAILED, not UNCERTAIN. A
    * COMMIT frame handed to the transport, even one whose send then failed, may have left: that
    * stays UNCERTAIN. (The programmer's own report stays as it is; resolving it still works.) */
   if (self->step == STEP_PROGRAM && report->outcome == THECAL_PROGRAM_UNCERTAIN && !self->commit_handed)
@@ -842,11 +849,39 @@ thecal_pump_link_program_async (ThecalPumpLink *self,
     return;
   self->rx = *rx;
   self->reviewed = *reviewed_active;
+  self->has_fill = FALSE;
   begin_step (self, STEP_PROGRAM);
 }
 
 gboolean
 thecal_pump_link_program_finish (ThecalPumpLink *self, GAsyncResult *result, ThecalProgramReport *report, GError **error)
+{
+  return report_finish (self, result, report, error);
+}
+
+void
+thecal_pump_link_refill_program_async (ThecalPumpLink *self,
+                                       const ThecalPrescription *rx,
+                                       const ThecalChecksum *reviewed_active,
+                                       const ThecalMsgSetReservoir *fill,
+                                       GCancellable *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data)
+{
+  g_return_if_fail (THECAL_IS_PUMP_LINK (self));
+  g_return_if_fail (rx != NULL && reviewed_active != NULL && fill != NULL);
+  /* the program path with another final step: the same outcome reporting */
+  if (!start_op (self, OP_PROGRAM, cancellable, callback, user_data, thecal_pump_link_refill_program_async))
+    return;
+  self->rx = *rx;
+  self->reviewed = *reviewed_active;
+  self->has_fill = TRUE;
+  self->fill = *fill;
+  begin_step (self, STEP_PROGRAM);
+}
+
+gboolean
+thecal_pump_link_refill_program_finish (ThecalPumpLink *self, GAsyncResult *result, ThecalProgramReport *report, GError **error)
 {
   return report_finish (self, result, report, error);
 }

@@ -151,6 +151,24 @@ gboolean thecal_pump_link_program_finish (ThecalPumpLink *self,
                                           ThecalProgramReport *report,
                                           GError **error);
 
+/* The same two-phase procedure for a refill that changes the drug or its concentration
+ * (docs/protocol.md §7 "Refill with a drug change"): @rx is for the fill @fill; STAGE → READ_STAGED
+ * → REFILL_COMMIT (@fill and the staged checksum: the pump sets its reservoir and switches to @rx
+ * at one instant) → the active prescription read back and compared. The report and its outcomes
+ * are the program path's (CONFIRMED, FAILED, UNCERTAIN, CONFLICT; a lost answer after
+ * REFILL_COMMIT left is UNCERTAIN, settled with thecal_pump_link_resolve_async). */
+void thecal_pump_link_refill_program_async (ThecalPumpLink *self,
+                                            const ThecalPrescription *rx,
+                                            const ThecalChecksum *reviewed_active,
+                                            const ThecalMsgSetReservoir *fill,
+                                            GCancellable *cancellable,
+                                            GAsyncReadyCallback callback,
+                                            gpointer user_data);
+gboolean thecal_pump_link_refill_program_finish (ThecalPumpLink *self,
+                                                 GAsyncResult *result,
+                                                 ThecalProgramReport *report,
+                                                 GError **error);
+
 /* Settles the last UNCERTAIN report by reading the active prescription again: *@report is then
  * CONFIRMED, FAILED or CONFLICT (UNCERTAIN again if the read failed too). */
 void thecal_pump_link_resolve_async (ThecalPumpLink *self,

@@ -4,8 +4,9 @@
  * tests/workflow/test-permissions.c reads that table back and compares it with this one.
  *
  * physician     everything clinical
- * nurse         interrogate, refill (and verify another's refill), reservoir update, patients'
- *               details, histories; no dose change, no bolus, no override, no pump registration
+ * nurse         interrogate, refill (and verify another's refill), reservoir update, the pump's
+ *               clock and alarm acknowledgement, patients' details, histories; no dose change, no
+ *               bolus, no override, no pump registration
  * administrator users and the drug library, the audit trail; no clinical data
  * demo          a physician's clinical rights; exists only inside a demo record (src/record
  *               refuses a demo user anywhere else)
@@ -55,6 +56,9 @@ static const PermissionRow table[THECAL_N_PERMISSIONS] = {
   { THECAL_PERMISSION_AUDIT_VERIFY, "audit.verify", N_ ("verify the audit trail"), CLINICAL | ADMINISTRATOR },
   { THECAL_PERMISSION_AUDIT_EXPORT, "audit.export", N_ ("export the audit trail"), ADMINISTRATOR },
   { THECAL_PERMISSION_OWN_PASSWORD, "password.own", N_ ("change one's own password"), CLINICAL | ADMINISTRATOR },
+  /* pump upkeep at the visit, no dose change (docs/security.md "Decisions") */
+  { THECAL_PERMISSION_PUMP_CLOCK, "pump.clock", N_ ("set a pump's clock to the clinic's time"), CLINICAL },
+  { THECAL_PERMISSION_ALARM_ACKNOWLEDGE, "alarm.acknowledge", N_ ("acknowledge a pump's alarm"), CLINICAL },
 };
 
 static const PermissionRow *

@@ -48,6 +48,8 @@ typedef enum
   THECAL_PERMISSION_AUDIT_VERIFY,
   THECAL_PERMISSION_AUDIT_EXPORT,
   THECAL_PERMISSION_OWN_PASSWORD,
+  THECAL_PERMISSION_PUMP_CLOCK,        /* set a pump's clock to the clinic's time */
+  THECAL_PERMISSION_ALARM_ACKNOWLEDGE, /* acknowledge a pump's alarm */
   THECAL_N_PERMISSIONS,
 } ThecalPermission;
 

@@ -5,6 +5,8 @@
  */
 #pragma once
 
+#include <cjson/cJSON.h>
+
 #include "thecal-visit.h"
 
 G_BEGIN_DECLS
@@ -13,21 +15,49 @@ G_BEGIN_DECLS
 gboolean thecal_visit_step_begin (ThecalVisit *self, GError **error);
 void thecal_visit_step_end (ThecalVisit *self);
 
-/* A write outside the programming sessions (SET_RESERVOIR, START_BOLUS) whose answer was lost:
- * it blocks every change (thecal_visit_is_blocked) until a read of the pump settles it, and the
- * refusal names which write it was. */
-typedef enum
-{
-  THECAL_UNCERTAIN_WRITE_NONE = 0,
-  THECAL_UNCERTAIN_WRITE_REFILL,
-  THECAL_UNCERTAIN_WRITE_BOLUS,
-} ThecalUncertainWrite;
+/* The writes to the connected pump outside programming sessions (a refill's SET_RESERVOIR, a
+ * START_BOLUS) that the record holds PENDING or UNCERTAIN (thecal_record_begin_pump_write_async):
+ * each blocks every change (thecal_visit_is_blocked) until a read of the pump settles it, in this
+ * visit or in a later one (a new process reads them from the record at connect and settles them
+ * first). The workflows keep this list up to date with every write they begin or resolve. */
+/* @write unresolved: kept (replacing the one with its id); resolved: dropped. */
+void thecal_visit_track_write (ThecalVisit *self, const ThecalPumpWrite *write);
+/* The oldest unresolved write of @kind, or NULL. */
+const ThecalPumpWrite *thecal_visit_get_unresolved_write (ThecalVisit *self, ThecalPumpWriteKind kind);
+/* Any unresolved write (the oldest), or NULL. */
+const ThecalPumpWrite *thecal_visit_get_any_unresolved_write (ThecalVisit *self);
 
-ThecalUncertainWrite thecal_visit_get_uncertain_write (ThecalVisit *self);
-void thecal_visit_set_uncertain_write (ThecalVisit *self, ThecalUncertainWrite write);
+/* Settle @write (of the connected pump, left PENDING or UNCERTAIN) by reading the pump, with the
+ * rules of thecal_visit_settle_refill_async and thecal_visit_settle_bolus_async (the same code:
+ * the request is read back from @write's JSON). @nested: part of a step that is already running
+ * (connect, reconcile), which keeps the visit busy. *@outcome CONFIRMED or FAILED (resolved in the
+ * record and audited); FALSE with why it is still unresolved (PAUSED) or could not be recorded. */
+void thecal_visit_settle_refill_write_async (ThecalVisit *self,
+                                             const ThecalPumpWrite *write,
+                                             gboolean nested,
+                                             GAsyncReadyCallback callback,
+                                             gpointer user_data);
+void thecal_visit_settle_bolus_write_async (ThecalVisit *self,
+                                            const ThecalPumpWrite *write,
+                                            gboolean nested,
+                                            GAsyncReadyCallback callback,
+                                            gpointer user_data);
+/* Either of the two. */
+gboolean thecal_visit_settle_write_finish (ThecalVisit *self, GAsyncResult *result, ThecalProgrammingOutcome *outcome, GError **error);
+
+/* Small helpers of the request JSON of a pump write (integers as decimal strings: exact, never
+ * through a binary fraction). */
+gboolean thecal_visit_json_int (const cJSON *object, const char *key, gint64 *value);
+const char *thecal_visit_json_text (const cJSON *object, const char *key);
 
 /* The status a workflow read after connect replaces the one read at connect. */
 void thecal_visit_update_status (ThecalVisit *self, const ThecalProtoStatus *status);
+/* The active prescription a workflow confirmed outside thecal_visit_program_async (the drug
+ * change's REFILL_COMMIT) replaces the one read at connect. */
+void thecal_visit_update_active (ThecalVisit *self, const ThecalMsgPrescription *active);
+/* A programming session written outside thecal_visit_program_async left UNCERTAIN (or with an
+ * outcome the record could not store): the visit is blocked until reconcile settles it. */
+void thecal_visit_block_on_session (ThecalVisit *self, gint64 session_id);
 
 const ThecalPatientRecord *thecal_visit_get_history (ThecalVisit *self);
 gint64 thecal_visit_local_offset_ms (ThecalVisit *self);

@@ -50,7 +50,8 @@ struct _ThecalVisit
   guint events_imported;
   guint sessions_reconciled;
   gint64 blocking_session_id;
-  ThecalUncertainWrite uncertain_write; /* a refill or bolus whose answer was lost (thecal-workflow-*.c) */
+  GPtrArray *writes; /* ThecalPumpWrite: the pump's unresolved refills and boluses (thecal-visit-private.h) */
+  guint writes_settled;
 };
 
 G_DEFINE_FINAL_TYPE (ThecalVisit, thecal_visit, G_TYPE_OBJECT)
@@ -266,6 +267,7 @@ thecal_visit_finalize (GObject *object)
   g_clear_pointer (&self->interrogation, thecal_pump_interrogation_free);
   g_clear_pointer (&self->history, thecal_patient_record_free);
   g_clear_pointer (&self->findings, g_ptr_array_unref);
+  g_clear_pointer (&self->writes, g_ptr_array_unref);
   memset (self->key, 0, sizeof self->key);
   G_OBJECT_CLASS (thecal_visit_parent_class)->finalize (object);
 }
@@ -283,6 +285,7 @@ static void
 thecal_visit_init (ThecalVisit *self)
 {
   self->findings = g_ptr_array_new_with_free_func ((GDestroyNotify) thecal_visit_finding_free);
+  self->writes = g_ptr_array_new_with_free_func ((GDestroyNotify) thecal_pump_write_free);
 }
 
 static gint64
@@ -432,7 +435,13 @@ thecal_visit_is_blocked (ThecalVisit *self, gint64 *session_id)
 {
   if (session_id != NULL)
     *session_id = self->blocking_session_id;
-  return self->blocking_session_id != 0 || self->uncertain_write != THECAL_UNCERTAIN_WRITE_NONE;
+  return self->blocking_session_id != 0 || self->writes->len > 0;
+}
+
+guint
+thecal_visit_get_writes_settled (ThecalVisit *self)
+{
+  return self->writes_settled;
 }
 
 /* ---- for the other workflows (thecal-visit-private.h) ------------------------------------ */
@@ -460,16 +469,68 @@ thecal_visit_step_end (ThecalVisit *self)
   self->busy = FALSE;
 }
 
-ThecalUncertainWrite
-thecal_visit_get_uncertain_write (ThecalVisit *self)
+void
+thecal_visit_track_write (ThecalVisit *self, const ThecalPumpWrite *write)
 {
-  return self->uncertain_write;
+  gboolean unresolved = write->outcome == THECAL_OUTCOME_PENDING || write->outcome == THECAL_OUTCOME_UNCERTAIN;
+
+  for (guint i = 0; i < self->writes->len; i++)
+    if (((ThecalPumpWrite *) self->writes->pdata[i])->id == write->id)
+      {
+        if (unresolved)
+          {
+            thecal_pump_write_free (self->writes->pdata[i]);
+            self->writes->pdata[i] = thecal_pump_write_copy (write);
+          }
+        else
+          g_ptr_array_remove_index (self->writes, i);
+        return;
+      }
+  if (unresolved)
+    g_ptr_array_add (self->writes, thecal_pump_write_copy (write));
 }
 
-void
-thecal_visit_set_uncertain_write (ThecalVisit *self, ThecalUncertainWrite write)
+const ThecalPumpWrite *
+thecal_visit_get_unresolved_write (ThecalVisit *self, ThecalPumpWriteKind kind)
 {
-  self->uncertain_write = write;
+  for (guint i = 0; i < self->writes->len; i++)
+    if (((ThecalPumpWrite *) self->writes->pdata[i])->kind == kind)
+      return self->writes->pdata[i];
+  return NULL;
+}
+
+const ThecalPumpWrite *
+thecal_visit_get_any_unresolved_write (ThecalVisit *self)
+{
+  return self->writes->len > 0 ? self->writes->pdata[0] : NULL;
+}
+
+gboolean
+thecal_visit_settle_write_finish (ThecalVisit *self, GAsyncResult *result, ThecalProgrammingOutcome *outcome, GError **error)
+{
+  gssize answer;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  answer = g_task_propagate_int (G_TASK (result), error);
+  if (answer < 0)
+    return FALSE;
+  if (outcome != NULL)
+    *outcome = (ThecalProgrammingOutcome) answer;
+  return TRUE;
+}
+
+gboolean
+thecal_visit_json_int (const cJSON *object, const char *key, gint64 *value)
+{
+  const char *text = cJSON_GetStringValue (cJSON_GetObjectItemCaseSensitive (object, key));
+
+  return text != NULL && g_ascii_string_to_signed (text, 10, G_MININT64, G_MAXINT64, value, NULL);
+}
+
+const char *
+thecal_visit_json_text (const cJSON *object, const char *key)
+{
+  return cJSON_GetStringValue (cJSON_GetObjectItemCaseSensitive (object, key));
 }
 
 void
@@ -477,6 +538,19 @@ thecal_visit_update_status (ThecalVisit *self, const ThecalProtoStatus *status)
 {
   if (self->interrogation != NULL)
     self->interrogation->status = *status;
+}
+
+void
+thecal_visit_update_active (ThecalVisit *self, const ThecalMsgPrescription *active)
+{
+  if (self->interrogation != NULL)
+    self->interrogation->prescription = *active;
+}
+
+void
+thecal_visit_block_on_session (ThecalVisit *self, gint64 session_id)
+{
+  self->blocking_session_id = session_id;
 }
 
 const ThecalPatientRecord *
@@ -522,6 +596,9 @@ struct _Op
   guint next_unresolved;
   ThecalMsgPrescription active; /* what the pump runs, for reconciliation */
   gboolean active_known;
+  GPtrArray *unresolved_writes; /* ThecalPumpWrite of this pump (refills, boluses) */
+  guint next_write;
+  OpStep after_writes;
   /* program */
   ThecalProgramReview *review;
   char *reason;
@@ -542,6 +619,7 @@ op_free (Op *op)
   g_clear_error (&op->denied);
   g_free (op->patient_mrn);
   g_clear_pointer (&op->unresolved, g_ptr_array_unref);
+  g_clear_pointer (&op->unresolved_writes, g_ptr_array_unref);
   g_clear_pointer (&op->review, thecal_program_review_free);
   g_free (op->reason);
   g_free (op->override_reason);
@@ -786,6 +864,101 @@ reconcile_next (GTask *task, Op *op, OpStep after)
       return;
     }
   after (task, op);
+}
+
+/* Runs on the visit's context: one unresolved write was settled (or is still unresolved). */
+static void settle_next_write (GTask *task, Op *op);
+
+static void
+on_write_settled (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Op *op = g_task_get_task_data (task);
+  ThecalVisit *self = op->self;
+  const ThecalPumpWrite *write = op->unresolved_writes->pdata[op->next_write - 1];
+  const char *what = write->kind == THECAL_PUMP_WRITE_REFILL ? _ ("refill") : _ ("bolus");
+  g_autoptr (GError) error = NULL;
+  ThecalProgrammingOutcome outcome;
+
+  (void) source;
+  if (thecal_visit_settle_write_finish (self, result, &outcome, &error))
+    {
+      self->writes_settled++;
+      add_finding (self, THECAL_VISIT_FINDING_WARNING, "reconciled",
+                   _ ("The %s of pump write %" G_GINT64_FORMAT " (started by %s) was left %s; settled by reading the pump: %s."),
+                   what, write->id, write->started_by, thecal_programming_outcome_name (write->outcome),
+                   thecal_programming_outcome_name (outcome));
+    }
+  else
+    add_finding (self, THECAL_VISIT_FINDING_ALARM, "unresolved_write",
+                 _ ("The %s of pump write %" G_GINT64_FORMAT " (started by %s) is still %s: %s Every change on this pump "
+                    "is blocked until a read of the pump settles it."),
+                 what, write->id, write->started_by, thecal_programming_outcome_name (write->outcome), error->message);
+  settle_next_write (task, op);
+}
+
+static void
+settle_next_write (GTask *task, Op *op)
+{
+  ThecalVisit *self = op->self;
+
+  if (op->next_write < op->unresolved_writes->len)
+    {
+      const ThecalPumpWrite *write = op->unresolved_writes->pdata[op->next_write++];
+
+      if (write->kind == THECAL_PUMP_WRITE_REFILL)
+        thecal_visit_settle_refill_write_async (self, write, TRUE, on_write_settled, task);
+      else
+        thecal_visit_settle_bolus_write_async (self, write, TRUE, on_write_settled, task);
+      return;
+    }
+  op->after_writes (task, op);
+}
+
+/* Runs on the visit's context: the pump's unresolved writes, read from the record. */
+static void
+on_writes_listed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Op *op = g_task_get_task_data (task);
+  ThecalVisit *self = op->self;
+  g_autoptr (GError) error = NULL;
+
+  op->unresolved_writes = thecal_record_list_pump_writes_finish (THECAL_RECORD (source), result, &error);
+  if (op->unresolved_writes == NULL)
+    {
+      op_return_error (task, g_error_new (THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_FAILED,
+                                          _ ("The pump's unresolved refills and boluses could not be read from the record: %s"),
+                                          error->message));
+      return;
+    }
+  /* the record is the truth: the visit is blocked by exactly these until each is settled */
+  g_ptr_array_set_size (self->writes, 0);
+  for (guint i = 0; i < op->unresolved_writes->len; i++)
+    thecal_visit_track_write (self, op->unresolved_writes->pdata[i]);
+  op->next_write = 0;
+  settle_next_write (task, op);
+}
+
+/* Settles every refill and bolus of the pump that the record holds PENDING or UNCERTAIN (an
+ * earlier visit lost the answer or died), each by reading the pump, then runs @after. */
+static void
+settle_writes (GTask *task, Op *op, OpStep after)
+{
+  ThecalVisit *self = op->self;
+
+  op->after_writes = after;
+  g_clear_pointer (&op->unresolved_writes, g_ptr_array_unref);
+  thecal_record_list_pump_writes_async (self->record, self->pump->serial, TRUE, NULL, on_writes_listed, task);
+}
+
+static void connect_after_reconcile (GTask *task, Op *op);
+
+/* After the programming sessions: the refills and boluses. */
+static void
+connect_after_sessions (GTask *task, Op *op)
+{
+  settle_writes (task, op, connect_after_reconcile);
 }
 
 /* ---- findings at connect ----------------------------------------------------------------- */
@@ -1170,8 +1343,8 @@ connect_run (GTask *task, Op *op)
           op_return_error (task, g_steal_pointer (&error));
           return;
         }
-      /* earlier sessions first, before any change is allowed */
-      reconcile_next (task, op, connect_after_reconcile);
+      /* earlier sessions, refills and boluses first, before any change is allowed */
+      reconcile_next (task, op, connect_after_sessions);
       return;
     case 11:
       if (op->result != NULL && op->event_inputs != NULL)
@@ -1257,6 +1430,12 @@ reconcile_done (GTask *task, Op *op)
 }
 
 static void
+reconcile_after_sessions (GTask *task, Op *op)
+{
+  settle_writes (task, op, reconcile_done);
+}
+
+static void
 reconcile_run (GTask *task, Op *op)
 {
   ThecalVisit *self = op->self;
@@ -1288,7 +1467,7 @@ reconcile_run (GTask *task, Op *op)
           op_return_error (task, g_steal_pointer (&error));
           return;
         }
-      reconcile_next (task, op, reconcile_done);
+      reconcile_next (task, op, reconcile_after_sessions);
       return;
     default:
       g_assert_not_reached ();
@@ -1382,14 +1561,16 @@ program_run (GTask *task, Op *op)
 
         if (!op_permit (task, op, THECAL_PERMISSION_PRESCRIPTION_CHANGE))
           return;
-        if (self->uncertain_write != THECAL_UNCERTAIN_WRITE_NONE)
+        if (self->writes->len > 0)
           {
             op_return_error (task, g_error_new (THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_BLOCKED,
-                                                self->uncertain_write == THECAL_UNCERTAIN_WRITE_BOLUS
-                                                    ? _ ("The last bolus on pump %s is UNCERTAIN (its answer was lost): settle it "
-                                                         "by reading the pump before any other change.")
-                                                    : _ ("The last refill of pump %s is UNCERTAIN (its answer was lost): settle it "
-                                                         "by reading the pump before any other change."),
+                                                thecal_visit_get_any_unresolved_write (self)->kind == THECAL_PUMP_WRITE_BOLUS
+                                                    ? _ ("A bolus on pump %s is UNCERTAIN (its answer was lost, or an earlier "
+                                                         "session ended before it): settle it by reading the pump before any "
+                                                         "other change.")
+                                                    : _ ("A refill of pump %s is UNCERTAIN (its answer was lost, or an earlier "
+                                                         "session ended before it): settle it by reading the pump before any "
+                                                         "other change."),
                                                 self->pump->serial));
             return;
           }

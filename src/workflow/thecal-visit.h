@@ -9,7 +9,9 @@
  *              THECAL_VISIT_ERROR_WRONG_PATIENT, audited) → its pairing key → interrogation
  *              (status, active prescription, alarms, battery, the log since the last imported
  *              sequence) → reconciliation of every PENDING/UNCERTAIN programming session of the
- *              pump (CLINICAL.md §1.7, §6.3-6.4) → idempotent import of the log → findings
+ *              pump (CLINICAL.md §1.7, §6.3-6.4) and of every PENDING/UNCERTAIN refill and bolus
+ *              the record holds for it (a read of the pump settles each; finding "reconciled",
+ *              or "unresolved_write" and the visit stays blocked) → idempotent import of the log → findings
  *              (alarms, ERI/EOS, clock drift, the reported reservoir against the record's history).
  *   program    review (dose-core check, projections old and new, a field-by-field diff) → the
  *              PENDING session in the record FIRST → two-phase write → read back → the outcome
@@ -142,7 +144,11 @@ GPtrArray *thecal_visit_get_findings (ThecalVisit *self);
 guint thecal_visit_get_events_imported (ThecalVisit *self);
 /* Sessions reconciled at connect or by thecal_visit_reconcile_async. */
 guint thecal_visit_get_sessions_reconciled (ThecalVisit *self);
-/* TRUE while an UNCERTAIN write blocks changes; @session_id (may be NULL) names it. */
+/* Refills and boluses left unresolved by an earlier visit (or this one) and settled at connect or
+ * by thecal_visit_reconcile_async. */
+guint thecal_visit_get_writes_settled (ThecalVisit *self);
+/* TRUE while an UNCERTAIN programming session, or a refill or bolus the record holds PENDING or
+ * UNCERTAIN, blocks changes; @session_id (may be NULL) names the session (0: a refill or bolus). */
 gboolean thecal_visit_is_blocked (ThecalVisit *self, gint64 *session_id);
 
 /* Connects to the pump of @patient_mrn (see above). */
@@ -155,7 +161,8 @@ gboolean thecal_visit_connect_finish (ThecalVisit *self, GAsyncResult *result, G
 
 /* Reads the active prescription again and resolves every PENDING or UNCERTAIN session of the
  * pump: CONFIRMED when the pump runs what the session sent, FAILED otherwise (the note says what
- * it runs). Unblocks the visit when nothing is left unresolved. */
+ * it runs); then settles every unresolved refill and bolus of the pump as connect does. Unblocks
+ * the visit when nothing is left unresolved. */
 void thecal_visit_reconcile_async (ThecalVisit *self,
                                    GCancellable *cancellable,
                                    GAsyncReadyCallback callback,

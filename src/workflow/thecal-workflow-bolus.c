@@ -4,10 +4,13 @@
  * (thecal-workflow-bolus.h, docs/workflows.md "Bolus"). A GTask whose steps run one after the
  * other on the visit's context, like the refill (thecal-workflow-refill.c).
  *
- * An UNCERTAIN bolus blocks the visit through the visit's "write whose answer was lost" flag
- * (thecal_visit_set_uncertain_write, thecal-visit-private.h): thecal_visit_is_blocked and the
- * prescription change then refuse. Only one such write can be outstanding (a blocked visit refuses
- * every other write), so settling the bolus may clear the flag.
+ * Every START_BOLUS is a pump write of the record (thecal_record_begin_pump_write_async): PENDING
+ * is committed before the first byte goes to the pump, and the outcome resolves it. A write left
+ * PENDING (the program died) or UNCERTAIN (the answer was lost) blocks the visit
+ * (thecal_visit_track_write, thecal-visit-private.h) and every later visit of the pump until a
+ * read settles it: thecal_visit_settle_bolus_async, or the visit's connect for a write an earlier
+ * process left (thecal_visit_settle_bolus_write_async, the same code on the request read back
+ * from the record).
  */
 #include "config.h"
 
@@ -20,7 +23,6 @@
 #include "thecal-quantity.h"
 #include "thecal-visit-private.h"
 
-#define UNCERTAIN_KEY "thecal-bolus-uncertain"
 #define DAY_MS INT64_C (86400000)
 
 /* A reason for a soft-limit override says something: at least this many characters. */
@@ -31,6 +33,8 @@ typedef struct
   ThecalVisit *self; /* borrowed: the task holds a reference */
   gint step;
   gboolean settling;
+  gboolean nested;          /* settling inside connect or reconcile: the visit's step is theirs */
+  gint64 write_id;          /* the record's pump write */
   ThecalBolusReview review; /* summary and warning owned */
   char *reason;
   gint64 log_from_seq;    /* the pump's next log sequence as last read before the write */
@@ -138,17 +142,16 @@ sum_phases (const ThecalBolusPlan *plan, ThecalBolusReview *review)
  * THECAL_LIMIT_MAX_DAILY_DOSE "worst case incl. PTM and boluses"). Hard: refused; soft: needs a
  * reason. */
 static gboolean
-check_daily_limit (ThecalVisit *self, const ThecalDeliveryPlan *plan, ThecalBolusReview *review, GError **error)
+check_daily_limit (ThecalVisit *self, const char *drug_id, const ThecalDeliveryPlan *plan, ThecalBolusReview *review, GError **error)
 {
-  const ThecalMsgPrescription *active = thecal_visit_get_active (self);
-  const ThecalDrug *drug = thecal_drug_library_find (thecal_visit_get_library (self), active->rx.drug_id);
+  const ThecalDrug *drug = thecal_drug_library_find (thecal_visit_get_library (self), drug_id);
   const ThecalPatient *patient = thecal_visit_get_patient (self);
   gboolean tolerant = patient != NULL && patient->opioid_tolerance == THECAL_OPIOID_TOLERANT;
 
   if (drug == NULL)
     {
       g_set_error (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_REFUSED, _ ("The pump's drug \"%s\" is not in the drug library."),
-                   active->rx.drug_id);
+                   drug_id);
       return FALSE;
     }
   if (!thecal_add_i64 (plan->total_worst_ng_per_day, review->dose_ng, &review->day_worst_ng))
@@ -229,6 +232,65 @@ review_clinician (ThecalVisit *self, const ThecalBolusRequest *request, ThecalBo
   review->request.dose_ng = request->dose_ng;
   review->request.duration_ms = request->duration_ms;
   return TRUE;
+}
+
+/* The day's limit of the drug that runs (@rx) with the bolus added. A bridge bolus delivers the
+ * drug of @previous_rx: for another drug its dose is not part of @rx's drug's day, and it runs no
+ * faster than the old prescription's own daily dose (thecal_bridge_bolus), so only the new drug's
+ * day is checked. */
+static gboolean
+bridge_daily_limit (ThecalVisit *self,
+                    const ThecalPrescription *previous_rx,
+                    const ThecalPrescription *rx,
+                    const ThecalDeliveryPlan *plan,
+                    ThecalBolusReview *review,
+                    GError **error)
+{
+  gint64 dose_ng = review->dose_ng;
+  gboolean ok;
+
+  if (previous_rx == NULL || g_strcmp0 (previous_rx->drug_id, rx->drug_id) == 0)
+    return check_daily_limit (self, rx->drug_id, plan, review, error);
+  review->dose_ng = 0;
+  ok = check_daily_limit (self, rx->drug_id, plan, review, error);
+  review->dose_ng = dose_ng;
+  return ok;
+}
+
+/* A duration for people, "1 day 20 h 13 min 12 s": each part in the dose core's duration format
+ * (thecal_quantity_format: "30 min", "2 h"), so every part can be typed back in. */
+static char *
+duration_text (gint64 ms)
+{
+  static const gint64 unit_ms[] = { INT64_C (86400000), INT64_C (3600000), INT64_C (60000), INT64_C (1000), INT64_C (1) };
+  GString *text = g_string_new (NULL);
+  gint64 rest = MAX (ms, 0);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (unit_ms); i++)
+    {
+      gint64 part = rest / unit_ms[i] * unit_ms[i];
+      g_autofree char *t = NULL;
+
+      if (part == 0 && !(i + 1 == G_N_ELEMENTS (unit_ms) && text->len == 0))
+        continue;
+      rest -= part;
+      t = fmt (THECAL_QUANTITY_DURATION, part);
+      g_string_append_printf (text, "%s%s", text->len > 0 ? " " : "", t);
+    }
+  return g_string_free (text, FALSE);
+}
+
+/* One sentence: what the bolus delivers (of @drug_id), over how long. */
+static void
+summarize (ThecalBolusReview *review, const char *drug_id)
+{
+  g_autofree char *v = fmt (THECAL_QUANTITY_VOLUME, review->volume_nl);
+  g_autofree char *d = fmt (THECAL_QUANTITY_AMOUNT, review->dose_ng);
+  g_autofree char *t = duration_text (review->duration_ms);
+
+  g_free (review->summary);
+  review->summary = g_strdup_printf (_ ("A %s bolus of %s (%s of %s) over %s; the basal delivery pauses while it runs."),
+                                     kind_name (review->kind), v, d, drug_id, t);
 }
 
 ThecalBolusReview *
@@ -318,16 +380,54 @@ thecal_visit_review_bolus (ThecalVisit *self, const ThecalBolusRequest *request,
       g_set_error (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_REFUSED, _ ("The bolus plan is out of range."));
       return NULL;
     }
-  if (!check_daily_limit (self, &plan, review, error))
+  if (!bridge_daily_limit (self, request->kind == THECAL_VISIT_BOLUS_BRIDGE ? request->previous_rx : NULL, &active->rx, &plan,
+                           review, error))
     return NULL;
-  {
-    g_autofree char *v = fmt (THECAL_QUANTITY_VOLUME, review->volume_nl);
-    g_autofree char *d = fmt (THECAL_QUANTITY_AMOUNT, review->dose_ng);
-    g_autofree char *t = fmt (THECAL_QUANTITY_DURATION, review->duration_ms);
+  summarize (review, request->kind == THECAL_VISIT_BOLUS_BRIDGE ? request->previous_rx->drug_id : active->rx.drug_id);
+  return g_steal_pointer (&review);
+}
 
-    review->summary = g_strdup_printf (_ ("A %s bolus of %s (%s of %s) over %s; the basal delivery pauses while it runs."),
-                                       kind_name (request->kind), v, d, active->rx.drug_id, t);
-  }
+/* The review of the bridge bolus that follows a drug or concentration change (thecal-workflow-
+ * bolus.h): the same plan thecal_visit_review_bolus computes once @new_rx runs, computed before
+ * anything is written. */
+ThecalBolusReview *
+thecal_visit_review_bridge (ThecalVisit *self, const ThecalPrescription *old_rx, const ThecalPrescription *new_rx, GError **error)
+{
+  g_autoptr (ThecalBolusReview) review = NULL;
+  const ThecalPumpModel *model;
+  ThecalDeliveryPlan old_plan, new_plan;
+  ThecalDoseError dose_error;
+  ThecalCatheter catheter;
+
+  g_return_val_if_fail (THECAL_IS_VISIT (self), NULL);
+  g_return_val_if_fail (old_rx != NULL && new_rx != NULL, NULL);
+  if (!thecal_visit_is_connected (self))
+    {
+      g_set_error (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_NOT_CONNECTED, _ ("Not connected to a pump: interrogate it first."));
+      return NULL;
+    }
+  model = thecal_visit_get_model (self);
+  catheter = catheter_of (self);
+  review = g_new0 (ThecalBolusReview, 1);
+  review->kind = THECAL_VISIT_BOLUS_BRIDGE;
+  review->request.kind = THECAL_PROTO_BOLUS_BRIDGE;
+  thecal_dose_error_clear (&dose_error);
+  if (!thecal_delivery_plan_resolve (old_rx, model, &old_plan, &dose_error)
+      || !thecal_delivery_plan_resolve (new_rx, model, &new_plan, &dose_error)
+      || !thecal_bridge_bolus (model, &catheter, &old_plan, old_rx->drug_id, &new_plan, new_rx->drug_id, &review->request.plan,
+                               &dose_error))
+    {
+      refuse_dose (error, "bridge", &dose_error);
+      return NULL;
+    }
+  if (!sum_phases (&review->request.plan, review))
+    {
+      g_set_error (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_REFUSED, _ ("The bolus plan is out of range."));
+      return NULL;
+    }
+  if (!bridge_daily_limit (self, old_rx, new_rx, &new_plan, review, error))
+    return NULL;
+  summarize (review, old_rx->drug_id);
   return g_steal_pointer (&review);
 }
 
@@ -386,7 +486,8 @@ bolus_return_error (GTask *task, GError *error)
 {
   Bolus *b = g_task_get_task_data (task);
 
-  thecal_visit_step_end (b->self);
+  if (!b->nested)
+    thecal_visit_step_end (b->self);
   g_task_return_error (task, error);
   g_object_unref (task);
 }
@@ -396,7 +497,8 @@ bolus_return_outcome (GTask *task, ThecalProgrammingOutcome outcome)
 {
   Bolus *b = g_task_get_task_data (task);
 
-  thecal_visit_step_end (b->self);
+  if (!b->nested)
+    thecal_visit_step_end (b->self);
   g_task_return_int (task, outcome);
   g_object_unref (task);
 }
@@ -416,21 +518,6 @@ on_failure_audited (GObject *source, GAsyncResult *result, gpointer user_data)
   bolus_return_error (task, g_steal_pointer (&b->error));
 }
 
-/* Runs on the visit's context: the outcome's audit entry is written. */
-static void
-on_outcome_audited (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GTask *task = user_data;
-  Bolus *b = g_task_get_task_data (task);
-  g_autoptr (ThecalAuditEntry) entry = NULL;
-  g_autoptr (GError) audit_error = NULL;
-
-  entry = thecal_record_append_audit_finish (THECAL_RECORD (source), result, &audit_error);
-  if (entry == NULL)
-    g_warning ("A bolus outcome could not be audited: %s", audit_error->message);
-  bolus_return_outcome (task, b->outcome);
-}
-
 static void
 refuse (GTask *task, const char *action, GError *error)
 {
@@ -440,33 +527,120 @@ refuse (GTask *task, const char *action, GError *error)
   audit (task, action, error->message, on_failure_audited);
 }
 
-/* Keeps a copy of @b on the visit (an UNCERTAIN bolus) and blocks the visit. */
-static void
-keep_uncertain (ThecalVisit *self, const Bolus *b)
+static ThecalVisitBolusKind
+kind_from_name (const char *name)
 {
-  Bolus *kept = g_new0 (Bolus, 1);
-
-  kept->review = b->review;
-  kept->review.summary = g_strdup (b->review.summary);
-  kept->review.warning = g_strdup (b->review.warning);
-  kept->reason = g_strdup (b->reason);
-  kept->log_from_seq = b->log_from_seq;
-  g_object_set_data_full (G_OBJECT (self), UNCERTAIN_KEY, kept, (GDestroyNotify) bolus_free);
-  thecal_visit_set_uncertain_write (self, THECAL_UNCERTAIN_WRITE_BOLUS);
+  if (g_strcmp0 (name, "priming") == 0)
+    return THECAL_VISIT_BOLUS_PRIMING;
+  if (g_strcmp0 (name, "bridge") == 0)
+    return THECAL_VISIT_BOLUS_BRIDGE;
+  return THECAL_VISIT_BOLUS_CLINICIAN;
 }
 
 static void
-clear_uncertain (ThecalVisit *self)
+json_digits (cJSON *object, const char *key, gint64 value)
 {
-  g_object_set_data (G_OBJECT (self), UNCERTAIN_KEY, NULL);
-  thecal_visit_set_uncertain_write (self, THECAL_UNCERTAIN_WRITE_NONE);
+  char digits[24];
+
+  g_snprintf (digits, sizeof digits, "%" G_GINT64_FORMAT, value);
+  cJSON_AddStringToObject (object, key, digits);
+}
+
+/* The request of the pump write: what thecal_visit_settle_bolus_write_async needs to settle it
+ * in a later process (the kind and volume the pump reports while it runs, the log sequence
+ * before the write), and what a person reading the record needs. */
+static char *
+request_json (const Bolus *b)
+{
+  cJSON *object = cJSON_CreateObject ();
+  char *text;
+
+  cJSON_AddStringToObject (object, "kind", kind_name (b->review.kind));
+  json_digits (object, "volume_nl", b->review.volume_nl);
+  json_digits (object, "dose_ng", b->review.dose_ng);
+  json_digits (object, "duration_ms", b->review.duration_ms);
+  json_digits (object, "log_from_seq", b->log_from_seq);
+  cJSON_AddStringToObject (object, "summary", b->review.summary != NULL ? b->review.summary : "");
+  text = cJSON_PrintUnformatted (object);
+  cJSON_Delete (object);
+  return text;
+}
+
+/* A settle of @write from the record: the request read back. */
+static Bolus *
+bolus_from_write (ThecalVisit *self, const ThecalPumpWrite *write, GError **error)
+{
+  cJSON *object = cJSON_Parse (write->request_json);
+  Bolus *b;
+
+  if (object == NULL)
+    {
+      g_set_error (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_FAILED,
+                   _ ("The request of pump write %" G_GINT64_FORMAT " cannot be read: settle it by hand."), write->id);
+      return NULL;
+    }
+  b = g_new0 (Bolus, 1);
+  b->self = self;
+  b->write_id = write->id;
+  b->review.kind = kind_from_name (thecal_visit_json_text (object, "kind"));
+  b->review.summary = g_strdup (thecal_visit_json_text (object, "summary"));
+  b->reason = g_strdup (write->reason);
+  if (!thecal_visit_json_int (object, "volume_nl", &b->review.volume_nl) || !thecal_visit_json_int (object, "dose_ng", &b->review.dose_ng)
+      || !thecal_visit_json_int (object, "duration_ms", &b->review.duration_ms)
+      || !thecal_visit_json_int (object, "log_from_seq", &b->log_from_seq))
+    {
+      cJSON_Delete (object);
+      bolus_free (b);
+      g_set_error (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_FAILED,
+                   _ ("The request of pump write %" G_GINT64_FORMAT " cannot be read: settle it by hand."), write->id);
+      return NULL;
+    }
+  cJSON_Delete (object);
+  return b;
 }
 
 gboolean
 thecal_visit_bolus_uncertain (ThecalVisit *self)
 {
   g_return_val_if_fail (THECAL_IS_VISIT (self), FALSE);
-  return g_object_get_data (G_OBJECT (self), UNCERTAIN_KEY) != NULL;
+  return thecal_visit_get_unresolved_write (self, THECAL_PUMP_WRITE_BOLUS) != NULL;
+}
+
+/* Runs on the visit's context: the outcome is in the record (resolved, audited) or could not be
+ * stored. */
+static void
+on_resolved (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Bolus *b = g_task_get_task_data (task);
+  g_autoptr (ThecalPumpWrite) write = NULL;
+  g_autoptr (GError) error = NULL;
+
+  write = thecal_record_resolve_pump_write_finish (THECAL_RECORD (source), result, &error);
+  if (write == NULL)
+    {
+      /* the pump's state is known, the record's is not: the write stays unresolved (and blocks) */
+      g_clear_error (&b->error);
+      bolus_return_error (task, g_error_new (THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_BLOCKED,
+                                             _ ("The bolus was %s but the record could not store it (%s): it stays "
+                                                "unresolved and is settled by reading the pump at the next connection."),
+                                             thecal_programming_outcome_name (b->outcome), error->message));
+      return;
+    }
+  thecal_visit_track_write (b->self, write);
+  if (b->error != NULL)
+    bolus_return_error (task, g_steal_pointer (&b->error));
+  else
+    bolus_return_outcome (task, b->outcome);
+}
+
+/* Records @outcome of the write (with @note), then reports b->error if set, else the outcome. */
+static void
+resolve (GTask *task, Bolus *b, ThecalProgrammingOutcome outcome, const char *note)
+{
+  b->outcome = outcome;
+  thecal_record_resolve_pump_write_async (record_of (b->self), performer (b->self), b->write_id, thecal_visit_get_pump (b->self)->serial,
+                                          outcome, note, NULL, NULL, on_resolved, task);
 }
 
 static void bolus_run (GTask *task, Bolus *b, GAsyncResult *result);
@@ -495,21 +669,36 @@ bolus_run (GTask *task, Bolus *b, GAsyncResult *result)
   switch (b->step)
     {
     case 0:
-      /* intent before action: the pending bolus is in the audit chain before the pump is touched */
-      audit (task, "bolus.pending", b->review.summary, on_step);
-      return;
+      {
+        g_autofree char *request = NULL;
+        ThecalPumpWriteInput input = { 0 };
+
+        /* intent before action: the pending bolus is in the record (and the audit chain) before the
+         * pump is touched, with what a later process needs to settle it */
+        b->log_from_seq = MAX (thecal_visit_get_status (self)->log_next_seq, 1);
+        request = request_json (b);
+        input.pump_serial = thecal_visit_get_pump (self)->serial;
+        input.kind = THECAL_PUMP_WRITE_BOLUS;
+        input.reason = b->reason != NULL && *b->reason != '\0'                   ? b->reason
+                       : b->review.summary != NULL && *b->review.summary != '\0' ? b->review.summary
+                                                                                 : kind_name (b->review.kind);
+        input.request_json = request;
+        thecal_record_begin_pump_write_async (record_of (self), performer (self), &input, NULL, on_step, task);
+        return;
+      }
     case 1:
       {
-        g_autoptr (ThecalAuditEntry) entry = thecal_record_append_audit_finish (record_of (self), result, &error);
+        g_autoptr (ThecalPumpWrite) write = thecal_record_begin_pump_write_finish (record_of (self), result, &error);
 
-        if (entry == NULL)
+        if (write == NULL)
           {
             bolus_return_error (task, g_error_new (THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_FAILED,
                                                    _ ("The pending bolus could not be recorded (%s): nothing was sent to the pump."),
                                                    error->message));
             return;
           }
-        b->log_from_seq = MAX (thecal_visit_get_status (self)->log_next_seq, 1);
+        b->write_id = write->id;
+        thecal_visit_track_write (self, write);
         /* not cancellable: a write, once started, runs to its outcome */
         thecal_pump_link_start_bolus_async (thecal_visit_get_link (self), &b->review.request, NULL, on_step, task);
         return;
@@ -520,18 +709,14 @@ bolus_run (GTask *task, Bolus *b, GAsyncResult *result)
 
         if (reply != NULL)
           {
-            b->outcome = THECAL_OUTCOME_CONFIRMED;
-            audit (task, "bolus.confirmed", b->review.summary, on_outcome_audited);
+            resolve (task, b, THECAL_OUTCOME_CONFIRMED, b->review.summary);
             return;
           }
         if (g_error_matches (error, THECAL_PROTO_ERROR, THECAL_PROTO_ERROR_TIMEOUT))
           {
             /* the pump may or may not run the bolus: block until a read settles it */
-            keep_uncertain (self, b);
-            b->outcome = THECAL_OUTCOME_UNCERTAIN;
-            audit (task, "bolus.uncertain",
-                   _ ("The pump's answer to the bolus was lost: it may or may not run. Read the pump before any other change."),
-                   on_outcome_audited);
+            resolve (task, b, THECAL_OUTCOME_UNCERTAIN,
+                     _ ("The pump's answer to the bolus was lost: it may or may not run. Read the pump before any other change."));
             return;
           }
         if (error->domain == THECAL_WAND_ERROR)
@@ -541,7 +726,7 @@ bolus_run (GTask *task, Bolus *b, GAsyncResult *result)
                                   error->message);
         else
           b->error = g_error_new (THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_FAILED, _ ("The pump refused the bolus: %s"), error->message);
-        audit (task, "bolus.failed", b->error->message, on_failure_audited);
+        resolve (task, b, THECAL_OUTCOME_FAILED, b->error->message);
         return;
       }
     default:
@@ -660,7 +845,6 @@ settle_run (GTask *task, Bolus *b, GAsyncResult *result)
 
         if (reply == NULL)
           {
-            keep_uncertain (self, b);
             bolus_return_error (task, g_error_new (THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_PAUSED,
                                                    _ ("The pump could not be read (%s): the bolus is still UNCERTAIN. Bring the "
                                                       "wand back and settle it again."),
@@ -671,9 +855,7 @@ settle_run (GTask *task, Bolus *b, GAsyncResult *result)
         thecal_visit_update_status (self, st);
         if (st->bolus_active && st->bolus_source == source_of (b->review.kind) && st->bolus_planned_nl == b->review.volume_nl)
           {
-            clear_uncertain (self);
-            b->outcome = THECAL_OUTCOME_CONFIRMED;
-            audit (task, "bolus.confirmed", _ ("Settled by reading the pump: the bolus runs."), on_outcome_audited);
+            resolve (task, b, THECAL_OUTCOME_CONFIRMED, _ ("Settled by reading the pump: the bolus runs."));
             return;
           }
         /* No such bolus runs now: it was never started, or it already ended. The pump's log from
@@ -692,7 +874,6 @@ settle_run (GTask *task, Bolus *b, GAsyncResult *result)
 
         if (log == NULL || log->log_gap)
           {
-            keep_uncertain (self, b);
             bolus_return_error (task, g_error_new (THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_PAUSED,
                                                    _ ("No bolus runs and the pump's log could not be read from before the "
                                                       "bolus (%s): it is still UNCERTAIN. Read the pump again before any other "
@@ -706,16 +887,12 @@ settle_run (GTask *task, Bolus *b, GAsyncResult *result)
 
             if (e->type == THECAL_EVENT_BOLUS_START && e->code == (int32_t) source_of (b->review.kind) && e->seq >= b->log_from_seq)
               {
-                clear_uncertain (self);
-                b->outcome = THECAL_OUTCOME_CONFIRMED;
-                audit (task, "bolus.confirmed", _ ("Settled by reading the pump's log: the bolus started (and has ended)."),
-                       on_outcome_audited);
+                resolve (task, b, THECAL_OUTCOME_CONFIRMED, _ ("Settled by reading the pump's log: the bolus started (and has ended)."));
                 return;
               }
           }
         if (b->other_running)
           {
-            keep_uncertain (self, b);
             bolus_return_error (task, g_error_new (THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_PAUSED,
                                                    _ ("A %s bolus runs that is not the one sent and the pump's log does not "
                                                       "show this one start: it is still UNCERTAIN. Read the pump again when "
@@ -724,10 +901,8 @@ settle_run (GTask *task, Bolus *b, GAsyncResult *result)
             return;
           }
         /* the whole log since before the write, and no start of this bolus: not started */
-        clear_uncertain (self);
-        b->outcome = THECAL_OUTCOME_FAILED;
-        audit (task, "bolus.failed", _ ("Settled by reading the pump: no bolus runs and its log shows none started; the bolus was not given."),
-               on_outcome_audited);
+        resolve (task, b, THECAL_OUTCOME_FAILED,
+                 _ ("Settled by reading the pump: no bolus runs and its log shows none started; the bolus was not given."));
         return;
       }
     default:
@@ -735,29 +910,13 @@ settle_run (GTask *task, Bolus *b, GAsyncResult *result)
     }
 }
 
-void
-thecal_visit_settle_bolus_async (ThecalVisit *self, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+/* Settles @b (owned) on a new task of @self. */
+static void
+settle_start (ThecalVisit *self, Bolus *b, gpointer source_tag, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
-  GTask *task;
-  Bolus *b;
-  GError *error = NULL;
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
 
-  g_return_if_fail (THECAL_IS_VISIT (self));
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, thecal_visit_settle_bolus_async);
-  if (!thecal_visit_bolus_uncertain (self))
-    {
-      g_task_return_int (task, THECAL_OUTCOME_CONFIRMED);
-      g_object_unref (task);
-      return;
-    }
-  if (!thecal_visit_step_begin (self, &error))
-    {
-      g_task_return_error (task, error);
-      g_object_unref (task);
-      return;
-    }
-  b = g_object_steal_data (G_OBJECT (self), UNCERTAIN_KEY);
+  g_task_set_source_tag (task, source_tag);
   b->self = self;
   b->settling = TRUE;
   b->step = 0;
@@ -765,8 +924,67 @@ thecal_visit_settle_bolus_async (ThecalVisit *self, GCancellable *cancellable, G
   settle_run (task, b, NULL);
 }
 
+/* Fails a settle that did not start (the step was begun when @began). */
+static void
+settle_refused (ThecalVisit *self, gboolean began, gpointer source_tag, GAsyncReadyCallback callback, gpointer user_data, GError *error)
+{
+  GTask *task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  if (began)
+    thecal_visit_step_end (self);
+  g_task_return_error (task, error);
+  g_object_unref (task);
+}
+
+void
+thecal_visit_settle_bolus_async (ThecalVisit *self, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  const ThecalPumpWrite *write;
+
+  g_return_if_fail (THECAL_IS_VISIT (self));
+  write = thecal_visit_get_unresolved_write (self, THECAL_PUMP_WRITE_BOLUS);
+  if (write == NULL)
+    {
+      GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+      g_task_set_source_tag (task, thecal_visit_settle_bolus_async);
+      g_task_return_int (task, THECAL_OUTCOME_CONFIRMED); /* nothing to settle */
+      g_object_unref (task);
+      return;
+    }
+  thecal_visit_settle_bolus_write_async (self, write, FALSE, callback, user_data);
+}
+
+void
+thecal_visit_settle_bolus_write_async (ThecalVisit *self,
+                                       const ThecalPumpWrite *write,
+                                       gboolean nested,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data)
+{
+  GError *error = NULL;
+  Bolus *b;
+
+  g_return_if_fail (THECAL_IS_VISIT (self));
+  g_return_if_fail (write != NULL && write->kind == THECAL_PUMP_WRITE_BOLUS);
+  if (!nested && !thecal_visit_step_begin (self, &error))
+    {
+      settle_refused (self, FALSE, thecal_visit_settle_bolus_write_async, callback, user_data, error);
+      return;
+    }
+  b = bolus_from_write (self, write, &error);
+  if (b == NULL)
+    {
+      settle_refused (self, !nested, thecal_visit_settle_bolus_write_async, callback, user_data, error);
+      return;
+    }
+  b->nested = nested;
+  settle_start (self, b, thecal_visit_settle_bolus_write_async, NULL, callback, user_data);
+}
+
 gboolean
 thecal_visit_settle_bolus_finish (ThecalVisit *self, GAsyncResult *result, ThecalProgrammingOutcome *outcome, GError **error)
 {
-  return thecal_visit_bolus_finish (self, result, outcome, error);
+  return thecal_visit_settle_write_finish (self, result, outcome, error);
 }

@@ -5,9 +5,10 @@
  * a refusal is audited) → the review (dose core: volume from the dose and the active
  * concentration, the model's bolus ceiling, the drug library's daily limit with the bolus added;
  * for priming and bridge the thecal-bolus.h calculators with the dead space of the pump model and
- * the recorded catheter length) → "bolus.pending" audited FIRST → START_BOLUS → the outcome
- * audited ("bolus.confirmed", "bolus.failed", "bolus.uncertain"). A lost answer is UNCERTAIN and
- * blocks every change on the pump until thecal_visit_settle_bolus_async reads the pump.
+ * the recorded catheter length) → the pump write PENDING in the record FIRST ("bolus.pending") →
+ * START_BOLUS → the outcome recorded ("bolus.confirmed", "bolus.failed", "bolus.uncertain"). A lost
+ * answer is UNCERTAIN and blocks every change on the pump, in this visit and in every later one
+ * (the record holds it), until thecal_visit_settle_bolus_async or the next connect reads the pump.
  */
 #pragma once
 
@@ -57,6 +58,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThecalBolusReview, thecal_bolus_review_free)
 /* The review (no I/O). NULL with NOT_CONNECTED, BLOCKED or REFUSED (the dose core's sentence). */
 ThecalBolusReview *thecal_visit_review_bolus (ThecalVisit *self, const ThecalBolusRequest *request, GError **error);
 
+/* The bridge bolus that will follow a drug or concentration change from @old_rx to @new_rx, reviewed
+ * before anything is written (the refill with a drug change, thecal-workflow-refill.h): the plan
+ * thecal_visit_review_bolus computes for a BRIDGE once @new_rx runs, with the same checks (a
+ * bridge of another drug adds nothing to the new drug's day). reviewed_active is not set: once
+ * @new_rx runs, review the bridge again with thecal_visit_review_bolus. NULL with NOT_CONNECTED or
+ * REFUSED. */
+ThecalBolusReview *thecal_visit_review_bridge (ThecalVisit *self,
+                                               const ThecalPrescription *old_rx,
+                                               const ThecalPrescription *new_rx,
+                                               GError **error);
+
 /* The write of a reviewed bolus (see above). @reason is required when over_soft_limit
  * (NEEDS_REASON otherwise). TRUE when START_BOLUS was sent and answered or may have been taken:
  * *@outcome CONFIRMED or UNCERTAIN (the visit is then blocked); FALSE with the refusal, FAILED
@@ -69,7 +81,8 @@ void thecal_visit_bolus_async (ThecalVisit *self,
                                gpointer user_data);
 gboolean thecal_visit_bolus_finish (ThecalVisit *self, GAsyncResult *result, ThecalProgrammingOutcome *outcome, GError **error);
 
-/* TRUE while a bolus whose answer was lost blocks the visit. */
+/* TRUE while a bolus whose answer was lost (or that an earlier session left PENDING) blocks the
+ * visit. */
 gboolean thecal_visit_bolus_uncertain (ThecalVisit *self);
 
 /* Settles an UNCERTAIN bolus: READ_STATUS shows a bolus of the kind and volume sent running →

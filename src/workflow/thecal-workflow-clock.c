@@ -229,7 +229,8 @@ start (ThecalVisit *self, Step *s, gpointer tag, GCancellable *cancellable, GAsy
       g_object_unref (task);
       return;
     }
-  if (!thecal_permission_check (user_of (self), THECAL_PERMISSION_PUMP_INTERROGATE, &error))
+  if (!thecal_permission_check (user_of (self), s->clock ? THECAL_PERMISSION_PUMP_CLOCK : THECAL_PERMISSION_ALARM_ACKNOWLEDGE,
+                                &error))
     {
       g_autofree char *after = g_strdup_printf ("{\"pump\":\"%s\"}", thecal_visit_get_pump (self)->serial);
 

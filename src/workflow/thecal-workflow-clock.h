@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * thecal-workflow-clock.h: clock synchronisation and alarm acknowledgement of a connected visit
- * (docs/workflows.md "Clock", "Alarms"). Both need permission `pump.interrogate` (nurse and
- * physician; a refusal is audited) and are refused while a write is UNCERTAIN (BLOCKED).
+ * (docs/workflows.md "Clock", "Alarms"). They need permission `pump.clock` or `alarm.acknowledge`
+ * (nurse and physician; a refusal is audited) and are refused while a write is UNCERTAIN (BLOCKED).
  */
 #pragma once
 

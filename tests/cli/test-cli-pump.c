@@ -268,7 +268,8 @@ END_TEST
 START_TEST (test_program_refused_by_pump)
 {
   /* hydromorphone in a pump filled with morphine: the check lets it through with an override
-   * (a drug change), the pump's own limit refuses it at STAGE: FAILED, nothing changed */
+   * (a drug change); the pump stages it only for a REFILL_COMMIT with that fill and refuses the
+   * plain COMMIT (its own limit, drug): FAILED, nothing changed */
   const char *rx = rx_file ("hm.json", "hydromorphone", "2 mg/mL", "\"dose\": \"1 mg/day\"");
   g_autoptr (CliResult) result = cli_run ("pump", "program", "--sim", "--prescription", rx, "--opioid-tolerant", OVERRIDE, "--json");
   g_autoptr (cJSON) root = NULL;
@@ -278,7 +279,7 @@ START_TEST (test_program_refused_by_pump)
   ck_assert_str_eq (json_str (root, "outcome"), "failed");
   ck_assert_str_eq (json_str (root, "program.error_code"), "REFUSED_BY_PUMP_LIMIT");
   ck_assert_str_eq (json_str (root, "program.pump_limit"), "drug");
-  ck_assert (!json_bool (root, "program.commit_sent"));
+  ck_assert (json_bool (root, "program.commit_sent")); /* refused by an authenticated ERROR, then read back */
   assert_contains (result->err, "FAILED: the pump still runs the previous prescription");
 }
 END_TEST

@@ -14,6 +14,16 @@
  * The simulated pump keeps its state only when a run ends (the state file is replaced
  * atomically), so a kill before that is a pump that never took the change, and a kill after it
  * is a pump that runs it: both must be reconciled to the truth.
+ *
+ * The same for "visit MRN --sim refill" and "visit MRN --sim bolus" (test_kill_refill_everywhere,
+ * test_kill_bolus_everywhere): killed at swept delays (rounds of 16 points: the whole run, then the
+ * bracket where the write is pending, at least 2 rounds and more until a kill has left a write
+ * PENDING; each point costs two runs instead of six), then after the next
+ * "interrogate" the record, read directly, agrees with the persisted pump: no pump write left
+ * PENDING or UNCERTAIN, the refills recorded are the reservoir sets the pump took, the boluses
+ * confirmed are the boluses it started, and the audit chain verifies. Between two bolus points the
+ * implant is advanced by an hour (it delivers while no wand is near), so each bolus has ended
+ * before the next.
  */
 #include "config.h"
 
@@ -21,12 +31,17 @@
 #include <sys/types.h>
 
 #include "thecal-dose-json.h"
+#include "thecal-record.h"
+#include "thecal-sim-pump-demo.h"
 #include "thecal-sim-pump.h"
+#include "thecal-sync-call.h"
 #include "thecal-test-cli.h"
 #include "thecal-test.h"
 
 #define ADMIN_PW "admin password one"
 #define PAULA_PW "physician password"
+#define NINA_PW "the nurse password"
+#define ACK "pocket checked, no fill outside the reservoir"
 #define OVERRIDE "concentration above PACC soft limit, reviewed"
 #define SERIAL "TR20-000123"
 
@@ -101,6 +116,8 @@ clinic_setup (void)
     g_autoptr (CliResult) admin = RUN_NEW (NULL, ADMIN_PW, "--db", db, "user", "add", "admin", "--full-name", "Ada Admin");
     g_autoptr (CliResult) paula = RUN_NEW (ADMIN_PW, PAULA_PW, "--db", db, "user", "add", "paula", "--role", "physician",
                                            "--full-name", "Dr Paula Physician", "--user", "admin");
+    g_autoptr (CliResult) nina = RUN_NEW (ADMIN_PW, NINA_PW, "--db", db, "user", "add", "nina", "--role", "nurse",
+                                          "--full-name", "Nina Nurse", "--user", "admin");
     g_autoptr (CliResult) jane = RUN (PAULA_PW, "--db", db, "patient", "add", "--user", "paula", "--mrn", "MRN-0001",
                                       "--name", "DOE, Jane", "--born", "1961-04-12", "--opioid", "tolerant");
     g_autoptr (CliResult) pump = RUN (PAULA_PW, "--db", db, "pump", "add", "--user", "paula", "--serial", SERIAL,
@@ -109,6 +126,7 @@ clinic_setup (void)
 
     status_is (admin, 0);
     status_is (paula, 0);
+    status_is (nina, 0);
     status_is (jane, 0);
     status_is (pump, 0);
   }
@@ -147,22 +165,24 @@ program_argv (GPtrArray *argv, const char *rx)
   g_ptr_array_add (argv, NULL);
 }
 
-/* Runs the program step and kills it with SIGKILL after @delay_us (no kill when it ended
- * before). TRUE when it was killed. */
+/* Starts thecal-cli with @argv (NULL-terminated) in LC_ALL=C with the test's weak password hashes,
+ * @password as THECAL_PASSWORD and @verifier_password (may be NULL) as THECAL_VERIFIER_PASSWORD,
+ * and kills it with SIGKILL after @delay_us (no kill when it ended before). TRUE when it was
+ * killed. */
 static gboolean
-program_killed_after (const char *rx, gint64 delay_us)
+run_killed_after (GPtrArray *argv, const char *password, const char *verifier_password, gint64 delay_us)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_auto (GStrv) envp = g_get_environ ();
   g_autoptr (GError) error = NULL;
   GPid pid;
   int wait_status = 0;
   gboolean killed;
 
-  program_argv (argv, rx);
   envp = g_environ_setenv (envp, "LC_ALL", "C", TRUE);
   envp = g_environ_setenv (envp, "THECAL_PWHASH_LIMITS", "min", TRUE);
-  envp = g_environ_setenv (envp, "THECAL_PASSWORD", PAULA_PW, TRUE);
+  envp = g_environ_setenv (envp, "THECAL_PASSWORD", password, TRUE);
+  if (verifier_password != NULL)
+    envp = g_environ_setenv (envp, "THECAL_VERIFIER_PASSWORD", verifier_password, TRUE);
   ck_assert_msg (g_spawn_async (NULL, (char **) argv->pdata, envp,
                                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
                                 NULL, &pid, &error),
@@ -174,6 +194,17 @@ program_killed_after (const char *rx, gint64 delay_us)
   killed = WIFSIGNALED (wait_status) && WTERMSIG (wait_status) == SIGKILL;
   g_spawn_close_pid (pid);
   return killed;
+}
+
+/* Runs the program step and kills it with SIGKILL after @delay_us (no kill when it ended
+ * before). TRUE when it was killed. */
+static gboolean
+program_killed_after (const char *rx, gint64 delay_us)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+
+  program_argv (argv, rx);
+  return run_killed_after (argv, PAULA_PW, NULL, delay_us);
 }
 
 /* The checksum of what the persisted simulated pump runs. */
@@ -361,6 +392,321 @@ START_TEST (test_kill_program_everywhere)
 }
 END_TEST
 
+/* ---- refills and boluses ------------------------------------------------------------------ */
+
+typedef enum
+{
+  WRITE_REFILL = 0,
+  WRITE_BOLUS,
+} WriteKind;
+
+#define WRITE_STEPS 16
+#define WRITE_ROUNDS_MIN 2
+#define WRITE_ROUNDS_MAX 6
+static const guint32 write_seeds[] = { 7, 1234 };
+#define HOUR_MS INT64_C (3600000)
+
+/* The argv of the @n-th refill or bolus run (refills alternate 18 and 15 mL). */
+static void
+write_argv (GPtrArray *argv, WriteKind kind, guint n)
+{
+  const char *const refill[] = { "--db", db, "visit", "MRN-0001", "--sim", "--user", "nina", "--sim-state", state, "refill",
+                                 "--aspirated", "10 mL", "--added", n % 2 == 0 ? "18 mL" : "15 mL", "--drug", "morphine",
+                                 "--concentration", "25 mg/mL", "--lot", "LOT-42", "--expiry", "2099-12-31",
+                                 "--verifier", "paula", "--acknowledge", ACK, NULL };
+  const char *const bolus[] = { "--db", db, "visit", "MRN-0001", "--sim", "--user", "paula", "--sim-state", state, "bolus",
+                                "--kind", "clinician", "--dose", "0.5 mg", "--duration", "30 min", NULL };
+
+  for (const char *const *a = kind == WRITE_REFILL ? refill : bolus; *a != NULL; a++)
+    g_ptr_array_add (argv, g_strdup (*a));
+  g_ptr_array_add (argv, NULL);
+}
+
+/* Runs the write to its end (exit 0 required). */
+static void
+write_run (WriteKind kind, guint n)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *login = g_strdup_printf ("THECAL_PASSWORD=%s", kind == WRITE_REFILL ? NINA_PW : PAULA_PW);
+  const char *env[] = { "THECAL_PWHASH_LIMITS=min", login, "THECAL_VERIFIER_PASSWORD=" PAULA_PW, NULL };
+  g_autoptr (CliResult) result = NULL;
+
+  write_argv (argv, kind, n);
+  result = cli_run_argv (env, (const char *const *) argv->pdata);
+  status_is (result, 0);
+}
+
+/* Runs the write and kills it with SIGKILL after @delay_us. TRUE when it was killed. */
+static gboolean
+write_killed_after (WriteKind kind, guint n, gint64 delay_us)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (argv, g_strdup (g_getenv ("THECAL_CLI")));
+  write_argv (argv, kind, n);
+  return run_killed_after (argv, kind == WRITE_REFILL ? NINA_PW : PAULA_PW, PAULA_PW, delay_us);
+}
+
+/* The persisted pump's counters (a raw copy: its pointers are the writer's, only its values are
+ * read). */
+static ThecalSimPumpStats
+pump_stats (void)
+{
+  g_autofree char *data = NULL;
+  g_autofree ThecalSimPump *pump = g_new0 (ThecalSimPump, 1);
+  gsize length;
+
+  ck_assert (g_file_get_contents (state, &data, &length, NULL));
+  ck_assert_uint_gt (length, sizeof *pump);
+  memcpy (pump, data + (length - sizeof *pump), sizeof *pump);
+  return pump->stats;
+}
+
+/* The implant delivers @by_ms on its own, as it does between visits: the state file's pump is
+ * loaded as thecal-cli loads it (this process's pointers kept), advanced, and saved with the
+ * same header. */
+static void
+pump_advance (gint64 by_ms)
+{
+  static ThecalPumpModelSet models;
+  static gboolean have_models = FALSE;
+  g_autofree char *data = NULL;
+  g_autofree ThecalSimPump *pump = g_new0 (ThecalSimPump, 1);
+  ThecalPumpRoleConfig role_config;
+  ThecalEngineStrokeFunc stroke, scratch_stroke;
+  void *stroke_data, *scratch_data;
+  ThecalDoseError dose_error;
+  gsize length, header;
+
+  thecal_dose_error_clear (&dose_error);
+  if (!have_models)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("THECAL_DATA_DIR"), "pump-models.json", NULL);
+      g_autofree char *text = NULL;
+      gsize text_length;
+
+      ck_assert (g_file_get_contents (path, &text, &text_length, NULL));
+      ck_assert_msg (thecal_pump_models_load_json (text, text_length, &models, &dose_error), "%s", dose_error.message);
+      have_models = TRUE;
+    }
+  ck_assert_msg (thecal_sim_pump_demo_init (pump, thecal_sim_pump_demo_find (SERIAL), thecal_pump_model_set_find (&models, "TR-20"),
+                                            &dose_error),
+                 "%s", dose_error.message);
+  role_config = pump->role.config;
+  stroke = pump->engine.stroke_func;
+  stroke_data = pump->engine.stroke_data;
+  scratch_stroke = pump->scratch.stroke_func;
+  scratch_data = pump->scratch.stroke_data;
+  ck_assert (g_file_get_contents (state, &data, &length, NULL));
+  ck_assert_uint_gt (length, sizeof *pump);
+  header = length - sizeof *pump;
+  memcpy (pump, data + header, sizeof *pump);
+  pump->role.config.ops = role_config.ops;
+  pump->role.config.ops_data = role_config.ops_data;
+  pump->role.config.random = role_config.random;
+  pump->role.config.random_data = role_config.random_data;
+  pump->engine.stroke_func = stroke;
+  pump->engine.stroke_data = stroke_data;
+  pump->scratch.stroke_func = scratch_stroke;
+  pump->scratch.stroke_data = scratch_data;
+  ck_assert_msg (thecal_sim_pump_advance_to (pump, thecal_sim_pump_now_ms (pump) + by_ms, &dose_error), "%s", dose_error.message);
+  memcpy (data + header, pump, sizeof *pump);
+  ck_assert (g_file_set_contents (state, data, (gssize) length, NULL));
+}
+
+#define RECORD_SYNC(op, record, error, ...)                                          \
+  ({                                                                                 \
+    g_autoptr (ThecalSyncCall) sync_call_ = thecal_sync_call_new ();                 \
+    op##_async (record, ##__VA_ARGS__, NULL, thecal_sync_call_callback, sync_call_); \
+    op##_finish (record, thecal_sync_call_wait (sync_call_), error);                 \
+  })
+
+typedef struct
+{
+  guint writes;     /* pump writes of the pump */
+  guint unresolved; /* still PENDING or UNCERTAIN */
+  guint confirmed;  /* CONFIRMED writes of the kind */
+  guint refills;    /* refills recorded for the pump (not superseded) */
+  gboolean chain_intact;
+  char *last_outcome; /* of the newest write */
+} RecordView;
+
+static void
+record_view_clear (RecordView *view)
+{
+  g_clear_pointer (&view->last_outcome, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RecordView, record_view_clear)
+
+/* What the record says about the pump's writes, read directly (no thecal-cli run). */
+static void
+record_view (WriteKind kind, RecordView *view)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalRecord) record = thecal_record_open_sync (db, THECAL_RECORD_OPEN_DEFAULT, NULL, &error);
+  g_autoptr (GPtrArray) writes = NULL;
+  g_autoptr (ThecalPatientRecord) history = NULL;
+  g_autoptr (ThecalAuditVerification) verification = NULL;
+
+  ck_assert_msg (record != NULL, "%s", error != NULL ? error->message : "?");
+  memset (view, 0, sizeof *view);
+  writes = RECORD_SYNC (thecal_record_list_pump_writes, record, &error, SERIAL, FALSE);
+  ck_assert_msg (writes != NULL, "%s", error != NULL ? error->message : "?");
+  for (guint i = 0; i < writes->len; i++)
+    {
+      const ThecalPumpWrite *w = writes->pdata[i];
+
+      view->writes++;
+      if (w->outcome == THECAL_OUTCOME_PENDING || w->outcome == THECAL_OUTCOME_UNCERTAIN)
+        view->unresolved++;
+      if (w->outcome == THECAL_OUTCOME_CONFIRMED && w->kind == (kind == WRITE_REFILL ? THECAL_PUMP_WRITE_REFILL : THECAL_PUMP_WRITE_BOLUS))
+        view->confirmed++;
+      if (i + 1 == writes->len)
+        view->last_outcome = g_strdup (thecal_programming_outcome_name (w->outcome));
+    }
+  history = RECORD_SYNC (thecal_record_get_patient_record, record, &error, "MRN-0001");
+  ck_assert_msg (history != NULL, "%s", error != NULL ? error->message : "?");
+  for (guint i = 0; i < history->refills->len; i++)
+    {
+      const ThecalRefill *r = history->refills->pdata[i];
+
+      if (!r->superseded && g_str_equal (r->pump_serial, SERIAL))
+        view->refills++;
+    }
+  verification = RECORD_SYNC (thecal_record_verify_audit, record, &error, 0, NULL);
+  ck_assert_msg (verification != NULL, "%s", error != NULL ? error->message : "?");
+  view->chain_intact = verification->problem == THECAL_AUDIT_INTACT;
+}
+
+/* After "interrogate": nothing unresolved, and the record's refills or boluses are the pump's. */
+static void
+assert_agreement (WriteKind kind, const char *where, const CliResult *reconnect)
+{
+  g_auto (RecordView) view = { 0 };
+  ThecalSimPumpStats stats = pump_stats ();
+
+  record_view (kind, &view);
+  ck_assert_msg (view.unresolved == 0, "%s: %u writes still pending or uncertain after the interrogation: %s", where,
+                 view.unresolved, reconnect != NULL ? oneline (reconnect->out) : "");
+  if (kind == WRITE_REFILL)
+    {
+      ck_assert_msg (view.refills == (guint) stats.reservoir_sets, "%s: %u refills recorded, the pump took %" G_GINT64_FORMAT,
+                     where, view.refills, stats.reservoir_sets);
+      ck_assert_uint_eq (view.refills, view.confirmed);
+    }
+  else
+    ck_assert_msg (view.confirmed == (guint) stats.boluses_started, "%s: %u boluses confirmed, the pump started %" G_GINT64_FORMAT,
+                   where, view.confirmed, stats.boluses_started);
+  ck_assert_msg (view.chain_intact, "%s: the audit chain does not verify", where);
+}
+
+/* Kills the write at swept delays. Round 0 sweeps the whole run; each later round sweeps, as
+ * finely, the bracket where the write was begun but not yet resolved: from the latest kill that
+ * left no write to the earliest that found it resolved (2 ms either side). Such a window is only
+ * a commit or two wide (the pump answers in simulated time), so rounds go on, up to
+ * WRITE_ROUNDS_MAX, until kills have left a write PENDING. */
+static void
+kill_writes_everywhere (WriteKind kind)
+{
+  const char *what = kind == WRITE_REFILL ? "refill" : "bolus";
+  gint64 started, duration_us = G_MAXINT64;
+  guint n = 0, points = 0, killed = 0, left_unresolved = 0, took = 0, not_taken = 0, rounds = 0;
+  gint64 lo_us = -1, hi_us = -1, from_us = 0, to_us;
+
+  {
+    g_autoptr (CliResult) first = RUN (PAULA_PW, "--db", db, "visit", "MRN-0001", "--sim", "--user", "paula", "--sim-state",
+                                       state, "interrogate");
+
+    status_is (first, 0);
+  }
+  /* two uninterrupted runs measure how long one lasts */
+  for (guint i = 0; i < 2; i++, n++)
+    {
+      started = g_get_monotonic_time ();
+      write_run (kind, n);
+      duration_us = MIN (duration_us, g_get_monotonic_time () - started);
+      assert_agreement (kind, "uninterrupted", NULL);
+      if (kind == WRITE_BOLUS)
+        pump_advance (HOUR_MS);
+    }
+  printf ("# an uninterrupted %s run: %" G_GINT64_FORMAT " ms\n", what, duration_us / 1000);
+  fflush (stdout);
+  to_us = (gint64) (1.1 * (double) duration_us);
+
+  for (guint round = 0; round < WRITE_ROUNDS_MAX && (round < WRITE_ROUNDS_MIN || left_unresolved == 0); round++)
+    {
+      g_autoptr (GRand) rand = g_rand_new_with_seed (write_seeds[round % G_N_ELEMENTS (write_seeds)] + round);
+
+      rounds++;
+      if (round > 0 && lo_us >= 0 && hi_us >= 0)
+        {
+          from_us = MAX (0, MIN (lo_us, hi_us) - 2000);
+          to_us = MAX (lo_us, hi_us) + 2000;
+        }
+      for (guint step = 0; step < WRITE_STEPS; step++, n++)
+        {
+          gint64 delay_us = from_us + (gint64) ((step + g_rand_double (rand)) * (double) (to_us - from_us) / WRITE_STEPS);
+          g_autofree char *where = g_strdup_printf ("%s round %u step %u (%" G_GINT64_FORMAT " us)", what, round, step, delay_us);
+          g_auto (RecordView) before = { 0 };
+          g_auto (RecordView) killed_view = { 0 };
+          g_auto (RecordView) after = { 0 };
+          g_autoptr (CliResult) reconnect = NULL;
+          gboolean was_killed;
+
+          record_view (kind, &before);
+          points++;
+          was_killed = write_killed_after (kind, n, delay_us);
+          if (was_killed)
+            killed++;
+          record_view (kind, &killed_view);
+          left_unresolved += killed_view.unresolved;
+          if (killed_view.writes == before.writes && was_killed)
+            lo_us = MAX (lo_us, delay_us); /* killed before the write was begun */
+          else if (killed_view.writes > before.writes && killed_view.unresolved == 0)
+            hi_us = hi_us < 0 ? delay_us : MIN (hi_us, delay_us); /* resolved before the kill */
+
+          /* the next start settles it */
+          reconnect = RUN (PAULA_PW, "--db", db, "visit", "MRN-0001", "--sim", "--user", "paula", "--sim-state", state,
+                           "interrogate");
+          status_is (reconnect, 0);
+          assert_agreement (kind, where, reconnect);
+          record_view (kind, &after);
+          if (after.writes > before.writes)
+            {
+              if (g_str_equal (after.last_outcome, "confirmed"))
+                took++;
+              else
+                not_taken++;
+            }
+          if (kind == WRITE_BOLUS)
+            pump_advance (HOUR_MS);
+        }
+    }
+  printf ("# %s kill points: %u (%u rounds x %u), killed by SIGKILL: %u; writes left pending/uncertain by the kill: %u "
+          "(window %" G_GINT64_FORMAT "-%" G_GINT64_FORMAT " us); confirmed: %u, failed (the pump did not take it): %u, "
+          "killed before a write: %u\n",
+          what, points, rounds, WRITE_STEPS, killed, left_unresolved, lo_us, hi_us, took, not_taken, points - took - not_taken);
+  fflush (stdout);
+  ck_assert_uint_ge (points, WRITE_ROUNDS_MIN * WRITE_STEPS);
+  /* a quarter of the points killed a running program (as for the program sweep, with margin) */
+  ck_assert_uint_ge (killed, points / 4);
+  /* the sweep did reach the write: some kills left a pending write behind */
+  ck_assert_uint_gt (left_unresolved, 0);
+}
+
+START_TEST (test_kill_refill_everywhere)
+{
+  kill_writes_everywhere (WRITE_REFILL);
+}
+END_TEST
+
+START_TEST (test_kill_bolus_everywhere)
+{
+  kill_writes_everywhere (WRITE_BOLUS);
+}
+END_TEST
+
 static Suite *
 cli_visit_crash_suite (void)
 {
@@ -370,6 +716,8 @@ cli_visit_crash_suite (void)
   tcase_add_checked_fixture (tc, clinic_setup, clinic_teardown);
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_kill_program_everywhere);
+  tcase_add_test (tc, test_kill_refill_everywhere);
+  tcase_add_test (tc, test_kill_bolus_everywhere);
   suite_add_tcase (s, tc);
   return s;
 }

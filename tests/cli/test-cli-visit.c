@@ -4,7 +4,8 @@
  * end to end on a record made with thecal-cli itself: a nurse's refill verified by the
  * physician, a physician's change of prescription whose result the simulated pump keeps for the
  * next run (its state file beside the record), and a nurse's change refused (exit 1) and
- * audited.
+ * audited; a refill that changes the concentration (the review with the bridge bolus, the
+ * override reason it needs, the pump as it leaves it) and a nurse's such refill refused.
  */
 #include "config.h"
 
@@ -256,6 +257,85 @@ START_TEST (test_wand_absent)
 }
 END_TEST
 
+START_TEST (test_refill_concentration_change)
+{
+  g_autoptr (CliResult) refused = NULL;
+  g_autoptr (CliResult) changed = NULL;
+  g_autoptr (CliResult) again = NULL;
+  guint done = count_audit ("refill.change.done");
+
+  /* 25 → 50 mg/mL: above morphine's 20 mg/mL soft limit, so an override reason is needed; the
+   * review is shown before the refusal */
+  refused = RUN_VERIFIED (PAULA_PW, NINA_PW, "--db", db, "visit", "MRN-0001", "--sim", "--user", "paula", "refill",
+                          "--aspirated", "12 mL", "--added", "18 mL", "--drug", "morphine", "--concentration", "50 mg/mL",
+                          "--lot", "LOT-43", "--expiry", "2099-12-31", "--verifier", "nina");
+  status_is (refused, 1);
+  ck_assert_msg (strstr (refused->out, "morphine 25 mg/mL → morphine 50 mg/mL") != NULL, "%s", oneline (refused->out));
+  ck_assert_msg (strstr (refused->out, "phase 1, bridge: 0.3685 mL at 0.2 mL/day") != NULL, "%s", oneline (refused->out));
+  ck_assert_msg (strstr (refused->out, "0.1 mL/day") != NULL, "%s", oneline (refused->out));
+  ck_assert_msg (strstr (refused->err, "override reason") != NULL, "%s", oneline (refused->err));
+  changed = RUN_VERIFIED (PAULA_PW, NINA_PW, "--db", db, "visit", "MRN-0001", "--sim", "--user", "paula", "refill",
+                          "--aspirated", "12 mL", "--added", "18 mL", "--drug", "morphine", "--concentration", "50 mg/mL",
+                          "--lot", "LOT-43", "--expiry", "2099-12-31", "--verifier", "nina", "--override-reason", OVERRIDE);
+  status_is (changed, 0);
+  ck_assert_msg (strstr (changed->out, "runs the bridge bolus") != NULL, "%s", oneline (changed->out));
+  /* the fill and the new prescription in one step: the pump was never stopped */
+  ck_assert_msg (strstr (changed->out, "filled with morphine 50 mg/mL and programmed in one step") != NULL, "%s",
+                 oneline (changed->out));
+  ck_assert_msg (strstr (changed->out, "never stopped") != NULL, "%s", oneline (changed->out));
+  ck_assert_msg (strstr (changed->out, "was stopped") == NULL, "%s", oneline (changed->out));
+  ck_assert_uint_eq (count_audit ("refill.change.interrupted"), 0);
+  ck_assert_msg (strstr (changed->out, "refill by") != NULL, "%s", oneline (changed->out));
+  ck_assert_uint_eq (count_audit ("refill.change.done"), done + 1);
+  /* the next run finds the pump on the new fill: 50 mg/mL again is a plain refill, no change */
+  again = RUN_VERIFIED (PAULA_PW, NINA_PW, "--db", db, "visit", "MRN-0001", "--sim", "--user", "paula", "refill",
+                        "--aspirated", "18 mL", "--added", "18 mL", "--drug", "morphine", "--concentration", "50 mg/mL",
+                        "--lot", "LOT-43", "--expiry", "2099-12-31", "--verifier", "nina", "--acknowledge",
+                        "second fill in the same test run");
+  status_is (again, 0);
+  ck_assert_msg (strstr (again->out, "Review of the drug change") == NULL, "%s", oneline (again->out));
+  ck_assert_msg (strstr (again->out, "Refill CONFIRMED") != NULL || strstr (again->out, "Refill confirmed") != NULL, "%s",
+                 oneline (again->out));
+}
+END_TEST
+
+START_TEST (test_refill_change_by_nurse_refused)
+{
+  g_autoptr (CliResult) refused = NULL;
+  guint denied = count_audit ("permission.denied");
+
+  refused = RUN_VERIFIED (NINA_PW, PAULA_PW, "--db", db, "visit", "MRN-0001", "--sim", "--user", "nina", "refill",
+                          "--aspirated", "12 mL", "--added", "18 mL", "--drug", "morphine", "--concentration", "10 mg/mL",
+                          "--lot", "LOT-43", "--expiry", "2099-12-31", "--verifier", "paula");
+  status_is (refused, 1);
+  ck_assert_msg (strstr (refused->err, "prescription.change") != NULL, "%s", oneline (refused->err));
+  ck_assert_uint_eq (count_audit ("permission.denied"), denied + 1);
+}
+END_TEST
+
+START_TEST (test_global_options_before_the_command)
+{
+  /* --db, --user and --json before the command are the same as after it */
+  g_autoptr (CliResult) before = RUN (NINA_PW, "--db", db, "--user", "nina", "--json", "visit", "MRN-0001", "--sim", "interrogate");
+  g_autofree char *db_equals = g_strdup_printf ("--db=%s", db);
+  g_autoptr (CliResult) equals = RUN (NINA_PW, db_equals, "--user=nina", "visit", "MRN-0001", "--sim", "interrogate");
+  g_autoptr (CliResult) twice = RUN (NINA_PW, "--db", db, "visit", "MRN-0001", "--sim", "--db", db, "--user", "nina", "interrogate");
+  g_autoptr (CliResult) after = RUN (NINA_PW, "visit", "MRN-0001", "--sim", "interrogate", "--db", db, "--user", "nina");
+  g_autoptr (CliResult) help = RUN (NULL, "--help");
+
+  status_is (before, 0);
+  ck_assert_msg (strstr (before->out, "\"user\"") != NULL && strstr (before->out, "\"pump\"") != NULL, "%s", oneline (before->out));
+  status_is (equals, 0);
+  /* before and after: given twice, refused as it is after the command */
+  status_is (twice, 2);
+  ck_assert_msg (strstr (twice->err, "more than once") != NULL, "%s", oneline (twice->err));
+  status_is (after, 0);
+  ck_assert_msg (strstr (after->out, "Pump TR20-000123") != NULL, "%s", oneline (after->out));
+  status_is (help, 0);
+  ck_assert_msg (strstr (help->out, "before or after the command") != NULL, "%s", oneline (help->out));
+}
+END_TEST
+
 static Suite *
 cli_visit_suite (void)
 {
@@ -271,6 +351,9 @@ cli_visit_suite (void)
   tcase_add_test (tc, test_refill_discrepancy_needs_acknowledge);
   tcase_add_test (tc, test_sync_clock_and_ack_alarm);
   tcase_add_test (tc, test_wand_absent);
+  tcase_add_test (tc, test_refill_concentration_change);
+  tcase_add_test (tc, test_refill_change_by_nurse_refused);
+  tcase_add_test (tc, test_global_options_before_the_command);
   suite_add_tcase (s, tc);
   return s;
 }

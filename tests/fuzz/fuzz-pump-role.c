@@ -14,9 +14,10 @@
  *  - every answer is a frame marked RESPONSE; an encrypted one opens with the harness's key and
  *    decodes as the answer to its type (an ERROR or the type's own answer);
  *  - the pump's active prescription always passes thecal_prescription_validate;
- *  - it changes only through a sealed COMMIT or SET_PTM record, at most once per record;
- *  - nothing reaches the pump's set_reservoir, start_bolus, set_clock or ACK without a sealed
- *    record.
+ *  - it changes only through a sealed COMMIT, REFILL_COMMIT or SET_PTM record, at most once per
+ *    record (COMMIT and REFILL_COMMIT never both);
+ *  - nothing reaches the pump's set_reservoir, refill_and_apply, start_bolus, set_clock or ACK
+ *    without a sealed record.
  */
 #include "config.h"
 
@@ -120,7 +121,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       uint8_t op = data[at];
       size_t length = (size_t) data[at + 1] | ((size_t) data[at + 2] << 8);
       const uint8_t *record = data + at + 3;
-      int32_t applied = pump.apply_calls;
+      int32_t applied = pump.apply_calls, refilled = pump.refill_apply_calls;
       int32_t reservoir = pump.set_reservoir_calls, boluses = pump.bolus_calls;
       int64_t clock = pump.clock_ms;
       bool sealed_change = false;
@@ -161,6 +162,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         }
 
       if (pump.apply_calls > applied + 1 || (pump.apply_calls != applied && !sealed_change))
+        abort ();
+      if (pump.refill_apply_calls > refilled + 1 || (pump.refill_apply_calls != refilled && !sealed_change)
+          || (pump.refill_apply_calls != refilled && pump.apply_calls != applied))
         abort ();
       if (!sealed_change
           && (pump.set_reservoir_calls != reservoir || pump.bolus_calls != boluses || pump.clock_ms != clock))

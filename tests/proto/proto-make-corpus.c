@@ -239,6 +239,15 @@ fill (const ThecalPrescription *full, const ThecalPrescription *morphine)
           msg.set_reservoir.concentration_ng_per_ml = 25000000;
         }
       break;
+    case THECAL_MSG_REFILL_COMMIT:
+      if (!response)
+        {
+          msg.refill_commit.fill.volume_nl = 20000000;
+          strcpy (msg.refill_commit.fill.drug_id, "morphine");
+          msg.refill_commit.fill.concentration_ng_per_ml = 50000000;
+          thecal_prescription_checksum (morphine, &msg.refill_commit.staged, NULL);
+        }
+      break;
     case THECAL_MSG_START_BOLUS:
       if (!response)
         {
@@ -297,6 +306,7 @@ message_corpus (void)
     THECAL_MSG_STAGE,
     THECAL_MSG_COMMIT,
     THECAL_MSG_CANCEL_STAGED,
+    THECAL_MSG_REFILL_COMMIT,
     THECAL_MSG_SET_RESERVOIR,
     THECAL_MSG_START_BOLUS,
     THECAL_MSG_CANCEL_BOLUS,
@@ -450,6 +460,32 @@ pump_role_corpus (void)
   record (2, (const uint8_t *) "\xBC\x02", 2); /* 70 s */
   commit (&rx6_sum, 3);
   write_file ("pump-role", "valid-timeout-before-commit", buffer, script_length);
+
+  /* a drug or concentration change: a prescription staged for the new fill (50 mg/mL), refused
+   * by a plain COMMIT, then the fill and the prescription in one REFILL_COMMIT (retransmitted:
+   * applied once) */
+  {
+    ThecalPrescription rx50;
+    ThecalChecksum rx50_sum;
+
+    thecal_test_rx_morphine (&rx50, 5);
+    rx50.concentration_ng_per_ml = 50000000;
+    thecal_prescription_checksum (&rx50, &rx50_sum, NULL);
+    script_length = 0;
+    stage (&rx50, &rx5_sum, 2);
+    simple (THECAL_MSG_READ_STAGED, 3);
+    commit (&rx50_sum, 4);
+    thecal_message_init (&msg, THECAL_MSG_REFILL_COMMIT, false);
+    msg.refill_commit.fill.volume_nl = 18000000;
+    strcpy (msg.refill_commit.fill.drug_id, "morphine");
+    msg.refill_commit.fill.concentration_ng_per_ml = 50000000;
+    msg.refill_commit.staged = rx50_sum;
+    sealed (5);
+    sealed (5); /* retransmitted: answered from the cache */
+    simple (THECAL_MSG_READ_PRESCRIPTION, 6);
+    simple (THECAL_MSG_READ_STATUS, 7);
+    write_file ("pump-role", "valid-refill-commit", buffer, script_length);
+  }
 
   script_length = 0;
   thecal_message_init (&msg, THECAL_MSG_SET_CLOCK, false);

@@ -245,6 +245,39 @@ START_TEST (test_round_trip_every_message)
   ck_assert_uint_eq (round_trip (m), 2);
   pairs++;
 
+  /* REFILL_COMMIT: SET_RESERVOIR's fields then the staged checksum; answered like COMMIT */
+  m = build (THECAL_MSG_REFILL_COMMIT, false);
+  m->refill_commit.fill.volume_nl = 20 * THECAL_NL_PER_ML;
+  strcpy (m->refill_commit.fill.drug_id, "morphine");
+  m->refill_commit.fill.concentration_ng_per_ml = 50 * THECAL_NG_PER_MG;
+  memset (m->refill_commit.staged.bytes, 0x0C, THECAL_CHECKSUM_SIZE);
+  ck_assert_uint_eq (round_trip (m), 1 + 8 + 9 + 8 + 16);
+  /* byte by byte (docs/protocol.md §4.6) */
+  {
+    static const uint8_t expected[] = { 0x01,                                             /* message version */
+                                        0x00, 0x5a, 0x62, 0x02, 0x00, 0x00, 0x00, 0x00,   /* 40 000 000 nL */
+                                        0x08, 'm', 'o', 'r', 'p', 'h', 'i', 'n', 'e',     /* drug id */
+                                        0x80, 0xf0, 0xfa, 0x02, 0x00, 0x00, 0x00, 0x00 }; /* 50 000 000 ng/mL */
+    size_t length = 0;
+
+    m->refill_commit.fill.volume_nl = 40 * THECAL_NL_PER_ML;
+    ck_assert (thecal_message_encode (m, bytes, sizeof bytes, &length, NULL));
+    ck_assert_uint_eq (length, sizeof expected + THECAL_CHECKSUM_SIZE);
+    ck_assert_mem_eq (bytes, expected, sizeof expected);
+    ck_assert_mem_eq (bytes + sizeof expected, m->refill_commit.staged.bytes, THECAL_CHECKSUM_SIZE);
+  }
+  /* the drug id follows the text rules: a non-printable byte is refused both ways */
+  m->refill_commit.fill.drug_id[0] = '\x01';
+  ck_assert (!thecal_message_encode (m, bytes, sizeof bytes, NULL, NULL));
+  strcpy (m->refill_commit.fill.drug_id, "morphine");
+  pairs++;
+
+  m = build (THECAL_MSG_REFILL_COMMIT, true);
+  memset (m->commit_reply.active.bytes, 0x0D, THECAL_CHECKSUM_SIZE);
+  memset (m->commit_reply.previous.bytes, 0x0E, THECAL_CHECKSUM_SIZE);
+  ck_assert_uint_eq (round_trip (m), 33);
+  pairs++;
+
   m = build (THECAL_MSG_SET_RESERVOIR, false);
   m->set_reservoir.volume_nl = 20 * THECAL_NL_PER_ML;
   strcpy (m->set_reservoir.drug_id, "ziconotide");
@@ -330,8 +363,8 @@ START_TEST (test_round_trip_every_message)
   ck_assert_uint_eq (round_trip (m), 1 + 1 + 1 + 2 + 1 + 63);
   pairs++;
 
-  /* 20 types; ERROR only as an answer: 39 pairs */
-  ck_assert_int_eq (pairs, 39);
+  /* 21 types; ERROR only as an answer: 41 pairs */
+  ck_assert_int_eq (pairs, 41);
 }
 END_TEST
 
@@ -616,8 +649,12 @@ START_TEST (test_type_classes)
       changes += thecal_msg_type_changes_pump ((uint8_t) t);
       wand += thecal_msg_type_is_wand_local ((uint8_t) t);
     }
-  ck_assert_int_eq (session, 15); /* all but IDENTIFY, HELLO, WAND_INFO, WAND_LINK, ERROR */
-  ck_assert_int_eq (changes, 7);
+  ck_assert_int_eq (session, 16); /* all but IDENTIFY, HELLO, WAND_INFO, WAND_LINK, ERROR */
+  ck_assert_int_eq (changes, 8);
+  /* a lost answer to REFILL_COMMIT leaves the fill and the prescription unknown: UNCERTAIN */
+  ck_assert (thecal_msg_type_changes_pump (THECAL_MSG_REFILL_COMMIT));
+  ck_assert (thecal_msg_type_needs_session (THECAL_MSG_REFILL_COMMIT));
+  ck_assert_str_eq (thecal_msg_type_name (THECAL_MSG_REFILL_COMMIT), "REFILL_COMMIT");
   ck_assert_int_eq (wand, 2);
   ck_assert (!thecal_msg_type_changes_pump (THECAL_MSG_STAGE)); /* STAGE changes nothing that runs */
   ck_assert (thecal_msg_type_changes_pump (THECAL_MSG_COMMIT));

@@ -799,6 +799,116 @@ START_TEST (test_property_lossy_link)
 }
 END_TEST
 
+/* ---- refill with a drug change: REFILL_COMMIT in the place of COMMIT ------------------------- */
+
+static ThecalPrescription rx50; /* morphine 50 mg/mL at 5 mg/day: for the new fill */
+static const ThecalMsgSetReservoir fill50 = { .volume_nl = 18000000, .drug_id = "morphine", .concentration_ng_per_ml = 50000000 };
+
+typedef struct
+{
+  const char *name;
+  uint8_t type;  /* the frames of this type ... */
+  bool response; /* ... the answers (true) or the requests ... */
+  int32_t drops; /* ... are lost this many times (−1: every one) */
+  ThecalProgramOutcome reported;
+  ThecalProgramStep step;
+  ThecalProgramOutcome settled;
+} RefillLoss;
+
+static const RefillLoss refill_losses[] = {
+  { "nothing lost", 0, false, 0, THECAL_PROGRAM_CONFIRMED, THECAL_PROGRAM_STEP_READ_BACK, THECAL_PROGRAM_CONFIRMED },
+  { "STAGE lost", THECAL_MSG_STAGE, false, -1, THECAL_PROGRAM_FAILED, THECAL_PROGRAM_STEP_STAGE, THECAL_PROGRAM_FAILED },
+  { "STAGE answer lost", THECAL_MSG_STAGE, true, -1, THECAL_PROGRAM_FAILED, THECAL_PROGRAM_STEP_STAGE, THECAL_PROGRAM_FAILED },
+  { "READ_STAGED answer lost", THECAL_MSG_READ_STAGED, true, -1, THECAL_PROGRAM_FAILED, THECAL_PROGRAM_STEP_READ_STAGED,
+    THECAL_PROGRAM_FAILED },
+  { "REFILL_COMMIT lost", THECAL_MSG_REFILL_COMMIT, false, -1, THECAL_PROGRAM_UNCERTAIN, THECAL_PROGRAM_STEP_COMMIT,
+    THECAL_PROGRAM_FAILED },
+  { "REFILL_COMMIT answer lost", THECAL_MSG_REFILL_COMMIT, true, -1, THECAL_PROGRAM_UNCERTAIN, THECAL_PROGRAM_STEP_COMMIT,
+    THECAL_PROGRAM_CONFIRMED },
+  { "one REFILL_COMMIT answer lost", THECAL_MSG_REFILL_COMMIT, true, 1, THECAL_PROGRAM_CONFIRMED, THECAL_PROGRAM_STEP_READ_BACK,
+    THECAL_PROGRAM_CONFIRMED },
+  { "read-back lost", THECAL_MSG_READ_PRESCRIPTION, true, -1, THECAL_PROGRAM_UNCERTAIN, THECAL_PROGRAM_STEP_READ_BACK,
+    THECAL_PROGRAM_CONFIRMED },
+};
+
+/* A loss at every step of a refill program (docs/protocol.md §7): the outcome is the program
+ * path's, UNCERTAIN only once REFILL_COMMIT left, and the fill and the prescription always move
+ * together (the fake pump sets both in one call, applied at most once). */
+START_TEST (test_refill_program_loss_at_every_step)
+{
+  const RefillLoss *c = &refill_losses[_i];
+  const ThecalProgramReport *report;
+  ThecalProtoError error;
+  ThecalProgramOutcome settled;
+
+  thecal_test_rx_morphine (&rx50, 5);
+  rx50.concentration_ng_per_ml = 50000000;
+  link.policy = c->drops != 0 ? link_policy_drop_type : link_policy_deliver;
+  link.drop_type = c->type;
+  link.drop_response = c->response;
+  link.drops_left = c->drops;
+  memset (&error, 0, sizeof error);
+  ck_assert_msg (thecal_programmer_begin_refill_program (&programmer, link.now_ms, &rx50, &rx5_sum, &fill50, &error), "%s",
+                 error.reason);
+  run ();
+  report = thecal_programmer_program_report (&programmer);
+  ck_assert_msg (report->outcome == c->reported && report->step == c->step, "%s: %s at step %d (%s)", c->name,
+                 thecal_program_outcome_name (report->outcome), (int) report->step, report->error.reason);
+  ck_assert_int_eq (report->commit_sent, c->reported != THECAL_PROGRAM_FAILED);
+  /* a plain COMMIT is never sent for a refill */
+  ck_assert_int_eq (pump.apply_calls, 0);
+  settled = belief_matches_truth (&rx5, &rx50);
+  ck_assert_msg (settled == c->settled, "%s: settled %s", c->name, thecal_program_outcome_name (settled));
+  ck_assert_int_le (pump.refill_apply_calls, 1);
+  if (settled == THECAL_PROGRAM_CONFIRMED)
+    {
+      ck_assert_int_eq (pump.refill_apply_calls, 1);
+      ck_assert_int_eq (pump.reservoir_concentration, 50000000);
+      ck_assert_int_eq (pump.reservoir_nl, 18000000);
+    }
+  else
+    {
+      ck_assert_int_eq (pump.refill_apply_calls, 0);
+      ck_assert_int_eq (pump.reservoir_concentration, 25000000);
+      ck_assert_int_eq (pump.set_reservoir_calls, 0);
+    }
+}
+END_TEST
+
+START_TEST (test_refill_program_misuse)
+{
+  ThecalProtoError error;
+  ThecalMsgSetReservoir fill = fill50;
+
+  thecal_test_rx_morphine (&rx50, 5);
+  rx50.concentration_ng_per_ml = 50000000;
+  /* no fill, a fill of another concentration or drug, a negative volume: nothing is sent */
+  ck_assert (!thecal_programmer_begin_refill_program (&programmer, link.now_ms, &rx50, &rx5_sum, NULL, &error));
+  ck_assert_int_eq (error.code, THECAL_PROTO_ERROR_INVALID);
+  fill.concentration_ng_per_ml = 25000000;
+  ck_assert (!thecal_programmer_begin_refill_program (&programmer, link.now_ms, &rx50, &rx5_sum, &fill, &error));
+  ck_assert_int_eq (error.code, THECAL_PROTO_ERROR_INVALID);
+  fill = fill50;
+  strcpy (fill.drug_id, "baclofen");
+  ck_assert (!thecal_programmer_begin_refill_program (&programmer, link.now_ms, &rx50, &rx5_sum, &fill, &error));
+  fill = fill50;
+  fill.volume_nl = -1;
+  ck_assert (!thecal_programmer_begin_refill_program (&programmer, link.now_ms, &rx50, &rx5_sum, &fill, &error));
+  ck_assert (!thecal_programmer_busy (&programmer));
+  ck_assert_ptr_null (thecal_programmer_take_output (&programmer, NULL));
+  /* a plain program of the prescription for the new fill: STAGE passes, COMMIT is refused, and
+   * the pump still runs the old prescription on the old fill */
+  {
+    const ThecalProgramReport *report = program (&rx50, &rx5_sum);
+
+    ck_assert_int_eq (report->outcome, THECAL_PROGRAM_FAILED);
+    ck_assert_int_eq (report->error.detail, THECAL_PUMP_LIMIT_DRUG);
+    ck_assert (thecal_prescription_equal (&pump.active, &rx5));
+    ck_assert_int_eq (pump.reservoir_concentration, 25000000);
+  }
+}
+END_TEST
+
 static Suite *
 programmer_suite (void)
 {
@@ -833,6 +943,14 @@ programmer_suite (void)
                      test_resolve_after_pump_timeout,
                      test_conflict,
                      test_property_lossy_link);
+  {
+    TCase *tc = tcase_create ("refill program");
+
+    tcase_add_checked_fixture (tc, setup, NULL);
+    tcase_add_loop_test (tc, test_refill_program_loss_at_every_step, 0, (int) (sizeof refill_losses / sizeof refill_losses[0]));
+    tcase_add_test (tc, test_refill_program_misuse);
+    suite_add_tcase (s, tc);
+  }
   return s;
 }
 

@@ -591,12 +591,15 @@ START_TEST (test_stage_refusals)
   expect_error (THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, true);
   ck_assert_uint_eq (answer.error.error.detail, THECAL_PUMP_LIMIT_RATE_ABOVE_MAX);
   ck_assert (!thecal_pump_role_has_staged (&role));
-  /* a drug the reservoir does not hold */
+  /* a drug the reservoir does not hold: staged for the fill a drug change brings, checked
+   * against that fill (not against the reservoir), never committed by a plain COMMIT
+   * (test_refill_commit) */
   thecal_test_rx_morphine (&rx, 5);
   strcpy (rx.drug_id, "baclofen");
   stage (3, &rx, &rx5_sum);
-  expect_error (THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, true);
-  ck_assert_uint_eq (answer.error.error.detail, THECAL_PUMP_LIMIT_DRUG);
+  ck_assert_uint_eq (answer_frame.type, THECAL_MSG_STAGE);
+  ck_assert_int_eq (pump.check_refill_calls, 1);
+  ck_assert (thecal_pump_role_has_staged (&role));
   /* structurally invalid for the dose core: refused before the pump sees it */
   thecal_test_rx_morphine (&rx, 5);
   rx.continuous.dose_ng_per_day = 0;
@@ -616,6 +619,148 @@ START_TEST (test_stage_refusals)
   ck_assert (thecal_prescription_equal (&pump.active, &rx5));
   ck_assert (thecal_pump_role_has_staged (&role));
   ck_assert_int_eq (role.stats.commits_applied, 0);
+}
+END_TEST
+
+/* REFILL_COMMIT (docs/protocol.md §6.5): a prescription staged for another fill is refused by a
+ * plain COMMIT; REFILL_COMMIT checks like COMMIT, then the fill against the staged prescription,
+ * then the pump's limits, and sets the reservoir and the prescription at once, applied once. */
+START_TEST (test_refill_commit)
+{
+  ThecalPrescription rx50, rx50_high;
+  ThecalChecksum rx50_sum, wrong;
+  uint8_t first_answer[THECAL_FRAME_MAX];
+  size_t first_length;
+
+  thecal_test_rx_morphine (&rx50, 5);
+  rx50.concentration_ng_per_ml = 50 * THECAL_NG_PER_MG;
+  ck_assert (thecal_prescription_checksum (&rx50, &rx50_sum, NULL));
+  handshake (0, 0xAA);
+
+  /* nothing staged */
+  thecal_message_init (&request, THECAL_MSG_REFILL_COMMIT, false);
+  request.refill_commit.fill = (ThecalMsgSetReservoir){ .volume_nl = 18 * THECAL_NL_PER_ML, .drug_id = "morphine", .concentration_ng_per_ml = 50 * THECAL_NG_PER_MG };
+  request.refill_commit.staged = rx50_sum;
+  call (2, 1);
+  expect_error (THECAL_PROTO_ERROR_NOTHING_STAGED, true);
+
+  /* a prescription for 50 mg/mL while the reservoir holds 25 mg/mL: staged, checked against the fill */
+  rx50_high = rx50;
+  rx50_high.continuous.dose_ng_per_day = 1400 * THECAL_NG_PER_MG; /* 28 mL/day at 50 mg/mL: above 24 */
+  stage (3, &rx50_high, &rx5_sum);
+  expect_error (THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, true);
+  ck_assert_uint_eq (answer.error.error.detail, THECAL_PUMP_LIMIT_RATE_ABOVE_MAX);
+  ck_assert_int_eq (pump.check_refill_calls, 1);
+  stage (4, &rx50, &rx5_sum);
+  ck_assert_uint_eq (answer_frame.type, THECAL_MSG_STAGE);
+  ck_assert (thecal_checksum_equal (&answer.checksum.checksum, &rx50_sum));
+  ck_assert_int_eq (pump.check_refill_calls, 2);
+
+  /* a plain COMMIT cannot make it run on the old fill */
+  commit (5, &rx50_sum);
+  expect_error (THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, true);
+  ck_assert_uint_eq (answer.error.error.detail, THECAL_PUMP_LIMIT_DRUG);
+  ck_assert_msg (strstr (answer.error.error.reason, "use REFILL_COMMIT") != NULL, "%s", answer.error.error.reason);
+  ck_assert (thecal_prescription_equal (&pump.active, &rx5));
+  ck_assert (thecal_pump_role_has_staged (&role));
+
+  /* another staged checksum */
+  memset (wrong.bytes, 0x33, sizeof wrong.bytes);
+  thecal_message_init (&request, THECAL_MSG_REFILL_COMMIT, false);
+  request.refill_commit.fill = (ThecalMsgSetReservoir){ .volume_nl = 18 * THECAL_NL_PER_ML, .drug_id = "morphine", .concentration_ng_per_ml = 50 * THECAL_NG_PER_MG };
+  request.refill_commit.staged = wrong;
+  call (6, last_now + 1);
+  expect_error (THECAL_PROTO_ERROR_STAGED_MISMATCH, true);
+  /* a fill that is not the staged prescription's drug, or concentration */
+  request.refill_commit.staged = rx50_sum;
+  strcpy (request.refill_commit.fill.drug_id, "baclofen");
+  call (7, last_now + 1);
+  expect_error (THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, true);
+  ck_assert_uint_eq (answer.error.error.detail, THECAL_PUMP_LIMIT_DRUG);
+  strcpy (request.refill_commit.fill.drug_id, "morphine");
+  request.refill_commit.fill.concentration_ng_per_ml = 25 * THECAL_NG_PER_MG;
+  call (8, last_now + 1);
+  expect_error (THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, true);
+  ck_assert_uint_eq (answer.error.error.detail, THECAL_PUMP_LIMIT_CONCENTRATION);
+  /* the pump's own limit on the fill: one nanolitre above the capacity */
+  request.refill_commit.fill.concentration_ng_per_ml = 50 * THECAL_NG_PER_MG;
+  request.refill_commit.fill.volume_nl = 20 * THECAL_NL_PER_ML + 1;
+  call (9, last_now + 1);
+  expect_error (THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, true);
+  ck_assert_uint_eq (answer.error.error.detail, THECAL_PUMP_LIMIT_RESERVOIR_CAPACITY);
+  /* the pump cannot apply now (a bolus runs) */
+  request.refill_commit.fill.volume_nl = 20 * THECAL_NL_PER_ML;
+  pump.refuse_apply_busy = true;
+  call (10, last_now + 1);
+  expect_error (THECAL_PROTO_ERROR_BUSY, true);
+  pump.refuse_apply_busy = false;
+  /* every refusal changed nothing: the old prescription on the old fill */
+  ck_assert (thecal_prescription_equal (&pump.active, &rx5));
+  ck_assert_str_eq (pump.reservoir_drug, "morphine");
+  ck_assert_int_eq (pump.reservoir_concentration, 25 * THECAL_NG_PER_MG);
+  ck_assert_int_eq (pump.refill_apply_calls, 0);
+  ck_assert_int_eq (pump.set_reservoir_calls, 0);
+  ck_assert (thecal_pump_role_has_staged (&role));
+
+  /* the full capacity: both set at once; the answer names the new and the previous checksum */
+  call (11, last_now + 1);
+  ck_assert_uint_eq (answer_frame.type, THECAL_MSG_REFILL_COMMIT);
+  ck_assert (thecal_checksum_equal (&answer.commit_reply.active, &rx50_sum));
+  ck_assert (thecal_checksum_equal (&answer.commit_reply.previous, &rx5_sum));
+  ck_assert (thecal_prescription_equal (&pump.active, &rx50));
+  ck_assert_int_eq (pump.reservoir_nl, 20 * THECAL_NL_PER_ML);
+  ck_assert_int_eq (pump.reservoir_concentration, 50 * THECAL_NG_PER_MG);
+  ck_assert_int_eq (pump.refill_apply_calls, 1);
+  ck_assert_int_eq (pump.apply_calls, 0);
+  ck_assert_int_eq (role.stats.refill_commits_applied, 1);
+  ck_assert_int_eq (role.stats.commits_applied, 0);
+  ck_assert (!thecal_pump_role_has_staged (&role));
+  memcpy (first_answer, answer_bytes, answer_length);
+  first_length = answer_length;
+
+  /* a retransmission: the cached answer, byte for byte, applied once */
+  ck_assert (send_frame (last_now + 1000));
+  ck_assert_uint_eq (answer_length, first_length);
+  ck_assert_mem_eq (answer_bytes, first_answer, first_length);
+  ck_assert_int_eq (pump.refill_apply_calls, 1);
+  ck_assert_int_eq (role.stats.retransmissions, 1);
+  /* sent again as a fresh request: nothing is staged any more */
+  call (12, last_now + 1);
+  expect_error (THECAL_PROTO_ERROR_NOTHING_STAGED, true);
+  ck_assert_int_eq (pump.refill_apply_calls, 1);
+
+  /* without a session: refused in clear, nothing applied */
+  thecal_pump_role_end_session (&role);
+  sealed_request (13, session_key);
+  ck_assert (send_frame (last_now + 1));
+  expect_error (THECAL_PROTO_ERROR_NOT_AUTHENTICATED, false);
+  ck_assert_int_eq (pump.refill_apply_calls, 1);
+}
+END_TEST
+
+/* A stale REFILL_COMMIT: the active prescription changed after STAGE (SET_PTM), so the staged
+ * copy is discarded and nothing is applied. */
+START_TEST (test_refill_commit_stale)
+{
+  ThecalPrescription rx50;
+  ThecalChecksum rx50_sum;
+
+  thecal_test_rx_morphine (&rx50, 5);
+  rx50.concentration_ng_per_ml = 50 * THECAL_NG_PER_MG;
+  ck_assert (thecal_prescription_checksum (&rx50, &rx50_sum, NULL));
+  handshake (0, 0xAA);
+  stage (2, &rx50, &rx5_sum);
+  ck_assert_uint_eq (answer_frame.type, THECAL_MSG_STAGE);
+  /* someone changes what runs meanwhile */
+  pump.active.continuous.dose_ng_per_day += 1;
+  thecal_message_init (&request, THECAL_MSG_REFILL_COMMIT, false);
+  request.refill_commit.fill = (ThecalMsgSetReservoir){ .volume_nl = 18 * THECAL_NL_PER_ML, .drug_id = "morphine", .concentration_ng_per_ml = 50 * THECAL_NG_PER_MG };
+  request.refill_commit.staged = rx50_sum;
+  call (3, last_now + 1);
+  expect_error (THECAL_PROTO_ERROR_STALE_CHECKSUM, true);
+  ck_assert (!thecal_pump_role_has_staged (&role));
+  ck_assert_int_eq (pump.refill_apply_calls, 0);
+  ck_assert_int_eq (pump.reservoir_concentration, 25 * THECAL_NG_PER_MG);
 }
 END_TEST
 
@@ -871,6 +1016,8 @@ pump_role_suite (void)
                      test_not_frames_are_dropped,
                      test_two_phase_rules,
                      test_stage_refusals,
+                     test_refill_commit,
+                     test_refill_commit_stale,
                      test_session_timeout,
                      test_time_backwards_ends_session,
                      test_new_handshake_replaces_session,

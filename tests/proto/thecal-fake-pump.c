@@ -167,6 +167,46 @@ fake_set_reservoir (void *user_data, const ThecalMsgSetReservoir *request, Theca
 }
 
 static bool
+fake_check_refill (void *user_data, const ThecalMsgSetReservoir *fill, const ThecalPrescription *rx, ThecalProtoError *error)
+{
+  ThecalFakePump *pump = user_data;
+
+  pump->check_refill_calls++;
+  if (fill->volume_nl > pump->capacity_nl)
+    return thecal_proto_error_set (error, THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, THECAL_PUMP_LIMIT_RESERVOIR_CAPACITY,
+                                   "%lld nL is above the capacity %lld nL", (long long) fill->volume_nl,
+                                   (long long) pump->capacity_nl);
+  if (rx->mode == THECAL_MODE_STOPPED)
+    return true;
+  if (strcmp (fill->drug_id, rx->drug_id) != 0)
+    return thecal_proto_error_set (error, THECAL_PROTO_ERROR_REFUSED_BY_PUMP_LIMIT, THECAL_PUMP_LIMIT_DRUG,
+                                   "the fill holds %s, not %s", fill->drug_id, rx->drug_id);
+  if (rx->mode == THECAL_MODE_CONTINUOUS && !amount_ok (pump, rx, &rx->continuous, error))
+    return false;
+  for (int32_t i = 0; rx->mode == THECAL_MODE_FLEX && i < rx->n_flex_steps; i++)
+    if (!amount_ok (pump, rx, &rx->flex_steps[i].amount, error))
+      return false;
+  return true;
+}
+
+static bool
+fake_refill_and_apply (void *user_data, const ThecalMsgSetReservoir *fill, const ThecalPrescription *rx, ThecalProtoError *error)
+{
+  ThecalFakePump *pump = user_data;
+
+  if (pump->refuse_apply_busy)
+    return thecal_proto_error_set (error, THECAL_PROTO_ERROR_BUSY, 0, "a bolus runs: cancel it first");
+  if (fill->volume_nl < 0)
+    return thecal_proto_error_set (error, THECAL_PROTO_ERROR_BAD_REQUEST, 0, "negative volume");
+  pump->refill_apply_calls++;
+  pump->reservoir_nl = fill->volume_nl;
+  snprintf (pump->reservoir_drug, sizeof pump->reservoir_drug, "%s", fill->drug_id);
+  pump->reservoir_concentration = fill->concentration_ng_per_ml;
+  pump->active = *rx;
+  return true;
+}
+
+static bool
 fake_start_bolus (void *user_data, const ThecalMsgStartBolus *request, ThecalProtoError *error)
 {
   ThecalFakePump *pump = user_data;
@@ -224,6 +264,8 @@ const ThecalPumpOps thecal_fake_pump_ops = {
   .check_prescription = fake_check_prescription,
   .apply_prescription = fake_apply_prescription,
   .set_reservoir = fake_set_reservoir,
+  .check_refill = fake_check_refill,
+  .refill_and_apply = fake_refill_and_apply,
   .start_bolus = fake_start_bolus,
   .cancel_bolus = fake_cancel_bolus,
   .set_clock = fake_set_clock,

@@ -32,7 +32,9 @@ typedef struct
   int32_t bolus_calls;
   ThecalMsgStartBolus last_bolus;
   int32_t set_reservoir_calls;
-  int64_t log_oldest_seq; /* synthesised events oldest .. next − 1 */
+  int32_t check_refill_calls;
+  int32_t refill_apply_calls; /* refill_and_apply calls that applied (REFILL_COMMIT) */
+  int64_t log_oldest_seq;     /* synthesised events oldest .. next − 1 */
   int64_t log_next_seq;
   bool fail_get_status;      /* get_status fails without a code: the role must say INTERNAL */
   bool apply_something_else; /* a broken pump: applies the prescription with another PTM dose */

@@ -265,9 +265,10 @@ START_TEST (test_reservoir_capacity)
   assert_limit (thecal_sim_pump_ops.set_reservoir (&pump, &refill, &error), &error, THECAL_PUMP_LIMIT_RESERVOIR_CAPACITY, NULL);
   refill.volume_nl = -1;
   assert_code (thecal_sim_pump_ops.set_reservoir (&pump, &refill, &error), &error, THECAL_PROTO_ERROR_BAD_REQUEST);
-  /* another drug under a running morphine prescription: stop first */
+  /* another drug under a running morphine prescription: only with a prescription for it */
   refill = (ThecalMsgSetReservoir){ .volume_nl = 10000000, .drug_id = "baclofen", .concentration_ng_per_ml = 2000000 };
-  assert_limit (thecal_sim_pump_ops.set_reservoir (&pump, &refill, &error), &error, THECAL_PUMP_LIMIT_DRUG, "stop it first");
+  assert_limit (thecal_sim_pump_ops.set_reservoir (&pump, &refill, &error), &error, THECAL_PUMP_LIMIT_DRUG,
+                "use REFILL_COMMIT with a prescription staged for the new fill");
   refill = (ThecalMsgSetReservoir){ .volume_nl = 10000000, .drug_id = "morphine", .concentration_ng_per_ml = 10000000 };
   assert_limit (thecal_sim_pump_ops.set_reservoir (&pump, &refill, &error), &error, THECAL_PUMP_LIMIT_CONCENTRATION, NULL);
   status (&st);
@@ -310,6 +311,95 @@ clinician_bolus (int64_t dose_ng, int64_t duration_ms)
   request.duration_ms = duration_ms;
   return request;
 }
+
+/* A drug or concentration change in one step (REFILL_COMMIT's ops): every check first, then the
+ * fill and the prescription at the same engine instant, both logged, both counted. */
+START_TEST (test_refill_and_apply)
+{
+  ThecalPrescription rx50, baclofen, high;
+  ThecalMsgSetReservoir fill = { .volume_nl = 18000000, .drug_id = "morphine", .concentration_ng_per_ml = 50000000 };
+  ThecalMsgSetReservoir unknown = fill;
+  ThecalProtoError error;
+  ThecalEngineStatus es;
+  ThecalEngineEvent reservoir_set, rx_set;
+  int64_t next_seq, pump_ms;
+
+  test_rx_morphine (&rx50, 5);
+  rx50.concentration_ng_per_ml = 50000000; /* 5 mg/day at 50 mg/mL = 0.1 mL/day */
+  unknown.volume_nl = -1;
+
+  /* checked against the fill, not the reservoir (which holds 25 mg/mL) */
+  assert_limit (check (&rx50, &error), &error, THECAL_PUMP_LIMIT_CONCENTRATION, NULL);
+  ck_assert_msg (thecal_sim_pump_ops.check_refill (&pump, &unknown, &rx50, &error), "%s", error.reason);
+  ck_assert_msg (thecal_sim_pump_ops.check_refill (&pump, &fill, &rx50, &error), "%s", error.reason);
+  baclofen = rx50;
+  snprintf (baclofen.drug_id, sizeof baclofen.drug_id, "baclofen");
+  assert_limit (thecal_sim_pump_ops.check_refill (&pump, &fill, &baclofen, &error), &error, THECAL_PUMP_LIMIT_DRUG,
+                "fill holds morphine, not baclofen");
+  high = rx50;
+  high.continuous.dose_ng_per_day = 1400000000; /* 28 mL/day at 50 mg/mL */
+  assert_limit (thecal_sim_pump_ops.check_refill (&pump, &fill, &high, &error), &error, THECAL_PUMP_LIMIT_RATE_ABOVE_MAX, NULL);
+  fill.volume_nl = 20000001;
+  assert_limit (thecal_sim_pump_ops.check_refill (&pump, &fill, &rx50, &error), &error, THECAL_PUMP_LIMIT_RESERVOIR_CAPACITY, NULL);
+  assert_limit (thecal_sim_pump_ops.refill_and_apply (&pump, &fill, &rx50, &error), &error,
+                THECAL_PUMP_LIMIT_RESERVOIR_CAPACITY, NULL);
+  assert_code (thecal_sim_pump_ops.refill_and_apply (&pump, &unknown, &rx50, &error), &error, THECAL_PROTO_ERROR_BAD_REQUEST);
+  fill.volume_nl = 18000000;
+  fill.concentration_ng_per_ml = 0;
+  assert_limit (thecal_sim_pump_ops.check_refill (&pump, &fill, &rx50, &error), &error, THECAL_PUMP_LIMIT_CONCENTRATION, NULL);
+  fill.concentration_ng_per_ml = 50000000;
+  /* nothing changed by the refusals */
+  thecal_engine_get_status (thecal_sim_pump_engine (&pump), &es);
+  ck_assert_int_eq (es.reservoir_concentration_ng_per_ml, 25000000);
+  ck_assert (thecal_prescription_equal (thecal_sim_pump_active (&pump), &rx5));
+  ck_assert_int_eq (thecal_sim_pump_stats (&pump)->reservoir_sets, 0);
+  ck_assert_int_eq (thecal_sim_pump_stats (&pump)->prescriptions_set, 0);
+
+  next_seq = es.log_next_seq;
+  pump_ms = es.pump_ms;
+  ck_assert_msg (thecal_sim_pump_ops.refill_and_apply (&pump, &fill, &rx50, &error), "%s", error.reason);
+  ck_assert (thecal_prescription_equal (thecal_sim_pump_active (&pump), &rx50));
+  ck_assert_int_eq (thecal_sim_pump_stats (&pump)->reservoir_sets, 1);
+  ck_assert_int_eq (thecal_sim_pump_stats (&pump)->prescriptions_set, 1);
+  thecal_engine_get_status (thecal_sim_pump_engine (&pump), &es);
+  ck_assert_int_eq (es.mode, THECAL_MODE_CONTINUOUS);
+  ck_assert_str_eq (es.reservoir_drug_id, "morphine");
+  ck_assert_int_eq (es.reservoir_concentration_ng_per_ml, 50000000);
+  ck_assert_int_eq (es.reservoir_set_nl, 18000000);
+  ck_assert_int_eq (es.pump_ms, pump_ms);
+  /* both logged, one after the other, at the same instant: nothing delivered between */
+  ck_assert (thecal_engine_log_get (thecal_sim_pump_engine (&pump), next_seq, &reservoir_set));
+  ck_assert (thecal_engine_log_get (thecal_sim_pump_engine (&pump), next_seq + 1, &rx_set));
+  ck_assert_int_eq (reservoir_set.type, THECAL_EVENT_RESERVOIR_SET);
+  ck_assert_int_eq (reservoir_set.args[0], 18000000);
+  ck_assert_int_eq (reservoir_set.args[1], 50000000);
+  ck_assert_int_eq (rx_set.type, THECAL_EVENT_PRESCRIPTION_SET);
+  ck_assert_int_eq (reservoir_set.pump_ms, pump_ms);
+  ck_assert_int_eq (rx_set.pump_ms, pump_ms);
+  /* the new rate from the new fill: 0.1 mL a day */
+  ck_assert (thecal_sim_pump_advance_to (&pump, thecal_sim_pump_now_ms (&pump) + TEST_DAY_MS, NULL));
+  thecal_engine_get_status (thecal_sim_pump_engine (&pump), &es);
+  ck_assert_int_eq (es.reservoir_estimate_nl, 18000000 - 100000);
+}
+END_TEST
+
+START_TEST (test_refill_and_apply_busy)
+{
+  ThecalPrescription rx50;
+  ThecalMsgSetReservoir fill = { .volume_nl = 18000000, .drug_id = "morphine", .concentration_ng_per_ml = 50000000 };
+  ThecalMsgStartBolus bolus = { .kind = THECAL_PROTO_BOLUS_CLINICIAN, .dose_ng = 500000, .duration_ms = 1800000 };
+  ThecalProtoError error;
+  ThecalEngineStatus es;
+
+  test_rx_morphine (&rx50, 5);
+  rx50.concentration_ng_per_ml = 50000000;
+  ck_assert_msg (thecal_sim_pump_ops.start_bolus (&pump, &bolus, &error), "%s", error.reason);
+  assert_code (thecal_sim_pump_ops.refill_and_apply (&pump, &fill, &rx50, &error), &error, THECAL_PROTO_ERROR_BUSY);
+  thecal_engine_get_status (thecal_sim_pump_engine (&pump), &es);
+  ck_assert_int_eq (es.reservoir_concentration_ng_per_ml, 25000000);
+  ck_assert (thecal_prescription_equal (thecal_sim_pump_active (&pump), &rx5));
+}
+END_TEST
 
 START_TEST (test_bolus_limits_and_busy)
 {
@@ -577,6 +667,49 @@ START_TEST (test_out_of_range_through_protocol)
 }
 END_TEST
 
+/* A drug change through the protocol: a plain program of a prescription for another fill is
+ * refused at COMMIT (the pump runs the old one on the old fill); the refill program sets the fill
+ * and the prescription in one REFILL_COMMIT, and the pump never stops. */
+START_TEST (test_refill_program_through_protocol)
+{
+  ThecalPrescription rx50;
+  ThecalMsgSetReservoir fill = { .volume_nl = 18000000, .drug_id = "morphine", .concentration_ng_per_ml = 50000000 };
+  const ThecalProgramReport *report;
+  ThecalChecksum active;
+  ThecalProtoError error;
+  ThecalEngineStatus es;
+
+  test_rx_morphine (&rx50, 5);
+  rx50.concentration_ng_per_ml = 50000000;
+  report = program (&rx50);
+  ck_assert_int_eq (report->outcome, THECAL_PROGRAM_FAILED);
+  ck_assert_int_eq (report->error.detail, THECAL_PUMP_LIMIT_DRUG);
+  ck_assert (thecal_prescription_equal (thecal_sim_pump_active (&pump), &rx5));
+
+  ck_assert (thecal_sim_pump_active_checksum (&pump, &active));
+  /* the prescription must be for the fill */
+  fill.concentration_ng_per_ml = 25000000;
+  ck_assert (!thecal_programmer_begin_refill_program (&programmer, link.now_ms, &rx50, &active, &fill, &error));
+  ck_assert_int_eq (error.code, THECAL_PROTO_ERROR_INVALID);
+  fill.concentration_ng_per_ml = 50000000;
+  ck_assert_msg (thecal_programmer_begin_refill_program (&programmer, link.now_ms, &rx50, &active, &fill, &error), "%s",
+                 error.reason);
+  test_link_run (&link);
+  report = thecal_programmer_program_report (&programmer);
+  ck_assert_msg (report->outcome == THECAL_PROGRAM_CONFIRMED, "%s: %s", thecal_program_outcome_name (report->outcome),
+                 report->error.reason);
+  ck_assert (report->commit_acknowledged);
+  ck_assert (thecal_prescription_equal (thecal_sim_pump_active (&pump), &rx50));
+  thecal_engine_get_status (thecal_sim_pump_engine (&pump), &es);
+  ck_assert_int_eq (es.mode, THECAL_MODE_CONTINUOUS);
+  ck_assert_int_eq (es.reservoir_concentration_ng_per_ml, 50000000);
+  ck_assert_int_eq (es.reservoir_set_nl, 18000000);
+  ck_assert_int_eq (thecal_sim_pump_stats (&pump)->reservoir_sets, 1);
+  ck_assert_int_eq (thecal_sim_pump_stats (&pump)->prescriptions_set, 1);
+  ck_assert_int_eq (thecal_sim_pump_role (&pump)->stats.refill_commits_applied, 1);
+}
+END_TEST
+
 START_TEST (test_out_of_range_requests_through_role)
 {
   ThecalMessage request;
@@ -664,6 +797,8 @@ sim_pump_suite (void)
                      test_bolus_rate_of_prescription,
                      test_reservoir_capacity,
                      test_drug_change_sequence,
+                     test_refill_and_apply,
+                     test_refill_and_apply_busy,
                      test_bolus_limits_and_busy,
                      test_priming_plan_limits,
                      test_clock_limits,
@@ -673,6 +808,7 @@ sim_pump_suite (void)
                      test_identify_and_interrogate,
                      test_program_through_protocol,
                      test_out_of_range_through_protocol,
+                     test_refill_program_through_protocol,
                      test_out_of_range_requests_through_role,
                      test_session_times_out_in_pump_time,
                      test_demo_key_and_serial);

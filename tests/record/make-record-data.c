@@ -9,7 +9,8 @@
  * Run it once when THECAL_RECORD_SCHEMA_VERSION changes, before the migration is written, and
  * commit the file: every later version must open it. Existing files are never overwritten.
  * What test_stored_versions checks (MRN-0001 "DOE, Jane", pump SN-0001 with the pairing key
- * 0, 1, …, 31, user "nurse" with the password "the nurse's password") must stay in every version.
+ * 0, 1, …, 31, user "nurse" with the password "the nurse's password") must stay in every version;
+ * from version 2 on, one confirmed bolus write of SN-0001.
  * Passwords are hashed with the MIN limits, as in every test.
  */
 #include "config.h"
@@ -168,6 +169,20 @@ main (int argc, char **argv)
   }
   alarm = SYNC (thecal_record_add_alarm_seen, record, &error, nurse, "SN-0001", "low_reservoir", 3000);
   check (alarm, error, "alarm");
+#if THECAL_RECORD_SCHEMA_VERSION >= 2
+  {
+    /* a clinician bolus written to the pump and confirmed (schema version 2) */
+    ThecalPumpWriteInput input = { "SN-0001", THECAL_PUMP_WRITE_BOLUS, "breakthrough pain",
+                                   "{\"kind\":\"clinician\",\"volume_nl\":\"40000\"}" };
+    g_autoptr (ThecalPumpWrite) write = SYNC (thecal_record_begin_pump_write, record, &error, physician, &input);
+    g_autoptr (ThecalPumpWrite) confirmed = NULL;
+
+    check (write, error, "pump write");
+    confirmed = SYNC (thecal_record_resolve_pump_write, record, &error, physician, write->id, "SN-0001",
+                      THECAL_OUTCOME_CONFIRMED, "the pump answered", NULL);
+    check (confirmed, error, "pump write outcome");
+  }
+#endif
   printf ("wrote %s and its key file\n", path);
   return EXIT_SUCCESS;
 }

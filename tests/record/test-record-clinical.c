@@ -816,6 +816,219 @@ START_TEST (test_refill_needs_second_person)
 }
 END_TEST
 
+/* ---- Pump writes (refills and boluses) ----------------------------------------------------- */
+
+#define REFILL_REQUEST "{\"new_volume_nl\":\"20000000\",\"drug\":\"morphine\"}"
+#define BOLUS_REQUEST "{\"kind\":\"clinician\",\"volume_nl\":\"40000\"}"
+
+static ThecalPumpWrite *
+begin_write (ThecalUser *actor, const char *serial, ThecalPumpWriteKind kind, GError **error)
+{
+  ThecalPumpWriteInput input = { serial, kind, kind == THECAL_PUMP_WRITE_REFILL ? "refill" : "clinician bolus",
+                                 kind == THECAL_PUMP_WRITE_REFILL ? REFILL_REQUEST : BOLUS_REQUEST };
+
+  return SYNC (thecal_record_begin_pump_write, world.record, error, actor, &input);
+}
+
+static ThecalPumpWrite *
+resolve_write (gint64 id, const char *serial, ThecalProgrammingOutcome outcome, const ThecalRefillInput *refill, GError **error)
+{
+  return SYNC (thecal_record_resolve_pump_write, world.record, error, world.physician, id, serial, outcome, "read the pump",
+               refill);
+}
+
+static guint
+unresolved_writes (const char *serial)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) writes = SYNC (thecal_record_list_pump_writes, world.record, &error, serial, TRUE);
+
+  ck_assert_msg (writes != NULL, "%s", error != NULL ? error->message : "?");
+  return writes->len;
+}
+
+/* A refill write: pending first (audited), uncertain, then confirmed with its refill row in the
+ * same transaction; the row names the nurse who started the write although the physician settled
+ * it. Then final. */
+START_TEST (test_pump_write_refill_confirmed)
+{
+  g_autoptr (ThecalPatient) patient = add_patient (world.record, world.nurse, "MRN-1", "DOE, Jane");
+  g_autoptr (ThecalPump) pump = add_pump (world.record, world.physician, "SN-1", "MRN-1");
+  g_autoptr (ThecalPump) other = add_pump (world.record, world.physician, "SN-2", "MRN-1");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalPumpWrite) write = begin_write (world.nurse, "SN-1", THECAL_PUMP_WRITE_REFILL, &error);
+  g_autoptr (ThecalPumpWrite) uncertain = NULL;
+  g_autoptr (ThecalPumpWrite) confirmed = NULL;
+  g_autoptr (ThecalPumpWrite) twice = NULL;
+  g_autoptr (ThecalRefill) refill = NULL;
+  g_autoptr (GPtrArray) all = NULL;
+  ThecalRefillInput input = refill_input ("paula");
+
+  ck_assert_msg (write != NULL, "%s", error != NULL ? error->message : "?");
+  ck_assert_int_eq (write->outcome, THECAL_OUTCOME_PENDING);
+  ck_assert_int_eq (write->kind, THECAL_PUMP_WRITE_REFILL);
+  ck_assert_int_eq (write->n_outcomes, 1);
+  ck_assert_str_eq (write->pump_serial, "SN-1");
+  ck_assert_str_eq (write->started_by, "nina");
+  ck_assert_str_eq (write->request_json, REFILL_REQUEST);
+  ck_assert_int_eq (write->refill_id, 0);
+  ck_assert_int_eq (count_audit (world.record, "refill.pending"), 1);
+  ck_assert_uint_eq (unresolved_writes ("SN-1"), 1);
+  ck_assert_uint_eq (unresolved_writes ("SN-2"), 0);
+  ck_assert_uint_eq (unresolved_writes (NULL), 1);
+
+  /* uncertain: still unresolved, no refill yet */
+  uncertain = resolve_write (write->id, "SN-1", THECAL_OUTCOME_UNCERTAIN, NULL, &error);
+  ck_assert_msg (uncertain != NULL, "%s", error != NULL ? error->message : "?");
+  ck_assert_int_eq (uncertain->outcome, THECAL_OUTCOME_UNCERTAIN);
+  ck_assert_int_eq (uncertain->n_outcomes, 2);
+  ck_assert_uint_eq (unresolved_writes ("SN-1"), 1);
+  ck_assert_int_eq (count_audit (world.record, "refill.create"), 0);
+
+  /* confirmed by the physician: the refill row comes with it, performed by the nurse */
+  confirmed = resolve_write (write->id, "SN-1", THECAL_OUTCOME_CONFIRMED, &input, &error);
+  ck_assert_msg (confirmed != NULL, "%s", error != NULL ? error->message : "?");
+  ck_assert_int_eq (confirmed->outcome, THECAL_OUTCOME_CONFIRMED);
+  ck_assert_int_eq (confirmed->n_outcomes, 3);
+  ck_assert_str_eq (confirmed->outcome_by, "paula");
+  ck_assert_str_eq (confirmed->outcome_note, "read the pump");
+  ck_assert_int_ne (confirmed->refill_id, 0);
+  refill = SYNC (thecal_record_get_refill, world.record, &error, confirmed->refill_id);
+  ck_assert_msg (refill != NULL, "%s", error != NULL ? error->message : "?");
+  ck_assert_str_eq (refill->performed_by, "nina");
+  ck_assert_str_eq (refill->verified_by, "paula");
+  ck_assert_int_eq (refill->added_nl, 20000000);
+  ck_assert_uint_eq (unresolved_writes ("SN-1"), 0);
+  ck_assert_int_eq (count_audit (world.record, "refill.uncertain"), 1);
+  ck_assert_int_eq (count_audit (world.record, "refill.confirmed"), 1);
+  ck_assert_int_eq (count_audit (world.record, "refill.create"), 1);
+
+  /* resolved twice: final, nothing added */
+  twice = resolve_write (write->id, "SN-1", THECAL_OUTCOME_CONFIRMED, &input, &error);
+  ck_assert_ptr_null (twice);
+  assert_error (error, THECAL_DB_ERROR_STATE);
+  g_clear_error (&error);
+  twice = resolve_write (write->id, "SN-1", THECAL_OUTCOME_UNCERTAIN, NULL, &error);
+  ck_assert_ptr_null (twice);
+  assert_error (error, THECAL_DB_ERROR_STATE);
+  g_clear_error (&error);
+  ck_assert_int_eq (count_audit (world.record, "refill.create"), 1);
+  all = SYNC (thecal_record_list_pump_writes, world.record, &error, "SN-1", FALSE);
+  ck_assert_uint_eq (all->len, 1);
+  ck_assert_int_eq (((ThecalPumpWrite *) all->pdata[0])->n_outcomes, 3);
+}
+END_TEST
+
+/* The boundaries: PENDING is not a resolution, unknown ids and another pump's write are refused,
+ * a refill is recorded exactly with a confirmed refill write, a failed write is final, a refused
+ * refill row leaves the write as it was, and a begin needs a reason, a JSON object and a pump. */
+START_TEST (test_pump_write_refusals)
+{
+  g_autoptr (ThecalPatient) patient = add_patient (world.record, world.nurse, "MRN-1", "DOE, Jane");
+  g_autoptr (ThecalPump) pump = add_pump (world.record, world.physician, "SN-1", "MRN-1");
+  g_autoptr (ThecalPump) other = add_pump (world.record, world.physician, "SN-2", "MRN-1");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalPumpWrite) refill_write = begin_write (world.nurse, "SN-1", THECAL_PUMP_WRITE_REFILL, &error);
+  g_autoptr (ThecalPumpWrite) bolus = begin_write (world.physician, "SN-1", THECAL_PUMP_WRITE_BOLUS, &error);
+  g_autoptr (ThecalPumpWrite) failed = NULL;
+  g_autoptr (ThecalPumpWrite) refused = NULL;
+  g_autoptr (ThecalPumpWrite) after = NULL;
+  ThecalRefillInput input = refill_input ("paula");
+  ThecalRefillInput self_verified = refill_input ("nina");
+  ThecalPumpWriteInput no_reason = { "SN-1", THECAL_PUMP_WRITE_BOLUS, "", BOLUS_REQUEST };
+  ThecalPumpWriteInput not_object = { "SN-1", THECAL_PUMP_WRITE_BOLUS, "bolus", "[1, 2]" };
+  ThecalPumpWriteInput not_json = { "SN-1", THECAL_PUMP_WRITE_BOLUS, "bolus", "{\"kind\":" };
+  ThecalPumpWriteInput unknown_pump = { "SN-9", THECAL_PUMP_WRITE_BOLUS, "bolus", BOLUS_REQUEST };
+  ThecalPumpWriteInput bad_kind = { "SN-1", (ThecalPumpWriteKind) 7, "bolus", BOLUS_REQUEST };
+  g_autoptr (GPtrArray) all = NULL;
+
+  ck_assert_ptr_nonnull (refill_write);
+  ck_assert_ptr_nonnull (bolus);
+  ck_assert_int_eq (count_audit (world.record, "bolus.pending"), 1);
+  ck_assert_uint_eq (unresolved_writes ("SN-1"), 2);
+
+  refused = resolve_write (bolus->id, "SN-1", THECAL_OUTCOME_PENDING, NULL, &error);
+  ck_assert_ptr_null (refused);
+  assert_error (error, THECAL_DB_ERROR_INVALID);
+  g_clear_error (&error);
+  refused = resolve_write (bolus->id + 1000, "SN-1", THECAL_OUTCOME_FAILED, NULL, &error);
+  ck_assert_ptr_null (refused);
+  assert_error (error, THECAL_DB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* the visit is connected to SN-2: SN-1's write is not its to settle */
+  refused = resolve_write (bolus->id, "SN-2", THECAL_OUTCOME_FAILED, NULL, &error);
+  ck_assert_ptr_null (refused);
+  assert_error (error, THECAL_DB_ERROR_INVALID);
+  ck_assert (strstr (error->message, "SN-1") != NULL);
+  g_clear_error (&error);
+  /* a refill row only with a confirmed refill write */
+  refused = resolve_write (bolus->id, "SN-1", THECAL_OUTCOME_CONFIRMED, &input, &error);
+  ck_assert_ptr_null (refused);
+  assert_error (error, THECAL_DB_ERROR_INVALID);
+  g_clear_error (&error);
+  refused = resolve_write (refill_write->id, "SN-1", THECAL_OUTCOME_CONFIRMED, NULL, &error);
+  ck_assert_ptr_null (refused);
+  assert_error (error, THECAL_DB_ERROR_INVALID);
+  g_clear_error (&error);
+  refused = resolve_write (refill_write->id, "SN-1", THECAL_OUTCOME_FAILED, &input, &error);
+  ck_assert_ptr_null (refused);
+  assert_error (error, THECAL_DB_ERROR_INVALID);
+  g_clear_error (&error);
+  /* the refill row is refused (the nurse who started it cannot verify it): nothing changes */
+  refused = resolve_write (refill_write->id, "SN-1", THECAL_OUTCOME_CONFIRMED, &self_verified, &error);
+  ck_assert_ptr_null (refused);
+  assert_error (error, THECAL_DB_ERROR_INVALID);
+  ck_assert (strstr (error->message, "second person") != NULL);
+  g_clear_error (&error);
+  ck_assert_int_eq (count_audit (world.record, "refill.create"), 0);
+  ck_assert_int_eq (count_audit (world.record, "refill.confirmed"), 0);
+  ck_assert_uint_eq (unresolved_writes ("SN-1"), 2);
+
+  /* failed is final */
+  failed = resolve_write (bolus->id, "SN-1", THECAL_OUTCOME_FAILED, NULL, &error);
+  ck_assert_msg (failed != NULL, "%s", error != NULL ? error->message : "?");
+  ck_assert_int_eq (failed->outcome, THECAL_OUTCOME_FAILED);
+  ck_assert_int_eq (count_audit (world.record, "bolus.failed"), 1);
+  refused = resolve_write (bolus->id, "SN-1", THECAL_OUTCOME_CONFIRMED, NULL, &error);
+  ck_assert_ptr_null (refused);
+  assert_error (error, THECAL_DB_ERROR_STATE);
+  g_clear_error (&error);
+  ck_assert_uint_eq (unresolved_writes ("SN-1"), 1);
+  after = resolve_write (refill_write->id, NULL, THECAL_OUTCOME_FAILED, NULL, &error);
+  ck_assert_msg (after != NULL, "%s", error != NULL ? error->message : "?");
+  ck_assert_int_eq (after->refill_id, 0);
+  ck_assert_uint_eq (unresolved_writes ("SN-1"), 0);
+
+  /* begin: a reason, a JSON object, a known implanted pump, a known kind */
+  refused = SYNC (thecal_record_begin_pump_write, world.record, &error, world.physician, &no_reason);
+  ck_assert_ptr_null (refused);
+  assert_error (error, THECAL_DB_ERROR_INVALID);
+  g_clear_error (&error);
+  refused = SYNC (thecal_record_begin_pump_write, world.record, &error, world.physician, &not_object);
+  ck_assert_ptr_null (refused);
+  assert_error (error, THECAL_DB_ERROR_INVALID);
+  g_clear_error (&error);
+  refused = SYNC (thecal_record_begin_pump_write, world.record, &error, world.physician, &not_json);
+  ck_assert_ptr_null (refused);
+  assert_error (error, THECAL_DB_ERROR_INVALID);
+  g_clear_error (&error);
+  refused = SYNC (thecal_record_begin_pump_write, world.record, &error, world.physician, &unknown_pump);
+  ck_assert_ptr_null (refused);
+  assert_error (error, THECAL_DB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  refused = SYNC (thecal_record_begin_pump_write, world.record, &error, world.physician, &bad_kind);
+  ck_assert_ptr_null (refused);
+  assert_error (error, THECAL_DB_ERROR_INVALID);
+  g_clear_error (&error);
+  all = SYNC (thecal_record_list_pump_writes, world.record, &error, NULL, FALSE);
+  ck_assert_uint_eq (all->len, 2);
+  g_clear_pointer (&all, g_ptr_array_unref);
+  all = SYNC (thecal_record_list_pump_writes, world.record, &error, "SN-9", FALSE);
+  ck_assert_ptr_null (all);
+  assert_error (error, THECAL_DB_ERROR_NOT_FOUND);
+}
+END_TEST
+
 /* ---- Events and alarms ---------------------------------------------------------------------- */
 
 START_TEST (test_events_idempotent)
@@ -922,6 +1135,8 @@ START_TEST (test_clinical_rows_append_only)
     { "programming_changes", "new_value" },
     { "programming_outcomes", "outcome" },
     { "refills", "aspirated_nl" },
+    { "pump_writes", "request_json" },
+    { "pump_write_outcomes", "outcome" },
     { "pump_events", "kind" },
     { "alarms_seen", "kind" },
     { "record_info", "value" },
@@ -934,6 +1149,8 @@ START_TEST (test_clinical_rows_append_only)
   g_autoptr (ThecalProgrammingSession) session = begin_session (rx->id);
   ThecalRefillInput refill_in = refill_input ("paula");
   g_autoptr (ThecalRefill) refill = SYNC (thecal_record_add_refill, world.record, &error, world.nurse, &refill_in);
+  g_autoptr (ThecalPumpWrite) write = begin_write (world.physician, "SN-1", THECAL_PUMP_WRITE_BOLUS, &error);
+  g_autoptr (ThecalPumpWrite) confirmed = resolve_write (write->id, "SN-1", THECAL_OUTCOME_CONFIRMED, NULL, &error);
   ThecalPumpEventInput event = { 1, 1000, "refill", NULL };
   g_autofree ThecalEventImport *imported = SYNC (thecal_record_import_events, world.record, &error, world.nurse, "SN-1",
                                                  &event, 1);
@@ -956,6 +1173,17 @@ START_TEST (test_clinical_rows_append_only)
       g_clear_pointer (&out, g_free);
       ck_assert_msg (sqlite_shell (path, delete, &out) != 0, "DELETE from %s was allowed", tables[i][0]);
     }
+  /* a confirmed write is final even for a row inserted behind Thecal's back */
+  {
+    g_autofree char *insert = g_strdup_printf ("INSERT INTO pump_write_outcomes (write_id, supersedes, outcome, "
+                                               "recorded_utc_ms, recorded_by) VALUES (%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+                                               ", 'failed', 1, 1)",
+                                               confirmed->id, confirmed->outcome_id);
+    g_autofree char *out = NULL;
+
+    ck_assert_msg (sqlite_shell (path, insert, &out) != 0, "a final outcome was superseded");
+    ck_assert_msg (strstr (out, "final") != NULL, "%s", out);
+  }
 }
 END_TEST
 
@@ -990,6 +1218,8 @@ record_clinical_suite (void)
   tcase_add_test (therapy, test_programming_failed_and_refusals);
   tcase_add_test (therapy, test_refill_and_correction);
   tcase_add_test (therapy, test_refill_needs_second_person);
+  tcase_add_test (therapy, test_pump_write_refill_confirmed);
+  tcase_add_test (therapy, test_pump_write_refusals);
   tcase_add_test (therapy, test_events_idempotent);
   tcase_add_test (therapy, test_patient_record_has_everything);
   tcase_add_test (therapy, test_clinical_rows_append_only);

@@ -433,7 +433,11 @@ START_TEST (test_migration_failure_rolls_back)
     g_autoptr (ThecalUser) admin = first_admin (record);
   }
   _thecal_record_test_migration = &failing_v2;
-  assert_open_fails (path, THECAL_RECORD_OPEN_DEFAULT, THECAL_DB_ERROR_MIGRATION, "left at version 1");
+  {
+    g_autofree char *left_at = g_strdup_printf ("left at version %d", THECAL_RECORD_SCHEMA_VERSION);
+
+    assert_open_fails (path, THECAL_RECORD_OPEN_DEFAULT, THECAL_DB_ERROR_MIGRATION, left_at);
+  }
   _thecal_record_test_migration = NULL;
   /* Nothing of the failed migration stayed: same version, no new table. */
   version = shell_value (path, "PRAGMA user_version");
@@ -505,6 +509,25 @@ START_TEST (test_stored_versions)
       ck_assert_msg (user != NULL, "v%d: %s", version, error != NULL ? error->message : "?");
       verification = verify_audit (record, 0, NULL);
       ck_assert_msg (verification->problem == THECAL_AUDIT_INTACT, "v%d: %s", version, verification->message);
+      /* one "record.migrate" per migration that ran on this file */
+      ck_assert_int_eq (count_audit (record, "record.migrate"), THECAL_RECORD_SCHEMA_VERSION - version);
+      /* v1 → v2: the pump writes are there (empty in a v1 file; one confirmed bolus from v2 on) and
+       * usable at once */
+      {
+        g_autoptr (GPtrArray) writes = SYNC (thecal_record_list_pump_writes, record, &error, "SN-0001", FALSE);
+        g_autoptr (GPtrArray) unresolved = SYNC (thecal_record_list_pump_writes, record, &error, NULL, TRUE);
+        ThecalPumpWriteInput input = { "SN-0001", THECAL_PUMP_WRITE_BOLUS, "after the migration", "{}" };
+        g_autoptr (ThecalPumpWrite) write = SYNC (thecal_record_begin_pump_write, record, &error, user, &input);
+
+        ck_assert_msg (writes != NULL, "v%d: %s", version, error != NULL ? error->message : "?");
+        ck_assert_uint_eq (writes->len, version >= 2 ? 1 : 0);
+        if (version >= 2)
+          ck_assert_int_eq (((ThecalPumpWrite *) writes->pdata[0])->outcome, THECAL_OUTCOME_CONFIRMED);
+        ck_assert_ptr_nonnull (unresolved);
+        ck_assert_uint_eq (unresolved->len, 0);
+        ck_assert_msg (write != NULL, "v%d: %s", version, error != NULL ? error->message : "?");
+        ck_assert_int_eq (write->outcome, THECAL_OUTCOME_PENDING);
+      }
     }
   ck_assert_int_eq (found, THECAL_RECORD_SCHEMA_VERSION);
 }

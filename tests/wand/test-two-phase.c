@@ -313,6 +313,57 @@ START_TEST (test_disconnect_at_every_frame)
 }
 END_TEST
 
+/* ---- a refill with a drug change: REFILL_COMMIT through the link --------------------------------- */
+
+static const ThecalMsgSetReservoir fill50 = { .volume_nl = 18000000, .drug_id = "morphine", .concentration_ng_per_ml = 50000000 };
+
+static const LossCase refill_loss_cases[] = {
+  { "nothing lost", { 0, THECAL_FAULT_TO_PUMP, THECAL_FAULT_ACTION_DELIVER }, THECAL_PROGRAM_CONFIRMED, THECAL_PROGRAM_CONFIRMED, TRUE },
+  { "stage lost", { THECAL_MSG_STAGE, THECAL_FAULT_TO_PUMP, THECAL_FAULT_ACTION_DROP }, THECAL_PROGRAM_FAILED, THECAL_PROGRAM_FAILED, FALSE },
+  { "stage answer lost", { THECAL_MSG_STAGE, THECAL_FAULT_FROM_PUMP, THECAL_FAULT_ACTION_DROP }, THECAL_PROGRAM_FAILED, THECAL_PROGRAM_FAILED, FALSE },
+  { "refill commit lost", { THECAL_MSG_REFILL_COMMIT, THECAL_FAULT_TO_PUMP, THECAL_FAULT_ACTION_DROP }, THECAL_PROGRAM_UNCERTAIN, THECAL_PROGRAM_FAILED, TRUE },
+  { "refill commit answer lost", { THECAL_MSG_REFILL_COMMIT, THECAL_FAULT_FROM_PUMP, THECAL_FAULT_ACTION_DROP }, THECAL_PROGRAM_UNCERTAIN, THECAL_PROGRAM_CONFIRMED, TRUE },
+  { "refill commit duplicated", { THECAL_MSG_REFILL_COMMIT, THECAL_FAULT_TO_PUMP, THECAL_FAULT_ACTION_DUPLICATE }, THECAL_PROGRAM_CONFIRMED, THECAL_PROGRAM_CONFIRMED, TRUE },
+  { "after refill commit ack", { THECAL_MSG_READ_PRESCRIPTION, THECAL_FAULT_FROM_PUMP, THECAL_FAULT_ACTION_DROP }, THECAL_PROGRAM_UNCERTAIN, THECAL_PROGRAM_CONFIRMED, TRUE },
+};
+
+/* thecal_pump_link_refill_program_async of morphine 50 mg/mL over the 25 mg/mL the pump runs,
+ * with a loss at one step: the report is the program path's (a lost answer to REFILL_COMMIT is
+ * UNCERTAIN, settled by reading), and the simulated pump never stops: it runs the old
+ * prescription on the old fill or the new one on the new fill, never a mix. */
+START_TEST (test_refill_program_loss_at_every_step)
+{
+  const LossCase *c = &refill_loss_cases[_i];
+  g_autoptr (GError) error = NULL;
+  ThecalPrescription rx50;
+  ThecalProgramReport report;
+  ThecalChecksum reviewed = bench_active_checksum (&bench);
+  ThecalEngineStatus es;
+  ThecalProgramOutcome settled;
+
+  test_rx_morphine (&rx50, 5);
+  rx50.concentration_ng_per_ml = 50000000;
+  if (c->rule.type != 0)
+    thecal_fault_transport_set_policy (bench.fault, by_type, (gpointer) &c->rule, NULL);
+  thecal_pump_link_refill_program_async (bench.link, &rx50, &reviewed, &fill50, NULL, bench_done, bench_cb (&bench));
+  ck_assert_msg (thecal_pump_link_refill_program_finish (bench.link, bench_wait (&bench), &report, &error), "%s",
+                 error != NULL ? error->message : "?");
+  ck_assert_msg (report.outcome == c->reported, "%s: reported %s (%s)", c->name, thecal_program_outcome_name (report.outcome),
+                 report.error.reason);
+  ck_assert_msg (report.commit_sent == c->commit_sent, "%s: commit_sent %d", c->name, report.commit_sent);
+  thecal_engine_get_status (thecal_sim_pump_engine (bench.pump), &es);
+  ck_assert_int_ne (es.mode, THECAL_MODE_STOPPED);
+  settled = settle (&report, &rx5, &rx50);
+  ck_assert_int_eq (settled, c->settled);
+  thecal_engine_get_status (thecal_sim_pump_engine (bench.pump), &es);
+  ck_assert_int_ne (es.mode, THECAL_MODE_STOPPED);
+  ck_assert_int_eq (es.reservoir_concentration_ng_per_ml, thecal_sim_pump_active (bench.pump)->concentration_ng_per_ml);
+  ck_assert_int_eq (thecal_sim_pump_stats (bench.pump)->reservoir_sets, settled == THECAL_PROGRAM_CONFIRMED ? 1 : 0);
+  if (settled == THECAL_PROGRAM_CONFIRMED)
+    ck_assert_int_eq (es.reservoir_set_nl, 18000000);
+}
+END_TEST
+
 static Suite *
 two_phase_suite (void)
 {
@@ -322,6 +373,11 @@ two_phase_suite (void)
   tc = tcase_create ("loss at every step");
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_loop_test (tc, test_loss_at_every_step, 0, G_N_ELEMENTS (loss_cases));
+  suite_add_tcase (suite, tc);
+
+  tc = tcase_create ("refill program");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_loop_test (tc, test_refill_program_loss_at_every_step, 0, G_N_ELEMENTS (refill_loss_cases));
   suite_add_tcase (suite, tc);
 
   THECAL_TEST_TCASE (suite, "faults at every frame", setup, teardown, 0,

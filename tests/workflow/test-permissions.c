@@ -43,6 +43,11 @@ START_TEST (test_design_roles)
   ck_assert (!thecal_role_may (THECAL_ROLE_NURSE, THECAL_PERMISSION_BOLUS));
   ck_assert (!thecal_role_may (THECAL_ROLE_NURSE, THECAL_PERMISSION_LIMIT_OVERRIDE));
   ck_assert (!thecal_role_may (THECAL_ROLE_NURSE, THECAL_PERMISSION_PUMP_CREATE));
+  /* pump upkeep at the visit, no dose change (docs/security.md "Decisions") */
+  ck_assert (thecal_role_may (THECAL_ROLE_NURSE, THECAL_PERMISSION_PUMP_CLOCK));
+  ck_assert (thecal_role_may (THECAL_ROLE_NURSE, THECAL_PERMISSION_ALARM_ACKNOWLEDGE));
+  ck_assert (!thecal_role_may (THECAL_ROLE_ADMINISTRATOR, THECAL_PERMISSION_PUMP_CLOCK));
+  ck_assert (!thecal_role_may (THECAL_ROLE_ADMINISTRATOR, THECAL_PERMISSION_ALARM_ACKNOWLEDGE));
   ck_assert (thecal_role_may (THECAL_ROLE_ADMINISTRATOR, THECAL_PERMISSION_USER_MANAGE));
   ck_assert (thecal_role_may (THECAL_ROLE_ADMINISTRATOR, THECAL_PERMISSION_DRUG_LIBRARY_EDIT));
   ck_assert (thecal_role_may (THECAL_ROLE_ADMINISTRATOR, THECAL_PERMISSION_AUDIT_EXPORT));

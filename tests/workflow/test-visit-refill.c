@@ -4,197 +4,19 @@
  * simulated demo pump TR20-000123 (TR-20: 20 mL reservoir, discrepancy threshold 1 mL; morphine
  * 25 mg/mL, 12 mL in the reservoir) over the loopback transport, with a real record: a normal
  * refill, a flagged discrepancy without and with acknowledgement, over capacity, the verifier's
- * checks (not the performer, a wrong password audited), a drug change refused, the pump out of
- * range (nothing applied) and a lost answer (UNCERTAIN, blocking until settled).
+ * checks (not the performer, a wrong password audited), the pump out of range (nothing applied)
+ * and a lost answer (UNCERTAIN, blocking until settled). Then the refill with a drug or
+ * concentration change: 25 → 50 mg/mL morphine at the same daily dose (a soft-limit override), the
+ * bridge bolus the engine delivers, a change of drug, a nurse refused, a hard limit refused before
+ * anything is sent, a lost answer at STAGE, at REFILL_COMMIT (request, answer, answer and the
+ * reads after it) and at START_BOLUS, with the pump never stopped at any point (the engine's mode
+ * and log after each), and the boundaries of the volume and the concentration.
  */
 #include "config.h"
 
-#include "thecal-dose-json.h"
-#include "thecal-fault-transport.h"
-#include "thecal-loopback-transport.h"
-#include "thecal-sim-pump-demo.h"
-#include "thecal-test-record.h"
-#include "thecal-test.h"
-#include "thecal-visit.h"
+#include "visit-world.h"
+#include "thecal-engine.h"
 #include "thecal-workflow-refill.h"
-
-#define MG INT64_C (1000000)
-
-typedef struct
-{
-  char *path;
-  ThecalRecord *record;
-  ThecalRecordSession *physician;
-  ThecalRecordSession *nurse;
-  ThecalPumpModelSet models;
-  ThecalDrugLibrary library;
-  ThecalClock *clock;
-  ThecalSimPump *pump;
-  ThecalLoopbackTransport *loopback;
-  ThecalFaultTransport *fault;
-  gboolean drop_commit_answer;
-  gboolean drop_reservoir_answer;
-  gboolean drop_status_answer;
-  ThecalPumpLink *link;
-} World;
-
-static World world;
-
-static gboolean
-load_data (const char *name, char **text, gsize *length)
-{
-  g_autofree char *path = g_build_filename (g_getenv ("THECAL_DATA_DIR"), name, NULL);
-
-  return g_file_get_contents (path, text, length, NULL);
-}
-
-static gint64
-pump_time (gpointer user_data)
-{
-  (void) user_data;
-  return thecal_loopback_transport_pump_time_ms (world.loopback);
-}
-
-/* Runs on the test's context: drops the pump's answer to COMMIT when asked. */
-static ThecalFaultAction
-policy (ThecalFaultTransport *fault, ThecalFaultDirection direction, guint64 index, GBytes *frame, gpointer user_data)
-{
-  gsize size;
-  const guint8 *data = g_bytes_get_data (frame, &size);
-
-  (void) fault;
-  (void) index;
-  (void) user_data;
-  if (world.drop_commit_answer && direction == THECAL_FAULT_FROM_PUMP && size > 3 && data[3] == THECAL_MSG_COMMIT)
-    return THECAL_FAULT_ACTION_DROP;
-  if (world.drop_reservoir_answer && direction == THECAL_FAULT_FROM_PUMP && size > 3 && data[3] == THECAL_MSG_SET_RESERVOIR)
-    return THECAL_FAULT_ACTION_DROP;
-  if (world.drop_status_answer && direction == THECAL_FAULT_FROM_PUMP && size > 3 && data[3] == THECAL_MSG_READ_STATUS)
-    return THECAL_FAULT_ACTION_DROP;
-  return THECAL_FAULT_ACTION_DELIVER;
-}
-
-static void
-register_pump (ThecalRecordSession *session, const char *serial, const char *mrn)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (ThecalPump) pump = NULL;
-  g_autoptr (ThecalRecordedPrescription) rx = NULL;
-  guint8 key[THECAL_KEY_SIZE];
-  ThecalPumpInput input = { serial, "TR-20", mrn, "2025-06-01", 455, key };
-
-  thecal_sim_pump_demo_key (serial, key);
-  pump = thecal_record_session_add_pump_sync (session, &input, NULL, &error);
-  ck_assert_msg (pump != NULL, "%s", error != NULL ? error->message : "?");
-  rx = SYNC (thecal_record_add_prescription, world.record, &error, thecal_record_session_get_user (session), serial,
-             thecal_sim_pump_active (world.pump), pump_time (NULL) - 86400000, THECAL_RX_SOURCE_ENTERED, 0, NULL);
-  ck_assert_msg (rx != NULL, "%s", error != NULL ? error->message : "?");
-}
-
-static void
-world_setup (void)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (ThecalRecordSession) admin = NULL;
-  g_autoptr (ThecalUser) physician = NULL;
-  g_autoptr (ThecalUser) nurse = NULL;
-  g_autoptr (ThecalPatient) patient = NULL;
-  g_autoptr (ThecalPatient) other = NULL;
-  g_autofree char *text = NULL;
-  gsize length;
-  ThecalDoseError dose_error;
-  ThecalPatientInput p1 = { "MRN-1", "DOE, Jane", "1960-01-01", THECAL_OPIOID_TOLERANT, NULL };
-  ThecalPatientInput p2 = { "MRN-2", "ROE, Richard", "1950-01-01", THECAL_OPIOID_TOLERANT, NULL };
-
-  record_test_setup ();
-  ck_assert (load_data ("pump-models.json", &text, &length));
-  ck_assert (thecal_pump_models_load_json (text, length, &world.models, &dose_error));
-  g_clear_pointer (&text, g_free);
-  ck_assert (load_data ("drug-library.json", &text, &length));
-  ck_assert (thecal_drug_library_load_json (text, length, &world.library, &dose_error));
-
-  world.clock = thecal_clock_new_virtual (0);
-  world.pump = g_new0 (ThecalSimPump, 1);
-  ck_assert (thecal_sim_pump_demo_init (world.pump, thecal_sim_pump_demo_find ("TR20-000123"),
-                                        thecal_pump_model_set_find (&world.models, "TR-20"), &dose_error));
-  world.loopback = thecal_loopback_transport_new (world.pump, NULL, world.clock);
-  world.fault = thecal_fault_transport_new (THECAL_TRANSPORT (world.loopback), &(ThecalFaultConfig){ .seed = 1 }, world.clock);
-  thecal_fault_transport_set_policy (world.fault, policy, NULL, NULL);
-  world.link = thecal_pump_link_new (THECAL_TRANSPORT (world.fault), world.clock);
-
-  world.path = test_path ("record.sqlite");
-  world.record = open_record (world.path, THECAL_RECORD_OPEN_CREATE);
-  admin = thecal_record_session_first_run_sync (world.record, "admin", "Ada Admin", TEST_PASSWORD, NULL, &error);
-  ck_assert_ptr_nonnull (admin);
-  physician = thecal_record_session_add_user_sync (admin, "paula", "Dr Paula Physician", THECAL_ROLE_PHYSICIAN, TEST_PASSWORD, NULL, &error);
-  ck_assert_ptr_nonnull (physician);
-  nurse = thecal_record_session_add_user_sync (admin, "nina", "Nina Nurse", THECAL_ROLE_NURSE, TEST_PASSWORD, NULL, &error);
-  ck_assert_ptr_nonnull (nurse);
-  world.physician = thecal_record_session_login_sync (world.record, "paula", TEST_PASSWORD, NULL, &error);
-  world.nurse = thecal_record_session_login_sync (world.record, "nina", TEST_PASSWORD, NULL, &error);
-  ck_assert_ptr_nonnull (world.physician);
-  ck_assert_ptr_nonnull (world.nurse);
-  patient = thecal_record_session_add_patient_sync (world.physician, &p1, NULL, &error);
-  ck_assert_msg (patient != NULL, "%s", error != NULL ? error->message : "?");
-  other = thecal_record_session_add_patient_sync (world.physician, &p2, NULL, &error);
-  ck_assert_ptr_nonnull (other);
-}
-
-static void
-world_teardown (void)
-{
-  g_clear_object (&world.link);
-  g_clear_object (&world.fault);
-  g_clear_object (&world.loopback);
-  g_clear_pointer (&world.pump, g_free);
-  g_clear_object (&world.clock);
-  g_clear_object (&world.physician);
-  g_clear_object (&world.nurse);
-  g_clear_object (&world.record);
-  g_clear_pointer (&world.path, g_free);
-  record_test_teardown ();
-}
-
-static ThecalVisit *
-new_visit (ThecalRecordSession *session)
-{
-  ThecalVisit *visit = thecal_visit_new (session, world.link, &world.models, &world.library);
-
-  thecal_visit_set_time_func (visit, pump_time, NULL);
-  return visit;
-}
-
-/* Runs on the test's context. */
-static void
-on_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GAsyncResult **out = user_data;
-
-  (void) source;
-  *out = g_object_ref (result);
-}
-
-/* Iterates the virtual clock (the link) and, when nothing is scheduled, waits for the record's
- * thread. */
-static GAsyncResult *
-wait_result (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    if (!thecal_clock_iterate (world.clock, NULL))
-      g_main_context_iteration (NULL, TRUE);
-  return *slot;
-}
-
-static gboolean
-visit_connect (ThecalVisit *visit, const char *mrn, GError **error)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-
-  thecal_visit_connect_async (visit, mrn, NULL, on_done, &result);
-  return thecal_visit_connect_finish (visit, wait_result (&result), error);
-}
-
-#define ML INT64_C (1000000)
 
 static gboolean
 visit_refill (ThecalVisit *visit, const ThecalRefillRequest *request, ThecalRefillReport *report, GError **error)
@@ -229,16 +51,6 @@ good_request (void)
   request.verifier_name = "paula";
   request.verifier_password = TEST_PASSWORD;
   return request;
-}
-
-static guint
-count_refills (void)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (ThecalPatientRecord) history = SYNC (thecal_record_get_patient_record, world.record, &error, "MRN-1");
-
-  ck_assert_msg (history != NULL, "%s", error != NULL ? error->message : "?");
-  return history->refills->len;
 }
 
 static ThecalVisit *
@@ -343,7 +155,7 @@ START_TEST (test_refill_over_capacity_refused)
 }
 END_TEST
 
-START_TEST (test_refill_expired_and_drug_change_refused)
+START_TEST (test_refill_expired_refused)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (ThecalVisit) visit = connected_visit (world.nurse);
@@ -354,12 +166,6 @@ START_TEST (test_refill_expired_and_drug_change_refused)
   ck_assert (!visit_refill (visit, &request, &report, &error));
   ck_assert_msg (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_REFUSED), "%s", error->message);
   ck_assert (strstr (error->message, "expired") != NULL);
-  g_clear_error (&error);
-  request = good_request ();
-  request.concentration_ng_per_ml = 20 * MG;
-  ck_assert (!visit_refill (visit, &request, &report, &error));
-  ck_assert (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_REFUSED));
-  ck_assert (strstr (error->message, "a concentration change needs a bridge bolus: not available yet") != NULL);
   ck_assert_uint_eq (thecal_sim_pump_stats (world.pump)->reservoir_sets, 0);
   ck_assert_uint_eq (count_refills (), 0);
 }
@@ -503,6 +309,518 @@ START_TEST (test_refill_needs_permission)
 }
 END_TEST
 
+/* ---- a drug or concentration change --------------------------------------------------------- */
+
+#define DAY_MS INT64_C (86400000)
+
+/* The physician refills, the nurse verifies: 12 mL back, 18 mL of morphine at @concentration. */
+static ThecalRefillRequest
+change_request (gint64 concentration_ng_per_ml)
+{
+  ThecalRefillRequest request = good_request ();
+
+  request.concentration_ng_per_ml = concentration_ng_per_ml;
+  request.verifier_name = "nina";
+  request.override_reason = "concentration raised to halve the refill volume";
+  return request;
+}
+
+static guint
+count_findings (ThecalVisit *visit, const char *code)
+{
+  GPtrArray *findings = thecal_visit_get_findings (visit);
+  guint n = 0;
+
+  for (guint i = 0; i < findings->len; i++)
+    if (g_str_equal (((ThecalVisitFinding *) findings->pdata[i])->code, code))
+      n++;
+  return n;
+}
+
+static ThecalEngineStatus
+engine_status (void)
+{
+  ThecalEngineStatus st;
+
+  thecal_loopback_transport_advance_pump (world.loopback);
+  thecal_engine_get_status (thecal_sim_pump_engine (world.pump), &st);
+  return st;
+}
+
+/* The pump never stopped: no PRESCRIPTION_SET of a STOPPED prescription in its log, and every
+ * RESERVOIR_SET of another concentration than the one before came with its PRESCRIPTION_SET at
+ * the same instant (the fill and the prescription for it at once). */
+static void
+assert_never_stopped (void)
+{
+  const ThecalEngine *engine = thecal_sim_pump_engine (world.pump);
+  ThecalEngineStatus st = engine_status ();
+
+  ck_assert_int_ne (st.mode, THECAL_MODE_STOPPED);
+  ck_assert_int_ne (thecal_sim_pump_active (world.pump)->mode, THECAL_MODE_STOPPED);
+  for (gint64 seq = thecal_engine_log_oldest_seq (engine); seq < thecal_engine_log_next_seq (engine); seq++)
+    {
+      ThecalEngineEvent event, next;
+
+      ck_assert (thecal_engine_log_get (engine, seq, &event));
+      if (event.type == THECAL_EVENT_PRESCRIPTION_SET)
+        ck_assert_msg (event.code != THECAL_MODE_STOPPED, "the pump was stopped at log entry %" G_GINT64_FORMAT, seq);
+      if (event.type == THECAL_EVENT_RESERVOIR_SET && event.args[1] != 25 * MG)
+        {
+          ck_assert (thecal_engine_log_get (engine, seq + 1, &next));
+          ck_assert_int_eq (next.type, THECAL_EVENT_PRESCRIPTION_SET);
+          ck_assert_int_eq (next.pump_ms, event.pump_ms);
+          ck_assert_int_eq (next.args[2], event.args[1]); /* the prescription for that concentration */
+        }
+    }
+}
+
+/* The pump runs the old prescription (25 mg/mL) on the old fill, untouched. */
+static void
+assert_old_on_old_fill (void)
+{
+  ThecalEngineStatus st = engine_status ();
+
+  ck_assert_int_eq (thecal_sim_pump_active (world.pump)->concentration_ng_per_ml, 25 * MG);
+  ck_assert_int_eq (st.reservoir_concentration_ng_per_ml, 25 * MG);
+  ck_assert_int_eq (thecal_sim_pump_stats (world.pump)->reservoir_sets, 0);
+  ck_assert_int_eq (thecal_sim_pump_stats (world.pump)->prescriptions_set, 0);
+  assert_never_stopped ();
+}
+
+/* The pump runs the new prescription (50 mg/mL) on the new fill (18 mL). */
+static void
+assert_new_on_new_fill (void)
+{
+  ThecalEngineStatus st = engine_status ();
+
+  ck_assert_int_eq (thecal_sim_pump_active (world.pump)->concentration_ng_per_ml, 50 * MG);
+  ck_assert_int_eq (st.reservoir_concentration_ng_per_ml, 50 * MG);
+  ck_assert_int_eq (st.reservoir_set_nl, 18 * ML);
+  ck_assert_int_eq (thecal_sim_pump_stats (world.pump)->reservoir_sets, 1);
+  ck_assert_int_eq (thecal_sim_pump_stats (world.pump)->prescriptions_set, 1);
+  assert_never_stopped ();
+}
+
+static guint
+count_unresolved_sessions (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) sessions = SYNC (thecal_record_list_unresolved_sessions, world.record, &error);
+
+  ck_assert_msg (sessions != NULL, "%s", error != NULL ? error->message : "?");
+  return sessions->len;
+}
+
+static guint
+count_unresolved_writes (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) writes = SYNC (thecal_record_list_pump_writes, world.record, &error, "TR20-000123", TRUE);
+
+  ck_assert_msg (writes != NULL, "%s", error != NULL ? error->message : "?");
+  return writes->len;
+}
+
+START_TEST (test_change_concentration_keeps_daily_dose)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalVisit) visit = connected_visit (world.physician);
+  g_autoptr (ThecalRefillReview) review = NULL;
+  ThecalRefillRequest request = change_request (50 * MG);
+  ThecalRefillReport report;
+  const ThecalPrescription *active;
+  ThecalEngineStatus st;
+  const ThecalBolusPhase *bridge;
+  gint64 now = thecal_visit_get_status (visit)->pump_ms;
+  guint pending = count_audit (world.record, "refill.change.pending");
+  guint done = count_audit (world.record, "refill.change.done");
+
+  /* the review: old → new, the same 5 mg/day at 50 mg/mL = 0.1 mL/day, the bridge, the dates */
+  review = thecal_visit_review_refill (visit, &request, &error);
+  ck_assert_msg (review != NULL, "%s", error != NULL ? error->message : "?");
+  ck_assert (review->change);
+  ck_assert_int_eq (review->old_rx.concentration_ng_per_ml, 25 * MG);
+  ck_assert_int_eq (review->new_rx.concentration_ng_per_ml, 50 * MG);
+  ck_assert_int_eq (review->new_rx.continuous.basis, THECAL_BASIS_DOSE);
+  ck_assert_int_eq (review->new_rx.continuous.dose_ng_per_day, 5 * MG);
+  ck_assert_int_eq (review->rx_check.plan.basal_nl_per_day, 100000);
+  ck_assert_int_eq (review->rx_check.plan.basal_ng_per_day, 5 * MG);
+  ck_assert_uint_gt (review->changes->len, 0);
+  /* 50 mg/mL is above morphine's 20 mg/mL soft limit: an override */
+  ck_assert (review->needs_override);
+  ck_assert_int_eq (review->rx_check.worst, THECAL_FINDING_OVERRIDE);
+  /* the bridge: 0.25 mL + 45.5 cm × 0.0026 mL/cm = 0.3683 mL → 1 474 strokes = 0.3685 mL of the old
+   * 25 mg/mL at 5 mg/day / 25 mg/mL = 0.2 mL/day for 0.3685 × 86 400 000 / 0.2 = 159 192 000 ms */
+  ck_assert_int_eq (review->bridge->request.kind, THECAL_PROTO_BOLUS_BRIDGE);
+  bridge = &review->bridge->request.plan.phases[0];
+  ck_assert_int_eq (bridge->kind, THECAL_PHASE_BRIDGE);
+  ck_assert_int_eq (bridge->volume_nl, 368500);
+  ck_assert_int_eq (bridge->rate_nl_per_day, 200000);
+  ck_assert_int_eq (bridge->concentration_ng_per_ml, 25 * MG);
+  ck_assert_int_eq (bridge->duration_ms, 159192000);
+  ck_assert_int_eq (bridge->dose_rate_ng_per_day, 5 * MG);
+  ck_assert (!review->bridge->request.plan.rate_capped);
+  ck_assert_int_eq (review->bridge->volume_nl, 368500);
+  /* its duration for people, in the dose core's units */
+  ck_assert_msg (strstr (review->bridge->summary, "over 1 day 20 h 13 min 12 s;") != NULL, "%s", review->bridge->summary);
+  /* dates: 18 mL − the bridge, from its end, at 0.1 mL/day; refill by the 90-day stability */
+  ck_assert (review->have_projection);
+  ck_assert_int_eq (review->projection.refill_by_local_ms, now + 90 * DAY_MS);
+  ck_assert_int_gt (review->projection.low_alarm_local_ms, now + 157 * DAY_MS);
+  ck_assert_int_lt (review->projection.low_alarm_local_ms, now + 159 * DAY_MS);
+
+  /* a soft limit without a reason: refused before anything is sent */
+  request.override_reason = NULL;
+  ck_assert (!visit_refill (visit, &request, &report, &error));
+  ck_assert_msg (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_NEEDS_REASON), "%s", error->message);
+  g_clear_error (&error);
+  ck_assert_uint_eq (thecal_sim_pump_stats (world.pump)->reservoir_sets, 0);
+  ck_assert_uint_eq (thecal_sim_pump_stats (world.pump)->prescriptions_set, 0);
+
+  request.override_reason = "concentration raised to halve the refill volume";
+  ck_assert_msg (visit_refill (visit, &request, &report, &error), "%s", error != NULL ? error->message : "?");
+  ck_assert_int_eq (report.outcome, THECAL_OUTCOME_CONFIRMED);
+  ck_assert (report.changed);
+  ck_assert_int_gt (report.program_session_id, 0);
+  ck_assert_uint_eq (count_unresolved_sessions (), 0);
+  ck_assert_uint_eq (count_unresolved_writes (), 0);
+  ck_assert_int_gt (report.refill_id, 0);
+  ck_assert_int_eq (report.new_volume_nl, 18 * ML);
+  ck_assert (report.have_projection);
+  ck_assert_int_eq (report.projection.refill_by_local_ms, now + 90 * DAY_MS);
+  ck_assert (!thecal_visit_is_blocked (visit, NULL));
+  ck_assert_uint_eq (count_refills (), 1);
+  ck_assert_uint_eq (count_audit (world.record, "refill.change.pending"), pending + 1);
+  ck_assert_uint_eq (count_audit (world.record, "refill.change.done"), done + 1);
+  ck_assert_uint_eq (count_findings (visit, "drug_change_incomplete"), 0);
+  /* the fill and the new prescription at one instant (REFILL_COMMIT), never stopped */
+  ck_assert_uint_eq (thecal_sim_pump_stats (world.pump)->prescriptions_set, 1);
+  ck_assert_uint_eq (thecal_sim_pump_stats (world.pump)->reservoir_sets, 1);
+  ck_assert_uint_eq (thecal_sim_pump_stats (world.pump)->boluses_started, 1);
+  ck_assert_int_eq (thecal_sim_pump_role (world.pump)->stats.refill_commits_applied, 1);
+  ck_assert_int_eq (thecal_sim_pump_role (world.pump)->stats.commits_applied, 0);
+  assert_never_stopped ();
+
+  /* the pump: the new fill, the new prescription, the bridge running with the old drug at the tip */
+  active = thecal_sim_pump_active (world.pump);
+  ck_assert_int_eq (active->mode, THECAL_MODE_CONTINUOUS);
+  ck_assert_int_eq (active->concentration_ng_per_ml, 50 * MG);
+  ck_assert_int_eq (active->continuous.dose_ng_per_day, 5 * MG);
+  st = engine_status ();
+  ck_assert_int_eq (st.reservoir_concentration_ng_per_ml, 50 * MG);
+  ck_assert (st.bolus_active);
+  ck_assert_int_eq (st.bolus_source, THECAL_SOURCE_BRIDGE);
+  ck_assert_int_eq (st.bolus_planned_nl, 368500);
+  ck_assert_int_eq (st.tip_concentration_ng_per_ml, 25 * MG);
+  /* the engine delivers it: after its 44.2 h the new drug is at the tip and the basal runs */
+  thecal_clock_advance_to (world.clock, thecal_clock_now_ms (world.clock) + 159192000 + 60000);
+  st = engine_status ();
+  ck_assert (!st.bolus_active);
+  ck_assert (st.delivering);
+  ck_assert_int_eq (st.tip_concentration_ng_per_ml, 50 * MG);
+}
+END_TEST
+
+START_TEST (test_change_drug)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalVisit) visit = connected_visit (world.physician);
+  g_autoptr (ThecalRefillReview) review = NULL;
+  ThecalRefillRequest request = change_request (10 * MG);
+  ThecalRefillReport report;
+  const ThecalPrescription *active;
+  ThecalEngineStatus st;
+
+  request.drug_id = "hydromorphone";
+  /* another drug: its daily dose must be given */
+  ck_assert (thecal_visit_review_refill (visit, &request, &error) == NULL);
+  ck_assert_msg (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_REFUSED), "%s", error->message);
+  ck_assert_msg (strstr (error->message, "daily dose") != NULL, "%s", error->message);
+  g_clear_error (&error);
+  request.new_dose_ng_per_day = 1 * MG;
+  review = thecal_visit_review_refill (visit, &request, &error);
+  ck_assert_msg (review != NULL, "%s", error != NULL ? error->message : "?");
+  ck_assert_str_eq (review->new_rx.drug_id, "hydromorphone");
+  ck_assert_int_eq (review->new_rx.mode, THECAL_MODE_CONTINUOUS);
+  ck_assert (!review->new_rx.ptm.enabled);
+  ck_assert_int_eq (review->rx_check.plan.basal_nl_per_day, 100000);
+  /* another drug: the old drug's own 5 mg/day is the bridge's target (0.2 mL/day of morphine) */
+  ck_assert_int_eq (review->bridge->request.plan.target_dose_rate_ng_per_day, 5 * MG);
+  ck_assert_int_eq (review->bridge->request.plan.phases[0].rate_nl_per_day, 200000);
+  ck_assert (strstr (review->bridge->summary, "morphine") != NULL);
+
+  ck_assert_msg (visit_refill (visit, &request, &report, &error), "%s", error != NULL ? error->message : "?");
+  ck_assert (report.changed);
+  active = thecal_sim_pump_active (world.pump);
+  ck_assert_str_eq (active->drug_id, "hydromorphone");
+  ck_assert_int_eq (active->concentration_ng_per_ml, 10 * MG);
+  st = engine_status ();
+  ck_assert_str_eq (st.reservoir_drug_id, "hydromorphone");
+  ck_assert (st.bolus_active);
+  ck_assert_str_eq (st.tip_drug_id, "morphine");
+  thecal_clock_advance_to (world.clock, thecal_clock_now_ms (world.clock) + 159192000 + 60000);
+  st = engine_status ();
+  ck_assert (!st.bolus_active);
+  ck_assert_str_eq (st.tip_drug_id, "hydromorphone");
+}
+END_TEST
+
+START_TEST (test_change_by_nurse_refused)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalVisit) visit = connected_visit (world.nurse);
+  ThecalRefillRequest request = change_request (50 * MG);
+  ThecalRefillReport report;
+  guint denied = count_audit (world.record, "permission.denied");
+
+  request.verifier_name = "paula";
+  ck_assert (!visit_refill (visit, &request, &report, &error));
+  ck_assert_msg (g_error_matches (error, THECAL_WORKFLOW_ERROR, THECAL_WORKFLOW_ERROR_PERMISSION_DENIED), "%s", error->message);
+  ck_assert_msg (strstr (error->message, "prescription.change") != NULL, "%s", error->message);
+  ck_assert_msg (strstr (error->message, "25 mg/mL") != NULL, "%s", error->message);
+  ck_assert_uint_eq (count_audit (world.record, "permission.denied"), denied + 1);
+  ck_assert_uint_eq (thecal_sim_pump_stats (world.pump)->reservoir_sets, 0);
+  ck_assert_uint_eq (thecal_sim_pump_stats (world.pump)->prescriptions_set, 0);
+  ck_assert_uint_eq (count_refills (), 0);
+  /* the same drug and concentration stays the nurse's */
+  request = good_request ();
+  ck_assert_msg (visit_refill (visit, &request, &report, &error), "%s", error != NULL ? error->message : "?");
+  ck_assert (!report.changed);
+}
+END_TEST
+
+START_TEST (test_change_hard_limit_refused_before_any_write)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalVisit) visit = connected_visit (world.physician);
+  ThecalRefillRequest request = change_request (100000); /* ziconotide 100 mcg/mL */
+  ThecalRefillReport report;
+  guint pending = count_audit (world.record, "refill.change.pending");
+
+  request.drug_id = "ziconotide";
+  request.new_dose_ng_per_day = 19300; /* 19.3 mcg/day: above the label's hard 19.2 mcg/day */
+  ck_assert (!visit_refill (visit, &request, &report, &error));
+  ck_assert_msg (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_REFUSED), "%s", error->message);
+  ck_assert_msg (strstr (error->message, "19.2") != NULL, "%s", error->message);
+  g_clear_error (&error);
+  ck_assert_uint_eq (thecal_sim_pump_stats (world.pump)->prescriptions_set, 0);
+  ck_assert_uint_eq (thecal_sim_pump_stats (world.pump)->reservoir_sets, 0);
+  ck_assert_uint_eq (thecal_sim_pump_stats (world.pump)->boluses_started, 0);
+  ck_assert_uint_eq (count_audit (world.record, "refill.change.pending"), pending);
+  /* at the limit itself (19.2 mcg/day = 0.192 mL/day) it goes through */
+  request.new_dose_ng_per_day = 19200;
+  ck_assert_msg (visit_refill (visit, &request, &report, &error), "%s", error != NULL ? error->message : "?");
+  ck_assert (report.changed);
+}
+END_TEST
+
+/* STAGE's answer lost (every retransmission): REFILL_COMMIT is never sent, both writes FAILED,
+ * nothing changed, not blocked; the same change then goes through. */
+START_TEST (test_change_stage_answer_lost)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalVisit) visit = connected_visit (world.physician);
+  ThecalRefillRequest request = change_request (50 * MG);
+  ThecalRefillReport report;
+  guint not_applied = count_audit (world.record, "refill.change.not_applied");
+
+  world.drop_stage_answer = TRUE;
+  ck_assert (!visit_refill (visit, &request, &report, &error));
+  ck_assert_msg (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_FAILED), "%s", error->message);
+  ck_assert_msg (strstr (error->message, "nothing was changed") != NULL, "%s", error->message);
+  g_clear_error (&error);
+  assert_old_on_old_fill ();
+  ck_assert (!thecal_visit_is_blocked (visit, NULL));
+  ck_assert_uint_eq (count_unresolved_sessions (), 0);
+  ck_assert_uint_eq (count_unresolved_writes (), 0);
+  ck_assert_uint_eq (count_refills (), 0);
+  ck_assert_uint_eq (count_audit (world.record, "refill.change.not_applied"), not_applied + 1);
+  ck_assert_uint_eq (count_findings (visit, "drug_change_incomplete"), 0);
+
+  world.drop_stage_answer = FALSE;
+  ck_assert_msg (visit_refill (visit, &request, &report, &error), "%s", error != NULL ? error->message : "?");
+  ck_assert (report.changed);
+  assert_new_on_new_fill ();
+  ck_assert_uint_eq (count_refills (), 1);
+}
+END_TEST
+
+/* REFILL_COMMIT never reaches the pump: UNCERTAIN, settled at once by reading the pump: the old
+ * prescription on the old fill → FAILED for both, not blocked. */
+START_TEST (test_change_refill_commit_lost)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalVisit) visit = connected_visit (world.physician);
+  ThecalRefillRequest request = change_request (50 * MG);
+  ThecalRefillReport report;
+
+  world.drop_refill_commit_request = TRUE;
+  ck_assert (!visit_refill (visit, &request, &report, &error));
+  ck_assert_msg (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_FAILED), "%s", error->message);
+  g_clear_error (&error);
+  assert_old_on_old_fill ();
+  ck_assert (!thecal_visit_is_blocked (visit, NULL));
+  ck_assert_uint_eq (count_unresolved_sessions (), 0);
+  ck_assert_uint_eq (count_unresolved_writes (), 0);
+  ck_assert_uint_eq (count_refills (), 0);
+  ck_assert_uint_eq (thecal_sim_pump_stats (world.pump)->boluses_started, 0);
+}
+END_TEST
+
+/* REFILL_COMMIT applied, every answer lost: UNCERTAIN, settled at once by reading the pump: the
+ * new prescription on the new fill → CONFIRMED for both (applied once), and the bridge follows. */
+START_TEST (test_change_refill_commit_answer_lost)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalVisit) visit = connected_visit (world.physician);
+  ThecalRefillRequest request = change_request (50 * MG);
+  ThecalRefillReport report;
+  ThecalEngineStatus st;
+
+  world.drop_refill_commit_answer = TRUE;
+  ck_assert_msg (visit_refill (visit, &request, &report, &error), "%s", error != NULL ? error->message : "?");
+  ck_assert_int_eq (report.outcome, THECAL_OUTCOME_CONFIRMED);
+  ck_assert (report.changed);
+  ck_assert_int_gt (report.refill_id, 0);
+  assert_new_on_new_fill ();
+  ck_assert_int_eq (thecal_sim_pump_role (world.pump)->stats.refill_commits_applied, 1);
+  ck_assert (!thecal_visit_is_blocked (visit, NULL));
+  ck_assert_uint_eq (count_unresolved_sessions (), 0);
+  ck_assert_uint_eq (count_unresolved_writes (), 0);
+  ck_assert_uint_eq (count_refills (), 1);
+  st = engine_status ();
+  ck_assert (st.bolus_active);
+  ck_assert_int_eq (st.bolus_source, THECAL_SOURCE_BRIDGE);
+}
+END_TEST
+
+/* REFILL_COMMIT applied and every read after it lost too: both writes UNCERTAIN, the visit
+ * blocked with an alarm finding, the pump running the new prescription on the new fill (never
+ * stopped); a reconcile over a healed link settles both CONFIRMED. */
+START_TEST (test_change_refill_commit_and_reads_lost)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalVisit) visit = connected_visit (world.physician);
+  ThecalRefillRequest request = change_request (50 * MG);
+  ThecalRefillReport report;
+
+  world.drop_refill_commit_and_reads = TRUE;
+  ck_assert (!visit_refill (visit, &request, &report, &error));
+  ck_assert_msg (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_BLOCKED), "%s", error->message);
+  ck_assert_msg (strstr (error->message, "never stopped") != NULL, "%s", error->message);
+  g_clear_error (&error);
+  ck_assert (thecal_visit_is_blocked (visit, NULL));
+  ck_assert_uint_eq (count_findings (visit, "drug_change_incomplete"), 1);
+  ck_assert_uint_eq (count_audit (world.record, "refill.change.interrupted"), 1);
+  ck_assert_uint_eq (count_audit (world.record, "refill.change.done"), 0);
+  ck_assert_uint_eq (count_unresolved_sessions (), 1);
+  ck_assert_uint_eq (count_unresolved_writes (), 1);
+  ck_assert_uint_eq (count_refills (), 0);
+  ck_assert_uint_eq (thecal_sim_pump_stats (world.pump)->boluses_started, 0);
+  assert_new_on_new_fill ();
+  /* blocked: no other change until the pump is read */
+  ck_assert (!visit_refill (visit, &request, &report, &error));
+  ck_assert (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_BLOCKED));
+  g_clear_error (&error);
+
+  world.drop_refill_commit_and_reads = FALSE;
+  ck_assert_msg (visit_reconcile (visit, &error), "%s", error != NULL ? error->message : "?");
+  ck_assert (!thecal_visit_is_blocked (visit, NULL));
+  ck_assert_uint_eq (count_unresolved_sessions (), 0);
+  ck_assert_uint_eq (count_unresolved_writes (), 0);
+  ck_assert_uint_eq (count_refills (), 1);
+  assert_new_on_new_fill ();
+}
+END_TEST
+
+/* The bridge's answer lost: the pump runs the new prescription on the new fill; the bolus is
+ * UNCERTAIN and blocks. */
+START_TEST (test_change_bridge_answer_lost)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalVisit) visit = connected_visit (world.physician);
+  ThecalRefillRequest request = change_request (50 * MG);
+  ThecalRefillReport report;
+
+  world.drop_bolus_answer = TRUE;
+  ck_assert (!visit_refill (visit, &request, &report, &error));
+  ck_assert_msg (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_BLOCKED)
+                     || g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_PAUSED),
+                 "%s", error->message);
+  ck_assert_msg (strstr (error->message, "bridge") != NULL, "%s", error->message);
+  ck_assert (thecal_visit_is_blocked (visit, NULL));
+  ck_assert_uint_eq (count_findings (visit, "drug_change_incomplete"), 1);
+  ck_assert_uint_eq (count_audit (world.record, "refill.change.interrupted"), 1);
+  ck_assert (thecal_visit_bolus_uncertain (visit));
+  assert_new_on_new_fill ();
+  ck_assert_uint_eq (count_refills (), 1);
+  ck_assert_uint_eq (thecal_sim_pump_stats (world.pump)->boluses_started, 1);
+}
+END_TEST
+
+START_TEST (test_change_boundaries)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalVisit) visit = connected_visit (world.physician);
+  g_autoptr (ThecalRefillReview) review = NULL;
+  ThecalRefillRequest request = change_request (50 * MG);
+  const ThecalPumpModel *model = thecal_visit_get_model (visit);
+  gint64 least;
+
+  /* a flagged discrepancy needs its acknowledgement in a drug change too, before any write */
+  {
+    ThecalRefillReport report;
+
+    request.aspirated_nl = 10900000;
+    ck_assert (!visit_refill (visit, &request, &report, &error));
+    ck_assert_msg (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_NEEDS_REASON), "%s", error->message);
+    ck_assert_msg (strstr (error->message, "pocket fill") != NULL, "%s", error->message);
+    g_clear_error (&error);
+    ck_assert_uint_eq (thecal_sim_pump_stats (world.pump)->prescriptions_set, 0);
+    request.aspirated_nl = 12 * ML;
+  }
+  /* concentration 0 and 1 ng/mL (5 mg/day would need 5 000 L/day) are refused */
+  request.concentration_ng_per_ml = 0;
+  ck_assert (thecal_visit_review_refill (visit, &request, &error) == NULL);
+  ck_assert_msg (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_REFUSED), "%s", error->message);
+  g_clear_error (&error);
+  request.concentration_ng_per_ml = 1;
+  ck_assert (thecal_visit_review_refill (visit, &request, &error) == NULL);
+  ck_assert_msg (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_REFUSED), "%s", error->message);
+  g_clear_error (&error);
+  /* the fill must give the bridge above the empty volume: 1 mL + 0.3685 mL is the least */
+  request.concentration_ng_per_ml = 50 * MG;
+  least = model->empty_nl + 368500;
+  request.added_nl = least - 1000;
+  ck_assert (thecal_visit_review_refill (visit, &request, &error) == NULL);
+  ck_assert_msg (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_REFUSED), "%s", error->message);
+  ck_assert_msg (strstr (error->message, "bridge") != NULL, "%s", error->message);
+  g_clear_error (&error);
+  request.added_nl = least;
+  review = thecal_visit_review_refill (visit, &request, &error);
+  ck_assert_msg (review != NULL, "%s", error != NULL ? error->message : "?");
+  g_clear_pointer (&review, thecal_refill_review_free);
+  /* and never above the capacity */
+  request.added_nl = model->reservoir_capacity_nl + 1000;
+  ck_assert (thecal_visit_review_refill (visit, &request, &error) == NULL);
+  ck_assert (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_REFUSED));
+  g_clear_error (&error);
+  request.added_nl = model->reservoir_capacity_nl;
+  review = thecal_visit_review_refill (visit, &request, &error);
+  ck_assert_msg (review != NULL, "%s", error != NULL ? error->message : "?");
+  /* a new prescription for another concentration than the fill */
+  g_clear_pointer (&review, thecal_refill_review_free);
+  {
+    ThecalPrescription rx = *thecal_sim_pump_active (world.pump);
+
+    request.new_rx = &rx;
+    ck_assert (thecal_visit_review_refill (visit, &request, &error) == NULL);
+    ck_assert_msg (strstr (error->message, "must be the same") != NULL, "%s", error->message);
+  }
+}
+END_TEST
+
 static Suite *
 refill_suite (void)
 {
@@ -514,13 +832,28 @@ refill_suite (void)
   tcase_add_test (tc, test_refill_by_nurse);
   tcase_add_test (tc, test_refill_discrepancy_needs_acknowledgement);
   tcase_add_test (tc, test_refill_over_capacity_refused);
-  tcase_add_test (tc, test_refill_expired_and_drug_change_refused);
+  tcase_add_test (tc, test_refill_expired_refused);
   tcase_add_test (tc, test_refill_same_verifier_refused);
   tcase_add_test (tc, test_refill_wrong_verifier_password_audited);
   tcase_add_test (tc, test_refill_out_of_range_nothing_applied);
   tcase_add_test (tc, test_refill_lost_answer_settled_by_read);
   tcase_add_test (tc, test_refill_uncertain_blocks_until_settled);
   tcase_add_test (tc, test_refill_needs_permission);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("drug-change");
+  tcase_add_checked_fixture (tc, world_setup, world_teardown);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_change_concentration_keeps_daily_dose);
+  tcase_add_test (tc, test_change_drug);
+  tcase_add_test (tc, test_change_by_nurse_refused);
+  tcase_add_test (tc, test_change_hard_limit_refused_before_any_write);
+  tcase_add_test (tc, test_change_stage_answer_lost);
+  tcase_add_test (tc, test_change_refill_commit_lost);
+  tcase_add_test (tc, test_change_refill_commit_answer_lost);
+  tcase_add_test (tc, test_change_refill_commit_and_reads_lost);
+  tcase_add_test (tc, test_change_bridge_answer_lost);
+  tcase_add_test (tc, test_change_boundaries);
   suite_add_tcase (s, tc);
   return s;
 }

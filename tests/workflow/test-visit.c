@@ -23,26 +23,6 @@ visit_program (ThecalVisit *visit, const ThecalProgramReview *review, const char
   return thecal_visit_program_finish (visit, wait_result (&result), outcome, session_id, error);
 }
 
-static gboolean
-visit_reconcile (ThecalVisit *visit, GError **error)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-
-  thecal_visit_reconcile_async (visit, NULL, on_done, &result);
-  return thecal_visit_reconcile_finish (visit, wait_result (&result), error);
-}
-
-static gboolean
-has_finding (ThecalVisit *visit, const char *code)
-{
-  GPtrArray *findings = thecal_visit_get_findings (visit);
-
-  for (guint i = 0; i < findings->len; i++)
-    if (g_strcmp0 (((ThecalVisitFinding *) findings->pdata[i])->code, code) == 0)
-      return TRUE;
-  return FALSE;
-}
-
 /* 5 mg/day → 6 mg/day morphine at 25 mg/mL: 0.2 → 0.24 mL/day (+20 %). */
 static ThecalPrescription
 raised_dose (gint64 dose_ng_per_day)

@@ -44,7 +44,16 @@ typedef struct
   gboolean drop_bolus_answer;
   gboolean drop_bolus_request;
   gboolean drop_reservoir_answer;
+  gboolean drop_reservoir_request;
   gboolean drop_status_answer;
+  gint status_answers; /* READ_STATUS answers still delivered, then dropped; < 0: all (the default) */
+  /* a drug change: the answers to STAGE, to REFILL_COMMIT (with _and_reads also every READ_STATUS
+   * and READ_PRESCRIPTION answer after it), or the REFILL_COMMIT requests */
+  gboolean drop_stage_answer;
+  gboolean drop_refill_commit_answer;
+  gboolean drop_refill_commit_and_reads;
+  gboolean refill_commit_dropped;
+  gboolean drop_refill_commit_request;
 } World;
 
 static World world;
@@ -86,8 +95,26 @@ policy (ThecalFaultTransport *fault, ThecalFaultDirection direction, guint64 ind
       || (answer && world.drop_bolus_answer && is_message (frame, THECAL_MSG_START_BOLUS))
       || (!answer && world.drop_bolus_request && is_message (frame, THECAL_MSG_START_BOLUS))
       || (answer && world.drop_reservoir_answer && is_message (frame, THECAL_MSG_SET_RESERVOIR))
-      || (answer && world.drop_status_answer && is_message (frame, THECAL_MSG_READ_STATUS)))
+      || (!answer && world.drop_reservoir_request && is_message (frame, THECAL_MSG_SET_RESERVOIR))
+      || (answer && world.drop_status_answer && is_message (frame, THECAL_MSG_READ_STATUS))
+      || (answer && world.drop_stage_answer && is_message (frame, THECAL_MSG_STAGE))
+      || (answer && world.drop_refill_commit_answer && is_message (frame, THECAL_MSG_REFILL_COMMIT))
+      || (!answer && world.drop_refill_commit_request && is_message (frame, THECAL_MSG_REFILL_COMMIT)))
     return THECAL_FAULT_ACTION_DROP;
+  if (answer && world.drop_refill_commit_and_reads
+      && (is_message (frame, THECAL_MSG_REFILL_COMMIT)
+          || (world.refill_commit_dropped
+              && (is_message (frame, THECAL_MSG_READ_STATUS) || is_message (frame, THECAL_MSG_READ_PRESCRIPTION)))))
+    {
+      world.refill_commit_dropped = TRUE;
+      return THECAL_FAULT_ACTION_DROP;
+    }
+  if (answer && world.status_answers >= 0 && is_message (frame, THECAL_MSG_READ_STATUS))
+    {
+      if (world.status_answers == 0)
+        return THECAL_FAULT_ACTION_DROP;
+      world.status_answers--;
+    }
   return THECAL_FAULT_ACTION_DELIVER;
 }
 
@@ -126,6 +153,7 @@ world_setup (void)
   ThecalPatientInput p2 = { "MRN-2", "ROE, Richard", "1950-01-01", THECAL_OPIOID_TOLERANT, NULL };
 
   memset (&world, 0, sizeof world);
+  world.status_answers = -1;
   world.demo_serial = demo_serial;
   world.clinic_ahead_ms = clinic_ahead_ms;
   record_test_setup ();
@@ -212,4 +240,36 @@ visit_connect (ThecalVisit *visit, const char *mrn, GError **error)
 
   thecal_visit_connect_async (visit, mrn, NULL, on_done, &result);
   return thecal_visit_connect_finish (visit, wait_result (&result), error);
+}
+
+static inline gboolean
+visit_reconcile (ThecalVisit *visit, GError **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  thecal_visit_reconcile_async (visit, NULL, on_done, &result);
+  return thecal_visit_reconcile_finish (visit, wait_result (&result), error);
+}
+
+/* TRUE when the visit has a finding of @code. */
+static inline gboolean
+has_finding (ThecalVisit *visit, const char *code)
+{
+  GPtrArray *findings = thecal_visit_get_findings (visit);
+
+  for (guint i = 0; i < findings->len; i++)
+    if (g_strcmp0 (((ThecalVisitFinding *) findings->pdata[i])->code, code) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The refills the record holds for MRN-1. */
+static inline guint
+count_refills (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalPatientRecord) history = SYNC (thecal_record_get_patient_record, world.record, &error, "MRN-1");
+
+  ck_assert_msg (history != NULL, "%s", error != NULL ? error->message : "?");
+  return history->refills->len;
 }
