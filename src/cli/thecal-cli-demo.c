@@ -9,7 +9,9 @@
  * motor stall, one on baclofen), interrogates each through src/workflow over the loopback transport
  * on simulated time, then walks a scripted visit of the low-reservoir patient: a refill whose
  * discrepancy is flagged, acknowledged and confirmed by a second person, a change of prescription
- * with its review and projections, a clinician bolus, and the audit chain verified. The
+ * with its review and projections and a clinician bolus; then a refill of the stable patient that
+ * doubles the concentration (one review, REFILL_COMMIT, the bridge bolus; the pump never stops),
+ * and the audit chain verified. The
  * calculators use the shipped drug library and pump models (or --library / --models) and the same
  * report functions as the commands. Refusals shown are part of the demonstration: it exits 0.
  */
@@ -213,6 +215,7 @@ demo_calculators (ThecalCliOutput *out, const char *library_path, const char *mo
 #define ADMIN_PASSWORD "admin password"
 #define PAULA_PASSWORD "physician password"
 #define OVERRIDE_REASON "morphine 25 mg/mL: above the library's soft limit, reviewed with the pharmacy"
+#define OVERRIDE_REASON_50 "morphine 50 mg/mL: half the refill volume, reviewed with the pharmacy"
 
 /* One patient of the demo record on one demo pump. */
 typedef struct
@@ -235,6 +238,8 @@ static const DemoPatient demo_patients[] = {
 
 /* The patient of the scripted visit: the one low on drug. */
 #define DEMO_VISIT_PATIENT 1
+/* The patient whose refill changes the concentration: the stable one. */
+#define DEMO_CHANGE_PATIENT 0
 
 /* A demo pump on the loopback transport, simulated time, and a visit over it. */
 typedef struct
@@ -574,6 +579,72 @@ demo_visit (ThecalCliOutput *out, cJSON *steps, int *number, DemoLink *d, GError
   return TRUE;
 }
 
+/* A refill that changes the concentration (morphine 25 → 50 mg/mL at the same daily dose) on the
+ * connected pump: one review of everything that changes, the bridge bolus, the pump never stopped. */
+static gboolean
+demo_drug_change (ThecalCliOutput *out, cJSON *steps, int *number, DemoLink *d, GError **error)
+{
+  ThecalRefillRequest request = { 0 };
+  ThecalRefillReport report;
+  ThecalRefillCheck check;
+  g_autoptr (ThecalRefillReview) review = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) local_error = NULL;
+  cJSON *step;
+
+  step = heading (out, steps, number, _ ("Refill with a concentration change: morphine 25 → 50 mg/mL, one review, a bridge bolus"),
+                  "refill-change");
+  if (!thecal_visit_refill_preview (d->visit, 0, &check, NULL, &local_error))
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: refill preview: %s", local_error->message);
+      return FALSE;
+    }
+  request.aspirated_nl = check.expected_residual_nl; /* all of it came back: no discrepancy */
+  request.added_nl = ML (18);
+  request.drug_id = "morphine";
+  request.concentration_ng_per_ml = MG (50);
+  request.lot = "LOT-DEMO-2";
+  request.expiry_date = "2027-06-30";
+  request.verifier_name = "paula";
+  request.verifier_password = PAULA_PASSWORD;
+  request.override_reason = OVERRIDE_REASON_50;
+  review = thecal_visit_review_refill (d->visit, &request, &local_error);
+  if (review == NULL)
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: refill review: %s", local_error->message);
+      return FALSE;
+    }
+  thecal_cli_print (out, _ ("Review (old → new), before anything is sent:\n"));
+  for (guint i = 0; review->changes != NULL && i < review->changes->len; i++)
+    {
+      const ThecalVisitChange *c = review->changes->pdata[i];
+
+      thecal_cli_print (out, "  %s: %s → %s\n", c->field, c->old_value != NULL ? c->old_value : "—",
+                        c->new_value != NULL ? c->new_value : "—");
+    }
+  if (review->bridge != NULL)
+    thecal_cli_print (out, _ ("Bridge bolus: %s\n"), review->bridge->summary);
+  if (review->have_projection)
+    print_projection (out, _ ("new"), &review->projection);
+  if (review->needs_override)
+    thecal_cli_print (out, _ ("Override reason for the soft limit: “%s”.\n"), OVERRIDE_REASON_50);
+  thecal_visit_refill_async (d->visit, &request, NULL, demo_on_done, &result);
+  if (!thecal_visit_refill_finish (d->visit, demo_wait (d, &result), &report, &local_error))
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: refill with a concentration change: %s",
+                   local_error->message);
+      return FALSE;
+    }
+  thecal_cli_json_string (step, "outcome", thecal_programming_outcome_name (report.outcome));
+  thecal_cli_json_bool (step, "changed", report.changed);
+  thecal_cli_print (out, _ ("Refill %s: the reservoir holds %s of morphine 50 mg/mL; the new prescription took effect at the "
+                            "same instant (programming session %" G_GINT64_FORMAT "), the pump never stopped, and the "
+                            "bridge bolus %s.\n"),
+                    thecal_programming_outcome_name (report.outcome), thecal_cli_q (out, THECAL_QUANTITY_VOLUME, report.new_volume_nl),
+                    report.program_session_id, report.changed ? _ ("runs") : _ ("was not started"));
+  return TRUE;
+}
+
 static gboolean
 demo_clinic (ThecalCliOutput *out, const char *db_option, GError **error)
 {
@@ -647,6 +718,16 @@ demo_clinic (ThecalCliOutput *out, const char *db_option, GError **error)
       goto out;
   }
 
+  {
+    g_auto (DemoLink) d = { 0 };
+    const DemoPatient *p = &demo_patients[DEMO_CHANGE_PATIENT];
+    g_autofree char *title = g_strdup_printf (_ ("The visit of %s %s: connect and interrogate"), p->mrn, p->name);
+
+    step = heading (out, steps, &number, title, "connect");
+    if (!demo_connect (out, step, session, models, library, p, &d, error) || !demo_drug_change (out, steps, &number, &d, error))
+      goto out;
+  }
+
   step = heading (out, steps, &number, _ ("The audit chain, verified"), "audit");
   verification = thecal_record_session_verify_audit_sync (admin, 0, NULL, NULL, &local_error);
   if (verification == NULL)
@@ -692,8 +773,9 @@ thecal_cli_demo (ThecalCliOutput *out, int argc, char **argv, GError **error)
                                          "with a motor stall and one on baclofen. Signs in as the demo user, interrogates every pump "
                                          "and shows its findings, then walks a visit of the patient low on drug: a refill with a "
                                          "flagged discrepancy acknowledged and confirmed by a second person, a change of "
-                                         "prescription with its review and projections, a clinician bolus, and the audit chain "
-                                         "verified. --calculators: morphine 25 mg/mL at 5 mg/day, a flex schedule with PTM, a "
+                                         "prescription with its review and projections, a clinician bolus; then a refill of the "
+                                         "stable patient that doubles the concentration, with one review and a bridge bolus, the "
+                                         "pump never stopped; and the audit chain verified. --calculators: morphine 25 mg/mL at 5 mg/day, a flex schedule with PTM, a "
                                          "ziconotide prescription over a soft and a hard limit, a refill with a flagged "
                                          "discrepancy, a bridge and a priming bolus and an oral-morphine estimate (--library and "
                                          "--models apply to it). Each step has a short heading; the refusals shown are part of "

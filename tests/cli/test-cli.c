@@ -895,8 +895,9 @@ START_TEST (test_version)
 }
 END_TEST
 
-/* thecal-cli demo: the demo record, the interrogations and the scripted visit, each under its
- * heading; every write confirmed and the audit chain intact at the end. */
+/* thecal-cli demo: the demo record, the interrogations, the scripted visit and the refill with a
+ * concentration change, each under its heading; every write confirmed and the audit chain intact
+ * at the end. */
 START_TEST (test_demo)
 {
   static const char *const env[] = { "THECAL_PWHASH_LIMITS=min", NULL };
@@ -927,13 +928,19 @@ START_TEST (test_demo)
   assert_contains (result->out, "Programming session 1: confirmed");
   assert_contains (result->out, "== 7. A clinician bolus ==");
   assert_contains (result->out, "Bolus confirmed.");
-  assert_contains (result->out, "== 8. The audit chain, verified ==");
+  assert_contains (result->out, "== 9. Refill with a concentration change: morphine 25 → 50 mg/mL");
+  assert_contains (result->out, "concentration: 25 mg/mL → 50 mg/mL");
+  assert_contains (result->out, "Bridge bolus: A bridge bolus of 0.3685 mL");
+  assert_contains (result->out, "the pump never stopped, and the bridge bolus runs.");
+  assert_contains (result->out, "== 10. The audit chain, verified ==");
   assert_contains (result->out, "(intact)");
   assert_status (json, 0);
   root = parse_json (json);
   ck_assert (json_bool (root, "steps[4].flagged"));
   ck_assert_str_eq (json_str (root, "steps[5].outcome"), "confirmed");
-  ck_assert_str_eq (json_str (root, "steps[7].problem"), "intact");
+  ck_assert_str_eq (json_str (root, "steps[8].outcome"), "confirmed");
+  ck_assert (json_bool (root, "steps[8].changed"));
+  ck_assert_str_eq (json_str (root, "steps[9].problem"), "intact");
   assert_status (calculators_options, 2);
   assert_contains (calculators_options->err, "--calculators");
 }
