@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "thecal-cli-common.h"
+#include "thecal-record-types.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "thecal-dose-json.h"
@@ -678,4 +680,53 @@ thecal_cli_report_model (ThecalCliOutput *out, cJSON *json, const ThecalPumpMode
   thecal_cli_json_bool (json, "pump_model_default", is_default);
   thecal_cli_json_quantity (json, "rate_resolution", THECAL_QUANTITY_VOLUME_RATE,
                             model->rate_resolution_nl_per_day);
+}
+
+/* ---- passwords ------------------------------------------------------------------------------ */
+
+char *
+thecal_cli_prompt_password (const char *prompt, const char *no_terminal, GError **error)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+  struct termios saved;
+  struct termios quiet;
+  gboolean restore = FALSE;
+  int fd = open ("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  char c;
+
+  if (fd < 0)
+    {
+      g_set_error_literal (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE, no_terminal);
+      return NULL;
+    }
+  if (write (fd, prompt, strlen (prompt)) < 0)
+    {
+      /* nothing to do: the prompt is a courtesy */
+    }
+  if (tcgetattr (fd, &saved) == 0)
+    {
+      quiet = saved;
+      quiet.c_lflag &= ~(tcflag_t) ECHO;
+      restore = tcsetattr (fd, TCSAFLUSH, &quiet) == 0;
+    }
+  while (read (fd, &c, 1) == 1 && c != '\n' && c != '\r' && line->len <= THECAL_PASSWORD_MAX_BYTES)
+    g_string_append_c (line, c);
+  if (restore)
+    (void) tcsetattr (fd, TCSAFLUSH, &saved);
+  if (write (fd, "\n", 1) < 0)
+    {
+      /* as above */
+    }
+  close (fd);
+  return g_string_free (g_steal_pointer (&line), FALSE);
+}
+
+void
+thecal_cli_wipe_secret (char *secret)
+{
+  if (secret != NULL)
+    {
+      memset (secret, 0, strlen (secret));
+      g_free (secret);
+    }
 }

@@ -186,4 +186,12 @@ void thecal_cli_report_model (ThecalCliOutput *out,
                               const ThecalPumpModel *model,
                               gboolean is_default);
 
+/* One line from the terminal (/dev/tty) with echo off, after writing @prompt; at most
+ * THECAL_PASSWORD_MAX_BYTES + 1 bytes are kept (longer is refused by the record). Without a
+ * terminal: NULL with a usage error whose message is @no_terminal (e.g. which variable to set). */
+char *thecal_cli_prompt_password (const char *prompt, const char *no_terminal, GError **error);
+
+/* Overwrites @secret (NUL-terminated, may be NULL) with zeros, then frees it. */
+void thecal_cli_wipe_secret (char *secret);
+
 G_END_DECLS

@@ -18,7 +18,6 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "thecal-cli-pump.h"
@@ -56,6 +55,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RecordOptions, record_options_clear)
     "user", 'u', 0, G_OPTION_ARG_FILENAME, &(options).user,                                       \
         N_ ("Log in as NAME (the password is asked, or read from $THECAL_PASSWORD)"), N_ ("NAME") \
   }
+
+static const char no_terminal[] = N_ ("there is no terminal to ask the password on: set $THECAL_PASSWORD (and "
+                                      "$THECAL_NEW_PASSWORD for a new one) in scripts");
 
 static const char login_description[] = N_ ("The password is asked on the terminal without echo; scripts may set $THECAL_PASSWORD "
                                             "(and $THECAL_NEW_PASSWORD for a new password) instead.");
@@ -136,46 +138,6 @@ open_record (ThecalCliOutput *out, const RecordOptions *options, ThecalRecordOpe
   return record;
 }
 
-/* Reads one line from the terminal with echo off. */
-static char *
-prompt_password (const char *prompt, GError **error)
-{
-  g_autoptr (GString) line = g_string_new (NULL);
-  struct termios saved;
-  struct termios quiet;
-  gboolean restore = FALSE;
-  int fd = open ("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  char c;
-
-  if (fd < 0)
-    {
-      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                   _ ("there is no terminal to ask the password on: set $THECAL_PASSWORD (and "
-                      "$THECAL_NEW_PASSWORD for a new one) in scripts"));
-      return NULL;
-    }
-  if (write (fd, prompt, strlen (prompt)) < 0)
-    {
-      /* nothing to do: the prompt is a courtesy */
-    }
-  if (tcgetattr (fd, &saved) == 0)
-    {
-      quiet = saved;
-      quiet.c_lflag &= ~(tcflag_t) ECHO;
-      restore = tcsetattr (fd, TCSAFLUSH, &quiet) == 0;
-    }
-  while (read (fd, &c, 1) == 1 && c != '\n' && c != '\r' && line->len <= THECAL_PASSWORD_MAX_BYTES)
-    g_string_append_c (line, c);
-  if (restore)
-    tcsetattr (fd, TCSAFLUSH, &saved);
-  if (write (fd, "\n", 1) < 0)
-    {
-      /* as above */
-    }
-  close (fd);
-  return g_strdup (line->str);
-}
-
 static char *
 login_password (const char *name, GError **error)
 {
@@ -185,7 +147,7 @@ login_password (const char *name, GError **error)
   if (from_env != NULL)
     return g_strdup (from_env);
   prompt = g_strdup_printf (_ ("Password for %s: "), name);
-  return prompt_password (prompt, error);
+  return thecal_cli_prompt_password (prompt, _ (no_terminal), error);
 }
 
 /* A new password: $THECAL_NEW_PASSWORD, or asked twice. */
@@ -200,10 +162,10 @@ new_password (const char *name, GError **error)
   if (from_env != NULL)
     return g_strdup (from_env);
   prompt = g_strdup_printf (_ ("New password for %s: "), name);
-  first = prompt_password (prompt, error);
+  first = thecal_cli_prompt_password (prompt, _ (no_terminal), error);
   if (first == NULL)
     return NULL;
-  again = prompt_password (_ ("The same again: "), error);
+  again = thecal_cli_prompt_password (_ ("The same again: "), _ (no_terminal), error);
   if (again == NULL)
     return NULL;
   if (!g_str_equal (first, again))
@@ -212,16 +174,6 @@ new_password (const char *name, GError **error)
       return NULL;
     }
   return g_steal_pointer (&first);
-}
-
-static void
-wipe (char *secret)
-{
-  if (secret != NULL)
-    {
-      memset (secret, 0, strlen (secret));
-      g_free (secret);
-    }
 }
 
 /* Opens the record and logs --user in. NULL with *@refused set when the login was refused
@@ -244,7 +196,7 @@ log_in (ThecalCliOutput *out, const RecordOptions *options, gboolean *refused, G
   if (password == NULL)
     return NULL;
   session = thecal_record_session_login_sync (record, options->user, password, NULL, &local_error);
-  wipe (password);
+  thecal_cli_wipe_secret (password);
   if (session == NULL)
     {
       *refused = report_error (out, local_error, error);
@@ -555,7 +507,7 @@ user_add (ThecalCliOutput *out, int argc, char **argv, GError **error)
       session = thecal_record_session_first_run_sync (record, positional[0],
                                                       full_name != NULL ? full_name : positional[0], password, NULL,
                                                       &local_error);
-      wipe (password);
+      thecal_cli_wipe_secret (password);
       if (session == NULL)
         return report_error (out, local_error, error);
       user = thecal_user_copy (thecal_record_session_get_user (session));
@@ -572,7 +524,7 @@ user_add (ThecalCliOutput *out, int argc, char **argv, GError **error)
         return FALSE;
       user = thecal_record_session_add_user_sync (session, positional[0], full_name != NULL ? full_name : positional[0],
                                                   role, password, NULL, &local_error);
-      wipe (password);
+      thecal_cli_wipe_secret (password);
       if (user == NULL)
         return report_error (out, local_error, error);
       thecal_cli_print (out, _ ("Added the user %s (%s), %s.\n"), user->name, user->full_name,
@@ -646,7 +598,7 @@ user_passwd (ThecalCliOutput *out, int argc, char **argv, GError **error)
   if (password == NULL)
     return FALSE;
   user = thecal_record_session_set_password_sync (session, name, password, NULL, &local_error);
-  wipe (password);
+  thecal_cli_wipe_secret (password);
   if (user == NULL)
     return report_error (out, local_error, error);
   thecal_cli_print (out, _ ("The password of %s was changed.\n"), user->name);

@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <glib/gi18n.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "thecal-loopback-transport.h"
@@ -146,53 +145,14 @@ static char *
 password_for (const char *variable, const char *name, GError **error)
 {
   const char *from_env = g_getenv (variable);
-  g_autoptr (GString) line = g_string_new (NULL);
   g_autofree char *prompt = NULL;
-  struct termios saved, quiet;
-  gboolean restore = FALSE;
-  int fd;
-  char c;
+  g_autofree char *no_terminal = NULL;
 
   if (from_env != NULL)
     return g_strdup (from_env);
-  fd = open ("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0)
-    {
-      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                   _ ("there is no terminal to ask %s's password on: set $%s in scripts"), name, variable);
-      return NULL;
-    }
   prompt = g_strdup_printf (_ ("Password for %s: "), name);
-  if (write (fd, prompt, strlen (prompt)) < 0)
-    {
-      /* nothing to do: the prompt is a courtesy */
-    }
-  if (tcgetattr (fd, &saved) == 0)
-    {
-      quiet = saved;
-      quiet.c_lflag &= ~(tcflag_t) ECHO;
-      restore = tcsetattr (fd, TCSAFLUSH, &quiet) == 0;
-    }
-  while (read (fd, &c, 1) == 1 && c != '\n' && c != '\r' && line->len <= 1024)
-    g_string_append_c (line, c);
-  if (restore)
-    (void) tcsetattr (fd, TCSAFLUSH, &saved);
-  if (write (fd, "\n", 1) < 0)
-    {
-      /* as above */
-    }
-  close (fd);
-  return g_string_free (g_steal_pointer (&line), FALSE);
-}
-
-static void
-wipe (char *secret)
-{
-  if (secret != NULL)
-    {
-      memset (secret, 0, strlen (secret));
-      g_free (secret);
-    }
+  no_terminal = g_strdup_printf (_ ("there is no terminal to ask %s's password on: set $%s in scripts"), name, variable);
+  return thecal_cli_prompt_password (prompt, no_terminal, error);
 }
 
 /* ---- running the visit ---------------------------------------------------------------------- */
@@ -510,7 +470,7 @@ run_refill (ThecalCliOutput *out, Sim *sim, ThecalVisit *visit, const VisitOptio
   request.verifier_password = password;
   thecal_visit_refill_async (visit, &request, NULL, on_done, &result);
   ok = thecal_visit_refill_finish (visit, wait_result (sim, &result), &refill, &local_error);
-  wipe (password);
+  thecal_cli_wipe_secret (password);
   if (!ok)
     return report (out, local_error, error);
   thecal_cli_json_string (out->json, "outcome", thecal_programming_outcome_name (refill.outcome));
@@ -797,7 +757,7 @@ thecal_cli_visit (ThecalCliOutput *out, int argc, char **argv, GError **error)
   if (password == NULL)
     return FALSE;
   session = thecal_record_session_login_sync (record, o.user, password, NULL, &local_error);
-  wipe (password);
+  thecal_cli_wipe_secret (password);
   if (session == NULL)
     return report (out, local_error, error);
   thecal_cli_json_string (out->json, "user", o.user);
