@@ -397,46 +397,19 @@ bridge (ThecalCliOutput *out, int argc, char **argv, GError **error)
                                    &common.catheter, old_rx, old_path, rx, rx_path, error);
 }
 
+static const ThecalCliSubcommand bolus_calculators[] = {
+  { "priming", N_ ("after an implant or a catheter revision (--prescription FILE --catheter-length LENGTH)"), priming },
+  { "bridge", N_ ("for a drug or concentration change (--old-prescription FILE --prescription FILE "
+                  "--catheter-length LENGTH)"),
+    bridge },
+};
+
 gboolean
 thecal_cli_bolus_calc (ThecalCliOutput *out, int argc, char **argv, GError **error)
 {
-  ThecalCliCommandFunc run;
-
-  if (thecal_cli_help_requested (argc, argv))
-    {
-      out->help_shown = TRUE;
-      g_string_append_printf (out->text,
-                              _ ("Usage:\n"
-                                 "  thecal-cli bolus-calc priming --prescription FILE --catheter-length LENGTH [OPTION…]\n"
-                                 "  thecal-cli bolus-calc bridge --old-prescription FILE --prescription FILE "
-                                 "--catheter-length LENGTH [OPTION…]\n\n"
-                                 "Priming and bridge boluses through the dead space (the pump's internal volume + "
-                                 "implanted catheter length × volume per cm): the phases with volume, rate, "
-                                 "duration, concentration and dose.\n\n"
-                                 "Commands:\n"
-                                 "  priming   after an implant or a catheter revision\n"
-                                 "  bridge    for a drug or concentration change\n\n"
-                                 "Run “thecal-cli bolus-calc priming --help” for the options.\n\n%s\n"),
-                              thecal_cli_exit_status_help ());
-      return TRUE;
-    }
-  if (argc < 2)
-    {
-      g_set_error_literal (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                           _ ("bolus-calc: give “priming” or “bridge” (see “thecal-cli bolus-calc --help”)"));
-      return FALSE;
-    }
-  if (g_str_equal (argv[1], "priming"))
-    run = priming;
-  else if (g_str_equal (argv[1], "bridge"))
-    run = bridge;
-  else
-    {
-      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                   _ ("bolus-calc: unknown calculator “%s”: give “priming” or “bridge”"), argv[1]);
-      return FALSE;
-    }
-
-  /* "bolus-calc priming" becomes the command name of the sub-calculator. */
-  return thecal_cli_run_subcommand (run, out, argc, argv, error);
+  return thecal_cli_dispatch ("bolus-calc",
+                              _ ("Priming and bridge boluses through the dead space (the pump's internal volume + "
+                                 "implanted catheter length × volume per cm): the phases with volume, rate, duration, "
+                                 "concentration and dose."),
+                              NULL, bolus_calculators, G_N_ELEMENTS (bolus_calculators), out, argc, argv, error);
 }

@@ -212,24 +212,54 @@ thecal_cli_parse_command_line (const char *parameter_string,
 }
 
 gboolean
-thecal_cli_help_requested (int argc, char **argv)
+thecal_cli_dispatch (const char *command,
+                     const char *summary,
+                     const char *description,
+                     const ThecalCliSubcommand *subcommands,
+                     gsize n_subcommands,
+                     ThecalCliOutput *out,
+                     int argc,
+                     char **argv,
+                     GError **error)
 {
-  return argc >= 2 && (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"));
-}
-
-gboolean
-thecal_cli_run_subcommand (ThecalCliCommandFunc run, ThecalCliOutput *out, int argc, char **argv, GError **error)
-{
-  g_autofree char *sub_name = NULL;
+  g_autoptr (GString) names = g_string_new (NULL);
+  g_autofree char *label = NULL;
   g_autofree char **sub_argv = NULL;
 
-  g_return_val_if_fail (argc >= 2, FALSE);
-  sub_name = g_strdup_printf ("%s %s", argv[0], argv[1]);
-  sub_argv = g_new0 (char *, (gsize) argc);
-  sub_argv[0] = sub_name;
-  for (int i = 2; i < argc; i++)
-    sub_argv[i - 1] = argv[i];
-  return run (out, argc - 1, sub_argv, error);
+  for (gsize i = 0; i < n_subcommands; i++)
+    g_string_append_printf (names, "%s%s", i > 0 ? ", " : "", subcommands[i].name);
+  if (argc >= 2 && (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h")))
+    {
+      thecal_cli_print (out, _ ("Usage:\n  thecal-cli %s SUBCOMMAND [OPTION…]\n\n%s\n\nSubcommands:\n"), command, summary);
+      for (gsize i = 0; i < n_subcommands; i++)
+        thecal_cli_print (out, "  %-12s %s\n", subcommands[i].name, _ (subcommands[i].summary));
+      if (description != NULL)
+        thecal_cli_print (out, "\n%s\n", description);
+      thecal_cli_print (out, _ ("\nRun “thecal-cli %s SUBCOMMAND --help” for its options.\n\n%s\n"), command,
+                        thecal_cli_exit_status_help ());
+      out->help_shown = TRUE;
+      return TRUE;
+    }
+  if (argc < 2 || argv[1][0] == '-')
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
+                   _ ("%s: give a subcommand first: %s (see “thecal-cli %s --help”)"), command, names->str, command);
+      return FALSE;
+    }
+  for (gsize i = 0; i < n_subcommands; i++)
+    if (g_str_equal (argv[1], subcommands[i].name))
+      {
+        label = g_strdup_printf ("%s %s", command, subcommands[i].name);
+        sub_argv = g_new0 (char *, (gsize) argc);
+        sub_argv[0] = label;
+        for (int a = 2; a < argc; a++)
+          sub_argv[a - 1] = argv[a];
+        return subcommands[i].run (out, argc - 1, sub_argv, error);
+      }
+  g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
+               _ ("%s: unknown subcommand “%s”: use %s (see “thecal-cli %s --help”)"), command, argv[1], names->str,
+               command);
+  return FALSE;
 }
 
 gboolean

@@ -81,13 +81,27 @@ gboolean thecal_cli_parse_command_line (const char *parameter_string,
                                         char ***positional,
                                         GError **error);
 
-/* For a command made of subcommands ("pump interrogate"): TRUE when argv[1] asks for the
- * command's own help (--help or -h). */
-gboolean thecal_cli_help_requested (int argc, char **argv);
+/* One subcommand of a command made of subcommands ("pump interrogate"). */
+typedef struct
+{
+  const char *name;
+  const char *summary; /* N_(): one line of the command's --help */
+  ThecalCliCommandFunc run;
+} ThecalCliSubcommand;
 
-/* Runs @run, the subcommand named by argv[1], on argv[2..] with the name "argv[0] argv[1]"
- * (e.g. "pump interrogate") as its argv[0]. */
-gboolean thecal_cli_run_subcommand (ThecalCliCommandFunc run, ThecalCliOutput *out, int argc, char **argv, GError **error);
+/* Runs the subcommand of @subcommands named by argv[1] on argv[2..], with "@command NAME" as its
+ * argv[0]. "--help" / "-h" in argv[1] prints the command's help: usage, @summary, the
+ * subcommands, then @description when not NULL (translated already). No subcommand, an option
+ * first, or an unknown name: a usage error naming the subcommands. */
+gboolean thecal_cli_dispatch (const char *command,
+                              const char *summary,
+                              const char *description,
+                              const ThecalCliSubcommand *subcommands,
+                              gsize n_subcommands,
+                              ThecalCliOutput *out,
+                              int argc,
+                              char **argv,
+                              GError **error);
 
 /* The options of the data files, spelled the same in every command (docs/cli.md). */
 #define THECAL_CLI_OPTION_PUMP(target)                  \

@@ -987,49 +987,18 @@ program (ThecalCliOutput *out, int argc, char **argv, GError **error)
   return TRUE;
 }
 
+static const ThecalCliSubcommand pump_commands[] = {
+  { "interrogate", N_ ("status, active prescription and event log (--sim [SERIAL] | --wand [VID:PID])"), interrogate },
+  { "program", N_ ("the dose-core check, then the two-phase write (--prescription FILE)"), program },
+  { "log", N_ ("the event log from a sequence number (--from SEQ)"), log_command },
+};
+
 gboolean
 thecal_cli_pump (ThecalCliOutput *out, int argc, char **argv, GError **error)
 {
-  ThecalCliCommandFunc run;
-  gboolean ok;
+  gboolean ok = thecal_cli_dispatch ("pump", _ ("A pump over telemetry: what it says, and two-phase programming."),
+                                     _ (LINK_DESCRIPTION), pump_commands, G_N_ELEMENTS (pump_commands), out, argc, argv, error);
 
-  if (thecal_cli_help_requested (argc, argv))
-    {
-      out->help_shown = TRUE;
-      g_string_append_printf (out->text,
-                              _ ("Usage:\n"
-                                 "  thecal-cli pump interrogate (--sim [SERIAL] | --wand [VID:PID]) [OPTION…]\n"
-                                 "  thecal-cli pump program (--sim [SERIAL] | --wand [VID:PID]) --prescription FILE [OPTION…]\n"
-                                 "  thecal-cli pump log (--sim [SERIAL] | --wand [VID:PID]) [--from SEQ] [OPTION…]\n\n"
-                                 "A pump over telemetry: what it says, and two-phase programming.\n\n"
-                                 "Commands:\n"
-                                 "  interrogate   status, active prescription and event log\n"
-                                 "  program       the dose-core check, then the two-phase write\n"
-                                 "  log           the event log from a sequence number\n\n"
-                                 "%s\n\n"
-                                 "Run “thecal-cli pump interrogate --help” for the options.\n\n%s\n"),
-                              _ (LINK_DESCRIPTION), thecal_cli_exit_status_help ());
-      return TRUE;
-    }
-  if (argc < 2)
-    {
-      g_set_error_literal (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                           _ ("pump: give “interrogate”, “program” or “log” (see “thecal-cli pump --help”)"));
-      return FALSE;
-    }
-  if (g_str_equal (argv[1], "interrogate"))
-    run = interrogate;
-  else if (g_str_equal (argv[1], "program"))
-    run = program;
-  else if (g_str_equal (argv[1], "log"))
-    run = log_command;
-  else
-    {
-      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE, _ ("pump: unknown command “%s”: give “interrogate”, “program” or “log”"),
-                   argv[1]);
-      return FALSE;
-    }
-  ok = thecal_cli_run_subcommand (run, out, argc, argv, error);
   link_options_clear ();
   return ok;
 }

@@ -216,64 +216,6 @@ utc_text (ThecalCliOutput *out, gint64 utc_ms)
   return thecal_cli_strdup (out, text);
 }
 
-/* A subcommand: argv[0] is "patient add" (the name in usage lines and messages). */
-typedef gboolean (*SubcommandFunc) (ThecalCliOutput *out, int argc, char **argv, GError **error);
-
-typedef struct
-{
-  const char *name;
-  const char *summary; /* N_() */
-  SubcommandFunc run;
-} Subcommand;
-
-static gboolean
-dispatch (const char *command,
-          const char *summary,
-          const Subcommand *subcommands,
-          gsize n_subcommands,
-          ThecalCliOutput *out,
-          int argc,
-          char **argv,
-          GError **error)
-{
-  g_autoptr (GString) names = g_string_new (NULL);
-  g_autofree char *label = NULL;
-  g_autofree char **sub_argv = NULL;
-
-  for (gsize i = 0; i < n_subcommands; i++)
-    g_string_append_printf (names, "%s%s", i > 0 ? ", " : "", subcommands[i].name);
-  if (argc >= 2 && (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h")))
-    {
-      thecal_cli_print (out, _ ("Usage:\n  thecal-cli %s SUBCOMMAND [OPTION…]\n\n%s\n\nSubcommands:\n"), command, summary);
-      for (gsize i = 0; i < n_subcommands; i++)
-        thecal_cli_print (out, "  %-10s %s\n", subcommands[i].name, _ (subcommands[i].summary));
-      thecal_cli_print (out, _ ("\nRun “thecal-cli %s SUBCOMMAND --help” for its options.\n\n%s\n"), command,
-                        thecal_cli_exit_status_help ());
-      out->help_shown = TRUE;
-      return TRUE;
-    }
-  if (argc < 2 || argv[1][0] == '-')
-    {
-      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                   _ ("%s: give a subcommand first: %s (see “thecal-cli %s --help”)"), command, names->str, command);
-      return FALSE;
-    }
-  for (gsize i = 0; i < n_subcommands; i++)
-    if (g_str_equal (argv[1], subcommands[i].name))
-      {
-        label = g_strdup_printf ("%s %s", command, subcommands[i].name);
-        sub_argv = g_new0 (char *, (gsize) argc);
-        sub_argv[0] = label;
-        for (int a = 2; a < argc; a++)
-          sub_argv[a - 1] = argv[a];
-        return subcommands[i].run (out, argc - 1, sub_argv, error);
-      }
-  g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-               _ ("%s: unknown subcommand “%s”: use %s (see “thecal-cli %s --help”)"), command, argv[1], names->str,
-               command);
-  return FALSE;
-}
-
 /* Exactly one positional argument, named @what in the message. */
 static gboolean
 one_argument (const char *command, char **positional, const char *what, GError **error)
@@ -636,7 +578,7 @@ user_unlock (ThecalCliOutput *out, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-static const Subcommand user_subcommands[] = {
+static const ThecalCliSubcommand user_subcommands[] = {
   { "add", N_ ("Add a user (on a new record: the first administrator)"), user_add },
   { "list", N_ ("List the users"), user_list },
   { "passwd", N_ ("Change a password"), user_passwd },
@@ -646,8 +588,8 @@ static const Subcommand user_subcommands[] = {
 gboolean
 thecal_cli_user (ThecalCliOutput *out, int argc, char **argv, GError **error)
 {
-  return dispatch ("user", _ ("The users of the patient record and their roles (docs/security.md)."),
-                   user_subcommands, G_N_ELEMENTS (user_subcommands), out, argc, argv, error);
+  return thecal_cli_dispatch ("user", _ ("The users of the patient record and their roles (docs/security.md)."), NULL,
+                              user_subcommands, G_N_ELEMENTS (user_subcommands), out, argc, argv, error);
 }
 
 /* ---- patient ---------------------------------------------------------------------------------- */
@@ -917,7 +859,7 @@ patient_correct (ThecalCliOutput *out, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-static const Subcommand patient_subcommands[] = {
+static const ThecalCliSubcommand patient_subcommands[] = {
   { "add", N_ ("Add a patient"), patient_add },
   { "list", N_ ("List the patients"), patient_list },
   { "show", N_ ("Show a patient"), patient_show },
@@ -928,8 +870,8 @@ static const Subcommand patient_subcommands[] = {
 gboolean
 thecal_cli_patient (ThecalCliOutput *out, int argc, char **argv, GError **error)
 {
-  return dispatch ("patient", _ ("The patients of the record."), patient_subcommands,
-                   G_N_ELEMENTS (patient_subcommands), out, argc, argv, error);
+  return thecal_cli_dispatch ("patient", _ ("The patients of the record."), NULL, patient_subcommands,
+                              G_N_ELEMENTS (patient_subcommands), out, argc, argv, error);
 }
 
 /* ---- pump ------------------------------------------------------------------------------------- */
@@ -1162,7 +1104,7 @@ pump_explant (ThecalCliOutput *out, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-static const Subcommand pump_subcommands[] = {
+static const ThecalCliSubcommand pump_subcommands[] = {
   { "add", N_ ("Register an implanted pump"), pump_add },
   { "list", N_ ("List the pumps"), pump_list },
   { "show", N_ ("Show a pump"), pump_show },
@@ -1179,8 +1121,8 @@ thecal_cli_pump_any (ThecalCliOutput *out, int argc, char **argv, GError **error
 
   for (gsize i = 0; argc >= 2 && i < G_N_ELEMENTS (pump_subcommands); i++)
     if (g_str_equal (argv[1], pump_subcommands[i].name))
-      return dispatch ("pump", _ ("The implanted pumps of the record."), pump_subcommands,
-                       G_N_ELEMENTS (pump_subcommands), out, argc, argv, error);
+      return thecal_cli_dispatch ("pump", _ ("The implanted pumps of the record."), NULL, pump_subcommands,
+                                  G_N_ELEMENTS (pump_subcommands), out, argc, argv, error);
   ok = thecal_cli_pump (out, argc, argv, error);
   if (ok && out->help_shown)
     {
@@ -1882,7 +1824,7 @@ audit_export (ThecalCliOutput *out, int argc, char **argv, GError **error)
   return deliver_export (out, text, fd, output, error);
 }
 
-static const Subcommand audit_subcommands[] = {
+static const ThecalCliSubcommand audit_subcommands[] = {
   { "verify", N_ ("Verify the hash chain"), audit_verify },
   { "export", N_ ("Export the trail with its hashes"), audit_export },
 };
@@ -1890,7 +1832,8 @@ static const Subcommand audit_subcommands[] = {
 gboolean
 thecal_cli_audit (ThecalCliOutput *out, int argc, char **argv, GError **error)
 {
-  return dispatch ("audit", _ ("The audit trail: every create, change, login, failed login, override and export "
-                               "(docs/security.md)."),
-                   audit_subcommands, G_N_ELEMENTS (audit_subcommands), out, argc, argv, error);
+  return thecal_cli_dispatch ("audit", _ ("The audit trail: every create, change, login, failed login, override and export "
+                                          "(docs/security.md)."),
+                              NULL,
+                              audit_subcommands, G_N_ELEMENTS (audit_subcommands), out, argc, argv, error);
 }

@@ -393,15 +393,16 @@ START_TEST (test_help)
   g_autoptr (CliResult) top = cli_run ("--help");
 
   assert_status (pump, 0);
-  assert_contains (pump->out, "thecal-cli pump interrogate (--sim [SERIAL] | --wand [VID:PID])");
+  assert_contains (pump->out, "interrogate  status, active prescription and event log (--sim [SERIAL] | --wand [VID:PID])");
+  assert_contains (pump->out, "The pumps of the patient record:");
   assert_contains (pump->out, "TR20-000127 motor stall");
   assert_status (interrogate, 0);
   assert_contains (interrogate->out, "--sim=SERIAL");
   assert_contains (interrogate->out, "--link-faults");
   assert_status (program, 0);
   assert_contains (program->out, "UNCERTAIN");
-  assert_failed (none, 2, "give “interrogate”, “program” or “log”");
-  assert_failed (unknown, 2, "unknown command “reboot”");
+  assert_failed (none, 2, "give a subcommand first: interrogate, program, log");
+  assert_failed (unknown, 2, "unknown subcommand “reboot”");
   assert_contains (top->out, "pump ");
 }
 END_TEST
