@@ -31,6 +31,13 @@ THECAL_PACKAGES=(
   sqlite3
 )
 
+# The GTK app (src/app, Meson option gui=auto). run-demo installs them; run-tests (CI) does not yet,
+# so CI builds and tests everything but the app until its time budget is known (docs/gui.md).
+THECAL_GUI_PACKAGES=(
+  libgtk-4-dev
+  libadwaita-1-dev
+)
+
 # Locales the locale tests switch to, to prove text in and out ignores the locale.
 THECAL_TEST_LOCALES=(de_DE fr_FR)
 

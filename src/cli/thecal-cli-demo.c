@@ -30,6 +30,7 @@
 #include "thecal-cli-dose.h"
 #include "thecal-cli-oral.h"
 #include "thecal-cli-refill.h"
+#include "thecal-demo.h"
 #include "thecal-dose-json.h"
 #include "thecal-loopback-transport.h"
 #include "thecal-sim-pump-demo.h"
@@ -211,55 +212,16 @@ demo_calculators (ThecalCliOutput *out, const char *library_path, const char *mo
 
 /* ---- the clinic visit on simulated pumps ----------------------------------------------------- */
 
-#define DEMO_PASSWORD "demo password"
-#define ADMIN_PASSWORD "admin password"
-#define PAULA_PASSWORD "physician password"
 #define OVERRIDE_REASON "morphine 25 mg/mL: above the library's soft limit, reviewed with the pharmacy"
 #define OVERRIDE_REASON_50 "morphine 50 mg/mL: half the refill volume, reviewed with the pharmacy"
 
-/* One patient of the demo record on one demo pump. */
-typedef struct
-{
-  const char *mrn;
-  const char *name;
-  const char *born;
-  ThecalOpioidTolerance tolerance;
-  const char *serial;
-} DemoPatient;
-
-static const DemoPatient demo_patients[] = {
-  { "DEMO-0001", "DOE, Jane", "1961-04-12", THECAL_OPIOID_TOLERANT, "TR20-000123" },
-  { "DEMO-0002", "ROE, Richard", "1958-09-30", THECAL_OPIOID_TOLERANT, "TR20-000124" },
-  { "DEMO-0003", "MOE, Maria", "1970-02-14", THECAL_OPIOID_TOLERANT, "TR40-000125" },
-  { "DEMO-0004", "POE, Peter", "1949-11-02", THECAL_OPIOID_TOLERANT, "TR20-000126" },
-  { "DEMO-0005", "LOE, Linda", "1966-07-21", THECAL_OPIOID_TOLERANT, "TR20-000127" },
-  { "DEMO-0006", "KOE, Kim", "1988-03-08", THECAL_OPIOID_NAIVE, "TR40-000128" },
-};
+/* The patients of the demo record (thecal-demo.h, shared with the GUI's demo mode). */
+typedef ThecalDemoPatient DemoPatient;
 
 /* The patient of the scripted visit: the one low on drug. */
-#define DEMO_VISIT_PATIENT 1
+#define DEMO_VISIT_PATIENT THECAL_DEMO_PATIENT_LOW_RESERVOIR
 /* The patient whose refill changes the concentration: the stable one. */
-#define DEMO_CHANGE_PATIENT 0
-
-/* A demo pump on the loopback transport, simulated time, and a visit over it. */
-typedef struct
-{
-  ThecalClock *clock;
-  ThecalLoopbackTransport *loopback;
-  ThecalPumpLink *link;
-  ThecalVisit *visit;
-} DemoLink;
-
-static void
-demo_link_clear (DemoLink *d)
-{
-  g_clear_object (&d->visit);
-  g_clear_object (&d->link);
-  g_clear_object (&d->loopback);
-  g_clear_object (&d->clock);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DemoLink, demo_link_clear)
+#define DEMO_CHANGE_PATIENT THECAL_DEMO_PATIENT_STABLE
 
 static void
 demo_on_done (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -272,20 +234,12 @@ demo_on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* Runs the simulated clock (the link) and, when nothing is scheduled, the record's answers. */
 static GAsyncResult *
-demo_wait (DemoLink *d, GAsyncResult **slot)
+demo_wait (ThecalDemoLink *d, GAsyncResult **slot)
 {
   while (*slot == NULL)
-    if (!thecal_clock_iterate (d->clock, NULL))
+    if (!thecal_clock_iterate (thecal_demo_link_get_clock (d), NULL))
       g_main_context_iteration (NULL, TRUE);
   return *slot;
-}
-
-static gint64
-demo_time (gpointer user_data)
-{
-  DemoLink *d = user_data;
-
-  return thecal_loopback_transport_pump_time_ms (d->loopback);
 }
 
 static cJSON *
@@ -331,7 +285,8 @@ demo_findings (ThecalCliOutput *out, cJSON *step, ThecalVisit *visit)
     }
 }
 
-/* Starts the demo pump of @patient and connects a visit of @session to it (interrogating). */
+/* Starts the demo pump of @patient (thecal-demo.h) on simulated time and connects a visit of
+ * @session to it (interrogating); *@link holds it afterwards. */
 static gboolean
 demo_connect (ThecalCliOutput *out,
               cJSON *step,
@@ -339,34 +294,32 @@ demo_connect (ThecalCliOutput *out,
               ThecalPumpModelSet *models,
               ThecalDrugLibrary *library,
               const DemoPatient *patient,
-              DemoLink *d,
+              ThecalDemoLink **link,
               GError **error)
 {
-  const ThecalSimPumpDemo *demo = thecal_sim_pump_demo_find (patient->serial);
+  g_autoptr (ThecalClock) clock = thecal_clock_new_virtual (0);
+  g_autoptr (ThecalDemoLink) d = NULL;
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) local_error = NULL;
-  ThecalSimPump *pump = g_new0 (ThecalSimPump, 1);
-  ThecalDoseError dose_error;
+  const ThecalSimPumpDemo *demo;
   const ThecalProtoStatus *st;
+  ThecalVisit *visit;
 
-  thecal_dose_error_clear (&dose_error);
-  if (demo == NULL || !thecal_sim_pump_demo_init (pump, demo, thecal_pump_model_set_find (models, demo->model_id), &dose_error))
+  d = thecal_demo_link_new (session, models, library, patient->serial, clock, &local_error);
+  if (d == NULL)
     {
-      g_free (pump);
-      return thecal_cli_dose_error (&dose_error, "demo", error);
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: %s", local_error->message);
+      return FALSE;
     }
-  d->clock = thecal_clock_new_virtual (0);
-  d->loopback = thecal_loopback_transport_new (pump, g_free, d->clock);
-  d->link = thecal_pump_link_new (THECAL_TRANSPORT (d->loopback), d->clock);
-  d->visit = thecal_visit_new (session, d->link, models, library);
-  thecal_visit_set_time_func (d->visit, demo_time, d);
-  thecal_visit_connect_async (d->visit, patient->mrn, NULL, demo_on_done, &result);
-  if (!thecal_visit_connect_finish (d->visit, demo_wait (d, &result), &local_error))
+  demo = thecal_demo_link_get_demo (d);
+  visit = thecal_demo_link_get_visit (d);
+  thecal_visit_connect_async (visit, patient->mrn, NULL, demo_on_done, &result);
+  if (!thecal_visit_connect_finish (visit, demo_wait (d, &result), &local_error))
     {
       g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: %s: %s", patient->serial, local_error->message);
       return FALSE;
     }
-  st = thecal_visit_get_status (d->visit);
+  st = thecal_visit_get_status (visit);
   thecal_cli_json_string (step, "patient", patient->mrn);
   thecal_cli_json_string (step, "pump", patient->serial);
   thecal_cli_json_quantity (step, "reservoir", THECAL_QUANTITY_VOLUME, st->reservoir_estimate_nl);
@@ -378,76 +331,33 @@ demo_connect (ThecalCliOutput *out,
     thecal_cli_print (out, _ ("  ERI reached: plan the replacement of the pump\n"));
   else if (st->eri_pump_ms != INT64_MAX)
     thecal_cli_print (out, _ ("  ERI expected %s\n"), thecal_cli_instant (out, st->eri_pump_ms));
-  demo_findings (out, step, d->visit);
+  demo_findings (out, step, visit);
+  *link = g_steal_pointer (&d);
   return TRUE;
 }
 
-/* Builds the demo record at @db: an administrator, the demo user, a physician (the second person
- * of the refill) and the six patients on their demo pumps, paired with the demo keys. */
+/* Builds the demo record at @db (thecal-demo.h): an administrator, the demo user, a physician (the
+ * second person of the refill) and the six patients on their demo pumps, paired with the demo keys. */
 static ThecalRecord *
 demo_record (ThecalCliOutput *out, const char *db, ThecalRecordSession **admin, GError **error)
 {
   g_autoptr (ThecalRecord) record = NULL;
-  g_autoptr (ThecalRecordSession) session = NULL;
-  g_autoptr (ThecalUser) demo_user = NULL;
-  g_autoptr (ThecalUser) paula = NULL;
-  g_autoptr (ThecalRecordSession) clinician = NULL;
   g_autoptr (GError) local_error = NULL;
-  gboolean fast = g_strcmp0 (g_getenv ("THECAL_PWHASH_LIMITS"), "min") == 0;
 
-  record = thecal_record_open_sync (db, THECAL_RECORD_OPEN_CREATE | THECAL_RECORD_OPEN_CREATE_DEMO | (fast ? THECAL_RECORD_OPEN_FAST_HASH : 0),
-                                    NULL, &local_error);
+  record = thecal_demo_record_create_sync (db, 0, admin, NULL, &local_error);
+  if (record == NULL && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+    {
+      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE, _ ("demo: --db %s exists already: give a new file"), db);
+      return NULL;
+    }
   if (record == NULL)
     {
       g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: %s", local_error->message);
       return NULL;
     }
-  if (!thecal_record_was_created (record))
-    {
-      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE, _ ("demo: --db %s exists already: give a new file"), db);
-      return NULL;
-    }
-  session = thecal_record_session_first_run_sync (record, "admin", "Ada Admin", ADMIN_PASSWORD, NULL, &local_error);
-  if (session != NULL)
-    demo_user = thecal_record_session_add_user_sync (session, "demo", "Demo Clinician", THECAL_ROLE_DEMO, DEMO_PASSWORD, NULL, &local_error);
-  if (demo_user != NULL)
-    paula = thecal_record_session_add_user_sync (session, "paula", "Dr Paula Physician", THECAL_ROLE_PHYSICIAN, PAULA_PASSWORD, NULL,
-                                                 &local_error);
-  if (paula != NULL)
-    clinician = thecal_record_session_login_sync (record, "demo", DEMO_PASSWORD, NULL, &local_error);
-  for (gsize i = 0; clinician != NULL && i < G_N_ELEMENTS (demo_patients); i++)
-    {
-      const DemoPatient *p = &demo_patients[i];
-      const ThecalSimPumpDemo *demo = thecal_sim_pump_demo_find (p->serial);
-      ThecalPatientInput patient = { .mrn = p->mrn, .name = p->name, .date_of_birth = p->born, .opioid_tolerance = p->tolerance };
-      guint8 key[THECAL_KEY_SIZE];
-      ThecalPumpInput pump = { .serial = p->serial,
-                               .model_id = demo->model_id,
-                               .patient_mrn = p->mrn,
-                               .implant_date = "2025-06-01",
-                               .catheter_length_mm = demo->catheter_length_mm,
-                               .pairing_key = key };
-      g_autoptr (ThecalPatient) added = NULL;
-      g_autoptr (ThecalPump) implanted = NULL;
-
-      G_STATIC_ASSERT (THECAL_KEY_SIZE == THECAL_PAIRING_KEY_BYTES);
-      thecal_sim_pump_demo_key (p->serial, key);
-      added = thecal_record_session_add_patient_sync (clinician, &patient, NULL, &local_error);
-      if (added != NULL)
-        implanted = thecal_record_session_add_pump_sync (clinician, &pump, NULL, &local_error);
-      memset (key, 0, sizeof key);
-      if (implanted == NULL)
-        g_clear_object (&clinician);
-    }
-  if (clinician == NULL)
-    {
-      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: %s", local_error != NULL ? local_error->message : "?");
-      return NULL;
-    }
   thecal_cli_print (out, _ ("A demo record with the users admin, demo (the demo clinician) and paula (a physician), and %u "
                             "patients on simulated demo pumps.\n"),
-                    (guint) G_N_ELEMENTS (demo_patients));
-  *admin = g_steal_pointer (&session);
+                    thecal_demo_patient_count ());
   return g_steal_pointer (&record);
 }
 
@@ -461,8 +371,9 @@ print_projection (ThecalCliOutput *out, const char *label, const ThecalProjectio
 
 /* The scripted visit of the patient low on drug (already connected): refill, change, bolus. */
 static gboolean
-demo_visit (ThecalCliOutput *out, cJSON *steps, int *number, DemoLink *d, GError **error)
+demo_visit (ThecalCliOutput *out, cJSON *steps, int *number, ThecalDemoLink *d, GError **error)
 {
+  ThecalVisit *visit = thecal_demo_link_get_visit (d);
   ThecalRefillRequest request = { 0 };
   ThecalRefillReport refill;
   g_autofree ThecalPrescription *rx = g_new0 (ThecalPrescription, 1);
@@ -481,8 +392,8 @@ demo_visit (ThecalCliOutput *out, cJSON *steps, int *number, DemoLink *d, GError
   request.concentration_ng_per_ml = MG (25);
   request.lot = "LOT-DEMO-1";
   request.expiry_date = "2027-06-30";
-  request.verifier_name = "paula";
-  request.verifier_password = PAULA_PASSWORD;
+  request.verifier_name = THECAL_DEMO_PHYSICIAN_NAME;
+  request.verifier_password = THECAL_DEMO_PHYSICIAN_PASSWORD;
   thecal_cli_print (out, _ ("Aspirated %s, adding %s of morphine 25 mg/mL (lot %s); paula confirms with her own password.\n"),
                     thecal_cli_q (out, THECAL_QUANTITY_VOLUME, request.aspirated_nl), thecal_cli_q (out, THECAL_QUANTITY_VOLUME, request.added_nl),
                     request.lot);
@@ -492,8 +403,8 @@ demo_visit (ThecalCliOutput *out, cJSON *steps, int *number, DemoLink *d, GError
       g_autoptr (GError) local_error = NULL;
 
       request.acknowledgement = attempt == 0 ? NULL : _ ("patient examined: no sign of overdose or pocket fill");
-      thecal_visit_refill_async (d->visit, &request, NULL, demo_on_done, &result);
-      if (thecal_visit_refill_finish (d->visit, demo_wait (d, &result), &refill, &local_error))
+      thecal_visit_refill_async (visit, &request, NULL, demo_on_done, &result);
+      if (thecal_visit_refill_finish (visit, demo_wait (d, &result), &refill, &local_error))
         break;
       if (attempt > 0 || (local_error->domain != THECAL_WORKFLOW_ERROR && local_error->domain != THECAL_VISIT_ERROR))
         {
@@ -522,7 +433,7 @@ demo_visit (ThecalCliOutput *out, cJSON *steps, int *number, DemoLink *d, GError
     g_autoptr (GAsyncResult) result = NULL;
     g_autoptr (GError) local_error = NULL;
 
-    review = thecal_visit_review_prescription (d->visit, rx, &local_error);
+    review = thecal_visit_review_prescription (visit, rx, &local_error);
     if (review == NULL)
       {
         g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: review: %s", local_error->message);
@@ -543,8 +454,8 @@ demo_visit (ThecalCliOutput *out, cJSON *steps, int *number, DemoLink *d, GError
         print_projection (out, _ ("new"), &review->new_projection);
       }
     thecal_cli_print (out, _ ("Override reason for the soft limit: “%s”.\n"), OVERRIDE_REASON);
-    thecal_visit_program_async (d->visit, review, _ ("better pain control"), OVERRIDE_REASON, NULL, demo_on_done, &result);
-    if (!thecal_visit_program_finish (d->visit, demo_wait (d, &result), &outcome, &session_id, &local_error))
+    thecal_visit_program_async (visit, review, _ ("better pain control"), OVERRIDE_REASON, NULL, demo_on_done, &result);
+    if (!thecal_visit_program_finish (visit, demo_wait (d, &result), &outcome, &session_id, &local_error))
       {
         g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: program: %s", local_error->message);
         return FALSE;
@@ -560,15 +471,15 @@ demo_visit (ThecalCliOutput *out, cJSON *steps, int *number, DemoLink *d, GError
     g_autoptr (GAsyncResult) result = NULL;
     g_autoptr (GError) local_error = NULL;
 
-    bolus = thecal_visit_review_bolus (d->visit, &bolus_request, &local_error);
+    bolus = thecal_visit_review_bolus (visit, &bolus_request, &local_error);
     if (bolus == NULL)
       {
         g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: bolus: %s", local_error->message);
         return FALSE;
       }
     thecal_cli_print (out, _ ("Review: %s\n"), bolus->summary);
-    thecal_visit_bolus_async (d->visit, bolus, _ ("breakthrough pain after the change"), NULL, demo_on_done, &result);
-    if (!thecal_visit_bolus_finish (d->visit, demo_wait (d, &result), &outcome, &local_error))
+    thecal_visit_bolus_async (visit, bolus, _ ("breakthrough pain after the change"), NULL, demo_on_done, &result);
+    if (!thecal_visit_bolus_finish (visit, demo_wait (d, &result), &outcome, &local_error))
       {
         g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: bolus: %s", local_error->message);
         return FALSE;
@@ -582,8 +493,9 @@ demo_visit (ThecalCliOutput *out, cJSON *steps, int *number, DemoLink *d, GError
 /* A refill that changes the concentration (morphine 25 → 50 mg/mL at the same daily dose) on the
  * connected pump: one review of everything that changes, the bridge bolus, the pump never stopped. */
 static gboolean
-demo_drug_change (ThecalCliOutput *out, cJSON *steps, int *number, DemoLink *d, GError **error)
+demo_drug_change (ThecalCliOutput *out, cJSON *steps, int *number, ThecalDemoLink *d, GError **error)
 {
+  ThecalVisit *visit = thecal_demo_link_get_visit (d);
   ThecalRefillRequest request = { 0 };
   ThecalRefillReport report;
   ThecalRefillCheck check;
@@ -594,7 +506,7 @@ demo_drug_change (ThecalCliOutput *out, cJSON *steps, int *number, DemoLink *d, 
 
   step = heading (out, steps, number, _ ("Refill with a concentration change: morphine 25 → 50 mg/mL, one review, a bridge bolus"),
                   "refill-change");
-  if (!thecal_visit_refill_preview (d->visit, 0, &check, NULL, &local_error))
+  if (!thecal_visit_refill_preview (visit, 0, &check, NULL, &local_error))
     {
       g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: refill preview: %s", local_error->message);
       return FALSE;
@@ -605,10 +517,10 @@ demo_drug_change (ThecalCliOutput *out, cJSON *steps, int *number, DemoLink *d, 
   request.concentration_ng_per_ml = MG (50);
   request.lot = "LOT-DEMO-2";
   request.expiry_date = "2027-06-30";
-  request.verifier_name = "paula";
-  request.verifier_password = PAULA_PASSWORD;
+  request.verifier_name = THECAL_DEMO_PHYSICIAN_NAME;
+  request.verifier_password = THECAL_DEMO_PHYSICIAN_PASSWORD;
   request.override_reason = OVERRIDE_REASON_50;
-  review = thecal_visit_review_refill (d->visit, &request, &local_error);
+  review = thecal_visit_review_refill (visit, &request, &local_error);
   if (review == NULL)
     {
       g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: refill review: %s", local_error->message);
@@ -628,8 +540,8 @@ demo_drug_change (ThecalCliOutput *out, cJSON *steps, int *number, DemoLink *d, 
     print_projection (out, _ ("new"), &review->projection);
   if (review->needs_override)
     thecal_cli_print (out, _ ("Override reason for the soft limit: “%s”.\n"), OVERRIDE_REASON_50);
-  thecal_visit_refill_async (d->visit, &request, NULL, demo_on_done, &result);
-  if (!thecal_visit_refill_finish (d->visit, demo_wait (d, &result), &report, &local_error))
+  thecal_visit_refill_async (visit, &request, NULL, demo_on_done, &result);
+  if (!thecal_visit_refill_finish (visit, demo_wait (d, &result), &report, &local_error))
     {
       g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: refill with a concentration change: %s",
                    local_error->message);
@@ -687,7 +599,7 @@ demo_clinic (ThecalCliOutput *out, const char *db_option, GError **error)
     goto out;
 
   step = heading (out, steps, &number, _ ("Sign in"), "login");
-  session = thecal_record_session_login_sync (record, "demo", DEMO_PASSWORD, NULL, &local_error);
+  session = thecal_record_session_login_sync (record, THECAL_DEMO_USER_NAME, THECAL_DEMO_USER_PASSWORD, NULL, &local_error);
   if (session == NULL)
     {
       g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_IO, "demo: %s", local_error->message);
@@ -697,34 +609,34 @@ demo_clinic (ThecalCliOutput *out, const char *db_option, GError **error)
 
   step = heading (out, steps, &number, _ ("Connect and interrogate every patient's pump: the findings"), "interrogate");
   pumps = thecal_cli_json_array (step, "pumps");
-  for (gsize i = 0; i < G_N_ELEMENTS (demo_patients); i++)
+  for (guint i = 0; i < thecal_demo_patient_count (); i++)
     {
-      g_auto (DemoLink) d = { 0 };
+      g_autoptr (ThecalDemoLink) d = NULL;
       cJSON *item = thecal_cli_json_append_object (pumps);
 
       if (i == DEMO_VISIT_PATIENT)
         continue;
-      if (!demo_connect (out, item, session, models, library, &demo_patients[i], &d, error))
+      if (!demo_connect (out, item, session, models, library, thecal_demo_patient_get (i), &d, error))
         goto out;
     }
 
   {
-    g_auto (DemoLink) d = { 0 };
-    const DemoPatient *p = &demo_patients[DEMO_VISIT_PATIENT];
+    g_autoptr (ThecalDemoLink) d = NULL;
+    const DemoPatient *p = thecal_demo_patient_get (DEMO_VISIT_PATIENT);
     g_autofree char *title = g_strdup_printf (_ ("The visit of %s %s: connect and interrogate"), p->mrn, p->name);
 
     step = heading (out, steps, &number, title, "connect");
-    if (!demo_connect (out, step, session, models, library, p, &d, error) || !demo_visit (out, steps, &number, &d, error))
+    if (!demo_connect (out, step, session, models, library, p, &d, error) || !demo_visit (out, steps, &number, d, error))
       goto out;
   }
 
   {
-    g_auto (DemoLink) d = { 0 };
-    const DemoPatient *p = &demo_patients[DEMO_CHANGE_PATIENT];
+    g_autoptr (ThecalDemoLink) d = NULL;
+    const DemoPatient *p = thecal_demo_patient_get (DEMO_CHANGE_PATIENT);
     g_autofree char *title = g_strdup_printf (_ ("The visit of %s %s: connect and interrogate"), p->mrn, p->name);
 
     step = heading (out, steps, &number, title, "connect");
-    if (!demo_connect (out, step, session, models, library, p, &d, error) || !demo_drug_change (out, steps, &number, &d, error))
+    if (!demo_connect (out, step, session, models, library, p, &d, error) || !demo_drug_change (out, steps, &number, d, error))
       goto out;
   }
 

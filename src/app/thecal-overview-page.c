@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * thecal-overview-page.c: see thecal-overview-page.h.
+ */
+#include "config.h"
+
+#include "thecal-overview-page.h"
+
+#include <glib/gi18n.h>
+
+#include "thecal-demo.h"
+#include "thecal-format.h"
+
+struct _ThecalOverviewPage
+{
+  AdwBin parent_instance;
+
+  GtkWidget *stack;
+  GtkWidget *patient_label;
+  GtkWidget *patient_detail_label;
+  GtkWidget *connect_button;
+  GtkWidget *cancel_button;
+  GtkWidget *spinner;
+  GtkWidget *connect_status_label;
+  GtkWidget *progress_bar;
+  GtkWidget *content_box;
+  GtkWidget *drug_label;
+  GtkWidget *concentration_label;
+  GtkWidget *mode_label;
+  GtkWidget *dose_label;
+  GtkWidget *rate_label;
+  GtkWidget *reservoir_gauge;
+  GtkWidget *reservoir_label;
+  GtkWidget *low_date_label;
+  GtkWidget *empty_date_label;
+  GtkWidget *refill_by_label;
+  GtkWidget *battery_label;
+  GtkWidget *eri_label;
+  GtkWidget *alarms_list;
+  GtkWidget *findings_list;
+
+  ThecalRecordSession *session;
+  ThecalPumpModelSet *models;
+  ThecalDrugLibrary *library;
+  ThecalPatient *patient;
+  ThecalDemoLink *demo_link; /* demo mode: the patient's simulated pump */
+  GCancellable *cancellable; /* the connection in flight */
+  guint pulse_id;
+};
+
+G_DEFINE_FINAL_TYPE (ThecalOverviewPage, thecal_overview_page, ADW_TYPE_BIN)
+
+/* The simulated wand's latency each way in demo mode. */
+#define DEMO_LINK_LATENCY_MS 5
+
+static void
+set_status (ThecalOverviewPage *self, const char *text, gboolean error)
+{
+  gtk_label_set_text (GTK_LABEL (self->connect_status_label), text != NULL ? text : "");
+  if (error)
+    gtk_widget_add_css_class (self->connect_status_label, "error");
+  else
+    gtk_widget_remove_css_class (self->connect_status_label, "error");
+}
+
+/* Runs on the main thread every 100 ms while connecting: the progress bar moves. */
+static gboolean
+on_pulse (gpointer user_data)
+{
+  ThecalOverviewPage *self = user_data;
+
+  gtk_progress_bar_pulse (GTK_PROGRESS_BAR (self->progress_bar));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+set_busy (ThecalOverviewPage *self, gboolean busy)
+{
+  gtk_widget_set_visible (self->cancel_button, busy);
+  gtk_widget_set_visible (self->spinner, busy);
+  gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), busy);
+  gtk_widget_set_visible (self->progress_bar, busy);
+  gtk_widget_set_sensitive (self->connect_button, !busy && self->patient != NULL && self->session != NULL);
+  if (busy && self->pulse_id == 0)
+    self->pulse_id = g_timeout_add (100, on_pulse, self);
+  if (!busy)
+    g_clear_handle_id (&self->pulse_id, g_source_remove);
+}
+
+static void
+list_clear (GtkWidget *list)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (list)) != NULL)
+    gtk_list_box_remove (GTK_LIST_BOX (list), child);
+}
+
+static void
+list_add (GtkWidget *list, const char *title, const char *subtitle, const char *css_class)
+{
+  GtkWidget *row = adw_action_row_new ();
+  g_autofree char *accessible = subtitle != NULL ? g_strdup_printf ("%s: %s", title, subtitle) : g_strdup (title);
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  if (subtitle != NULL)
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 0);
+  adw_action_row_set_title_lines (ADW_ACTION_ROW (row), 0);
+  if (css_class != NULL)
+    gtk_widget_add_css_class (row, css_class);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
+  gtk_list_box_append (GTK_LIST_BOX (list), row);
+}
+
+static void
+set_label (GtkWidget *label, char *text /* owned */)
+{
+  gtk_label_set_text (GTK_LABEL (label), text != NULL ? text : "—");
+  g_free (text);
+}
+
+/* Fills the page from the connected visit: only what the visit and the dose core say, formatted. */
+static void
+show_interrogation (ThecalOverviewPage *self)
+{
+  ThecalVisit *visit = thecal_demo_link_get_visit (self->demo_link);
+  const ThecalProtoStatus *st = thecal_visit_get_status (visit);
+  const ThecalMsgPrescription *active = thecal_visit_get_active (visit);
+  const ThecalPumpModel *model = thecal_visit_get_model (visit);
+  GPtrArray *findings = thecal_visit_get_findings (visit);
+  g_autoptr (ThecalProgramReview) review = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *volume = NULL;
+  g_autofree char *capacity = NULL;
+  gboolean any = FALSE;
+
+  /* the visit's review of what the pump runs against itself: the delivery plan as the pump
+   * really delivers it (rounded to its resolution) and the projection from its reservoir */
+  review = thecal_visit_review_prescription (visit, &active->rx, &error);
+
+  gtk_label_set_text (GTK_LABEL (self->drug_label), thecal_format_drug (self->library, active->rx.drug_id));
+  set_label (self->concentration_label, thecal_format_quantity (THECAL_QUANTITY_CONCENTRATION, active->rx.concentration_ng_per_ml));
+  if (active->rx.mode == THECAL_MODE_FLEX)
+    set_label (self->mode_label, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Flex schedule, %d step", "Flex schedule, %d steps",
+                                                               (gulong) active->rx.n_flex_steps),
+                                                  (int) active->rx.n_flex_steps));
+  else
+    gtk_label_set_text (GTK_LABEL (self->mode_label), thecal_format_mode (active->rx.mode));
+  if (review != NULL && review->old_plan_valid)
+    {
+      const ThecalDeliveryPlan *plan = &review->old_plan;
+
+      if (plan->periodic_ng_per_day == 0)
+        {
+          set_label (self->dose_label, thecal_format_quantity (THECAL_QUANTITY_DOSE_RATE, plan->basal_ng_per_day));
+          set_label (self->rate_label, thecal_format_quantity (THECAL_QUANTITY_VOLUME_RATE, plan->basal_nl_per_day));
+        }
+      else
+        {
+          g_autofree char *basal = thecal_format_quantity (THECAL_QUANTITY_DOSE_RATE, plan->basal_ng_per_day);
+          g_autofree char *periodic = thecal_format_quantity (THECAL_QUANTITY_DOSE_RATE, plan->periodic_ng_per_day);
+          g_autofree char *basal_v = thecal_format_quantity (THECAL_QUANTITY_VOLUME_RATE, plan->basal_nl_per_day);
+          g_autofree char *periodic_v = thecal_format_quantity (THECAL_QUANTITY_VOLUME_RATE, plan->periodic_nl_per_day);
+
+          set_label (self->dose_label, g_strdup_printf (_ ("%s basal + %s periodic boluses"), basal, periodic));
+          set_label (self->rate_label, g_strdup_printf (_ ("%s basal + %s periodic boluses"), basal_v, periodic_v));
+        }
+    }
+  else
+    {
+      gtk_label_set_text (GTK_LABEL (self->dose_label), _ ("Not known: the prescription cannot be resolved for this pump"));
+      gtk_label_set_text (GTK_LABEL (self->rate_label), "—");
+    }
+
+  volume = thecal_format_quantity (THECAL_QUANTITY_VOLUME, st->reservoir_estimate_nl);
+  capacity = thecal_format_quantity (THECAL_QUANTITY_VOLUME, model->reservoir_capacity_nl);
+  set_label (self->reservoir_label, g_strdup_printf (_ ("%s of %s"), volume, capacity));
+  /* drawing only: the gauge's fraction is a GTK double; no dose arithmetic depends on it */
+  gtk_level_bar_set_min_value (GTK_LEVEL_BAR (self->reservoir_gauge), 0);
+  gtk_level_bar_set_max_value (GTK_LEVEL_BAR (self->reservoir_gauge), (double) model->reservoir_capacity_nl);
+  gtk_level_bar_remove_offset_value (GTK_LEVEL_BAR (self->reservoir_gauge), GTK_LEVEL_BAR_OFFSET_LOW);
+  gtk_level_bar_remove_offset_value (GTK_LEVEL_BAR (self->reservoir_gauge), GTK_LEVEL_BAR_OFFSET_HIGH);
+  gtk_level_bar_remove_offset_value (GTK_LEVEL_BAR (self->reservoir_gauge), GTK_LEVEL_BAR_OFFSET_FULL);
+  gtk_widget_remove_css_class (self->reservoir_gauge, "reservoir-low");
+  gtk_widget_remove_css_class (self->reservoir_gauge, "reservoir-empty");
+  for (int i = 0; i < st->n_alarms && i < THECAL_PROTO_ALARMS_MAX; i++)
+    {
+      /* the colour follows the pump's own alarms (CLINICAL.md §1.7) */
+      if (st->alarms[i].kind == THECAL_PROTO_ALARM_RESERVOIR_EMPTY && (st->alarms[i].condition || st->alarms[i].raised))
+        gtk_widget_add_css_class (self->reservoir_gauge, "reservoir-empty");
+      else if (st->alarms[i].kind == THECAL_PROTO_ALARM_LOW_RESERVOIR && (st->alarms[i].condition || st->alarms[i].raised))
+        gtk_widget_add_css_class (self->reservoir_gauge, "reservoir-low");
+    }
+  gtk_level_bar_set_value (GTK_LEVEL_BAR (self->reservoir_gauge),
+                           (double) CLAMP (st->reservoir_estimate_nl, 0, model->reservoir_capacity_nl));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->reservoir_gauge), GTK_ACCESSIBLE_PROPERTY_VALUE_TEXT,
+                                  gtk_label_get_text (GTK_LABEL (self->reservoir_label)), -1);
+  if (review != NULL && review->have_projections)
+    {
+      set_label (self->low_date_label, thecal_format_instant (review->old_projection.low_alarm_local_ms));
+      set_label (self->empty_date_label, thecal_format_instant (review->old_projection.empty_local_ms));
+      set_label (self->refill_by_label, thecal_format_instant (review->old_projection.refill_by_local_ms));
+    }
+  else
+    {
+      const char *unknown = _ ("Not known");
+
+      gtk_label_set_text (GTK_LABEL (self->low_date_label), unknown);
+      gtk_label_set_text (GTK_LABEL (self->empty_date_label), unknown);
+      gtk_label_set_text (GTK_LABEL (self->refill_by_label), unknown);
+    }
+
+  set_label (self->battery_label, thecal_format_quantity (THECAL_QUANTITY_RATIO, st->battery_bp));
+  if (st->eos)
+    gtk_label_set_text (GTK_LABEL (self->eri_label), _ ("End of service reached: replace the pump now"));
+  else if (st->eri)
+    {
+      g_autofree char *eos = thecal_format_instant (st->eos_pump_ms);
+
+      set_label (self->eri_label, g_strdup_printf (_ ("ERI reached: replace before end of service, %s"), eos));
+    }
+  else if (st->eri_pump_ms != G_MAXINT64)
+    set_label (self->eri_label, thecal_format_instant (st->eri_pump_ms));
+  else
+    gtk_label_set_text (GTK_LABEL (self->eri_label), _ ("Not known"));
+
+  list_clear (self->alarms_list);
+  for (int i = 0; i < st->n_alarms && i < THECAL_PROTO_ALARMS_MAX; i++)
+    {
+      const ThecalProtoAlarmState *a = &st->alarms[i];
+      g_autofree char *title = NULL;
+
+      if (!a->condition && !a->raised)
+        continue;
+      title = g_strdup_printf ("%s%s", thecal_format_alarm_name (a->kind),
+                               a->raised && !a->acknowledged ? _ (" (not acknowledged)") : "");
+      list_add (self->alarms_list, title, thecal_format_alarm_action (a->kind), a->critical ? "error" : "warning");
+      any = TRUE;
+    }
+  if (!any)
+    list_add (self->alarms_list, _ ("No active alarm"), NULL, NULL);
+
+  list_clear (self->findings_list);
+  any = FALSE;
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const ThecalVisitFinding *f = findings->pdata[i];
+
+      if (g_str_has_prefix (f->code, "alarm."))
+        continue; /* shown above, with what to do */
+      list_add (self->findings_list, f->message, NULL,
+                f->severity == THECAL_VISIT_FINDING_ALARM ? "error" : f->severity == THECAL_VISIT_FINDING_WARNING ? "warning"
+                                                                                                                  : NULL);
+      any = TRUE;
+    }
+  if (!any)
+    list_add (self->findings_list, _ ("No finding"), NULL, NULL);
+  gtk_widget_set_visible (self->content_box, TRUE);
+}
+
+/* Runs on the main thread: the visit connected (or did not). @user_data: the page (a reference). */
+static void
+on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (ThecalOverviewPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = thecal_visit_connect_finish (THECAL_VISIT (source), result, &error);
+
+  if (self->demo_link == NULL || THECAL_VISIT (source) != thecal_demo_link_get_visit (self->demo_link))
+    return; /* another patient was selected meanwhile */
+  g_clear_object (&self->cancellable);
+  set_busy (self, FALSE);
+  if (!ok)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        set_status (self, _ ("Cancelled: nothing was read. Connect again when ready."), FALSE);
+      else
+        set_status (self, error->message, TRUE);
+      g_clear_object (&self->demo_link);
+      return;
+    }
+  set_status (self, _ ("Connected: the pump was interrogated."), FALSE);
+  show_interrogation (self);
+}
+
+void
+thecal_overview_page_connect (ThecalOverviewPage *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalClock) clock = NULL;
+  const ThecalDemoPatient *demo_patient;
+
+  g_return_if_fail (THECAL_IS_OVERVIEW_PAGE (self));
+
+  if (self->patient == NULL || self->session == NULL || self->cancellable != NULL)
+    return;
+  gtk_widget_set_visible (self->content_box, FALSE);
+  g_clear_object (&self->demo_link);
+  demo_patient = thecal_record_is_demo (thecal_record_session_get_record (self->session)) ? thecal_demo_patient_find (self->patient->mrn)
+                                                                                          : NULL;
+  if (demo_patient == NULL)
+    {
+      set_status (self, _ ("Connecting through the USB wand is not in the app yet: use “thecal-cli pump interrogate --wand”."), TRUE);
+      return;
+    }
+  /* the simulated pump's time runs on from the demo instant in real time, on this main loop */
+  clock = thecal_clock_new_real ();
+  self->demo_link = thecal_demo_link_new (self->session, self->models, self->library, demo_patient->serial, clock, &error);
+  if (self->demo_link == NULL)
+    {
+      set_status (self, error->message, TRUE);
+      return;
+    }
+  /* a wand's few milliseconds each way: the frames then travel on timeouts of default priority,
+   * which GTK's redraws (the progress bar, the spinner) cannot starve as they could idles */
+  thecal_loopback_transport_set_latency_ms (thecal_demo_link_get_loopback (self->demo_link), DEMO_LINK_LATENCY_MS);
+  self->cancellable = g_cancellable_new ();
+  set_busy (self, TRUE);
+  set_status (self, _ ("Connecting: identifying the pump, reading its status, prescription and log…"), FALSE);
+  thecal_visit_connect_async (thecal_demo_link_get_visit (self->demo_link), self->patient->mrn, self->cancellable, on_connected,
+                              g_object_ref (self));
+}
+
+void
+thecal_overview_page_cancel (ThecalOverviewPage *self)
+{
+  g_return_if_fail (THECAL_IS_OVERVIEW_PAGE (self));
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+}
+
+/* Runs on the main thread: the buttons. */
+static void
+on_connect_clicked (ThecalOverviewPage *self)
+{
+  thecal_overview_page_connect (self);
+}
+
+static void
+on_cancel_clicked (ThecalOverviewPage *self)
+{
+  thecal_overview_page_cancel (self);
+}
+
+static void
+drop_connection (ThecalOverviewPage *self)
+{
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->demo_link);
+  set_busy (self, FALSE);
+  set_status (self, NULL, FALSE);
+  gtk_widget_set_visible (self->content_box, FALSE);
+}
+
+void
+thecal_overview_page_set_patient (ThecalOverviewPage *self, ThecalPatientItem *item)
+{
+  const ThecalPatient *patient;
+  const ThecalDemoPatient *demo_patient;
+
+  g_return_if_fail (THECAL_IS_OVERVIEW_PAGE (self));
+
+  drop_connection (self);
+  g_clear_pointer (&self->patient, thecal_patient_free);
+  if (item == NULL)
+    {
+      gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "empty");
+      return;
+    }
+  patient = thecal_patient_item_get_patient (item);
+  self->patient = thecal_patient_copy (patient);
+  gtk_label_set_text (GTK_LABEL (self->patient_label), patient->name);
+  demo_patient = thecal_demo_patient_find (patient->mrn);
+  if (demo_patient != NULL && thecal_patient_item_get_status (item) != NULL)
+    set_label (self->patient_detail_label, g_strdup_printf (_ ("MRN %s · born %s · simulated pump %s"), patient->mrn,
+                                                            patient->date_of_birth, demo_patient->serial));
+  else
+    set_label (self->patient_detail_label, g_strdup_printf (_ ("MRN %s · born %s"), patient->mrn, patient->date_of_birth));
+  set_busy (self, FALSE);
+  gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "patient");
+}
+
+const char *
+thecal_overview_page_get_mrn (ThecalOverviewPage *self)
+{
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
+  return self->patient != NULL ? self->patient->mrn : NULL;
+}
+
+void
+thecal_overview_page_set_session (ThecalOverviewPage *self,
+                                  ThecalRecordSession *session,
+                                  const ThecalPumpModelSet *models,
+                                  const ThecalDrugLibrary *library)
+{
+  g_return_if_fail (THECAL_IS_OVERVIEW_PAGE (self));
+
+  thecal_overview_page_set_patient (self, NULL);
+  g_set_object (&self->session, session);
+  g_clear_pointer (&self->models, g_free);
+  g_clear_pointer (&self->library, g_free);
+  if (models != NULL)
+    self->models = g_memdup2 (models, sizeof *models);
+  if (library != NULL)
+    self->library = g_memdup2 (library, sizeof *library);
+}
+
+gboolean
+thecal_overview_page_get_busy (ThecalOverviewPage *self)
+{
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), FALSE);
+  return self->cancellable != NULL;
+}
+
+ThecalVisit *
+thecal_overview_page_get_visit (ThecalOverviewPage *self)
+{
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
+  if (self->demo_link == NULL || self->cancellable != NULL)
+    return NULL;
+  return thecal_visit_is_connected (thecal_demo_link_get_visit (self->demo_link)) ? thecal_demo_link_get_visit (self->demo_link) : NULL;
+}
+
+static char *
+dup_list_text (GtkWidget *list)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  for (GtkWidget *row = gtk_widget_get_first_child (list); row != NULL; row = gtk_widget_get_next_sibling (row))
+    {
+      const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (row));
+
+      g_string_append (text, adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)));
+      if (subtitle != NULL && subtitle[0] != '\0')
+        g_string_append_printf (text, ": %s", subtitle);
+      g_string_append_c (text, '\n');
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+char *
+thecal_overview_page_dup_text (ThecalOverviewPage *self, const char *key)
+{
+  const struct
+  {
+    const char *key;
+    GtkWidget *label;
+  } labels[] = {
+    { "drug", self->drug_label },
+    { "concentration", self->concentration_label },
+    { "mode", self->mode_label },
+    { "dose", self->dose_label },
+    { "rate", self->rate_label },
+    { "reservoir", self->reservoir_label },
+    { "low_date", self->low_date_label },
+    { "empty_date", self->empty_date_label },
+    { "refill_by", self->refill_by_label },
+    { "battery", self->battery_label },
+    { "eri", self->eri_label },
+    { "status", self->connect_status_label },
+  };
+
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
+
+  if (g_strcmp0 (key, "alarms") == 0)
+    return dup_list_text (self->alarms_list);
+  if (g_strcmp0 (key, "findings") == 0)
+    return dup_list_text (self->findings_list);
+  for (gsize i = 0; i < G_N_ELEMENTS (labels); i++)
+    if (g_strcmp0 (labels[i].key, key) == 0)
+      return g_strdup (gtk_label_get_text (GTK_LABEL (labels[i].label)));
+  return NULL;
+}
+
+static void
+thecal_overview_page_dispose (GObject *object)
+{
+  ThecalOverviewPage *self = THECAL_OVERVIEW_PAGE (object);
+
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_handle_id (&self->pulse_id, g_source_remove);
+  g_clear_object (&self->demo_link);
+  g_clear_object (&self->session);
+  g_clear_pointer (&self->patient, thecal_patient_free);
+  g_clear_pointer (&self->models, g_free);
+  g_clear_pointer (&self->library, g_free);
+  G_OBJECT_CLASS (thecal_overview_page_parent_class)->dispose (object);
+}
+
+static void
+thecal_overview_page_class_init (ThecalOverviewPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = thecal_overview_page_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/thecal/Programmer/ui/thecal-overview-page.ui");
+#define BIND(name) gtk_widget_class_bind_template_child (widget_class, ThecalOverviewPage, name)
+  BIND (stack);
+  BIND (patient_label);
+  BIND (patient_detail_label);
+  BIND (connect_button);
+  BIND (cancel_button);
+  BIND (spinner);
+  BIND (connect_status_label);
+  BIND (progress_bar);
+  BIND (content_box);
+  BIND (drug_label);
+  BIND (concentration_label);
+  BIND (mode_label);
+  BIND (dose_label);
+  BIND (rate_label);
+  BIND (reservoir_gauge);
+  BIND (reservoir_label);
+  BIND (low_date_label);
+  BIND (empty_date_label);
+  BIND (refill_by_label);
+  BIND (battery_label);
+  BIND (eri_label);
+  BIND (alarms_list);
+  BIND (findings_list);
+#undef BIND
+  gtk_widget_class_bind_template_callback (widget_class, on_connect_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
+}
+
+static void
+thecal_overview_page_init (ThecalOverviewPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  set_busy (self, FALSE);
+}
+
+GtkWidget *
+thecal_overview_page_new (void)
+{
+  return g_object_new (THECAL_TYPE_OVERVIEW_PAGE, NULL);
+}

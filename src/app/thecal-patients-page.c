@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * thecal-patients-page.c: see thecal-patients-page.h.
+ */
+#include "config.h"
+
+#include "thecal-patients-page.h"
+
+#include <glib/gi18n.h>
+
+struct _ThecalPatientsPage
+{
+  AdwBin parent_instance;
+
+  GtkWidget *search_entry;
+  GtkWidget *list_view;
+  GtkWidget *state_label;
+
+  ThecalPatientList *list;
+  GtkSingleSelection *selection;
+};
+
+G_DEFINE_FINAL_TYPE (ThecalPatientsPage, thecal_patients_page, ADW_TYPE_BIN)
+
+enum
+{
+  SIGNAL_PATIENT_SELECTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* Runs on the main thread: the list's loading, truncated or error state changed, or its items. */
+static void
+update_state (ThecalPatientsPage *self)
+{
+  const char *text = NULL;
+
+  if (self->list == NULL)
+    text = "";
+  else if (thecal_patient_list_get_error (self->list) != NULL)
+    text = thecal_patient_list_get_error (self->list);
+  else if (thecal_patient_list_get_loading (self->list) && g_list_model_get_n_items (G_LIST_MODEL (self->list)) == 0)
+    text = _ ("Reading the record…");
+  else if (g_list_model_get_n_items (G_LIST_MODEL (self->list)) == 0)
+    text = thecal_patient_list_get_search (self->list) != NULL ? _ ("No patient matches this search.") : _ ("The record has no patient yet.");
+  else if (thecal_patient_list_get_truncated (self->list))
+    text = _ ("Only the first matches are shown: type more of the name or the MRN.");
+  gtk_label_set_text (GTK_LABEL (self->state_label), text != NULL ? text : "");
+  gtk_widget_set_visible (self->state_label, text != NULL && text[0] != '\0');
+}
+
+/* Runs on the main thread: the list view makes a row. */
+static void
+on_setup_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *name = gtk_label_new (NULL);
+  GtkWidget *detail = gtk_label_new (NULL);
+  GtkWidget *status = gtk_label_new (NULL);
+
+  (void) factory;
+  (void) user_data;
+  gtk_widget_set_margin_top (box, 8);
+  gtk_widget_set_margin_bottom (box, 8);
+  gtk_widget_set_margin_start (box, 12);
+  gtk_widget_set_margin_end (box, 12);
+  for (GtkWidget *label = name; label != NULL; label = label == name ? detail : label == detail ? status
+                                                                                                : NULL)
+    {
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      gtk_box_append (GTK_BOX (box), label);
+    }
+  gtk_widget_add_css_class (name, "heading");
+  gtk_widget_add_css_class (detail, "caption");
+  gtk_widget_add_css_class (detail, "dim-label");
+  gtk_widget_add_css_class (status, "caption");
+  /* the pump's status at a glance: up to two lines */
+  gtk_label_set_wrap (GTK_LABEL (status), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (status), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_lines (GTK_LABEL (status), 2);
+  gtk_list_item_set_child (item, box);
+}
+
+/* Runs on the main thread: a row shows @item's patient. */
+static void
+on_bind_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+{
+  ThecalPatientItem *patient_item = gtk_list_item_get_item (item);
+  const ThecalPatient *patient = thecal_patient_item_get_patient (patient_item);
+  const char *status = thecal_patient_item_get_status (patient_item);
+  GtkWidget *box = gtk_list_item_get_child (item);
+  GtkWidget *name = gtk_widget_get_first_child (box);
+  GtkWidget *detail = gtk_widget_get_next_sibling (name);
+  GtkWidget *status_label = gtk_widget_get_next_sibling (detail);
+  g_autofree char *detail_text = g_strdup_printf (_ ("MRN %s · born %s"), patient->mrn, patient->date_of_birth);
+  g_autofree char *accessible = g_strdup_printf ("%s, %s%s%s", patient->name, detail_text, status != NULL ? ", " : "",
+                                                 status != NULL ? status : "");
+
+  (void) factory;
+  (void) user_data;
+  gtk_label_set_text (GTK_LABEL (name), patient->name);
+  gtk_label_set_text (GTK_LABEL (detail), detail_text);
+  gtk_label_set_text (GTK_LABEL (status_label), status != NULL ? status : "");
+  gtk_widget_set_visible (status_label, status != NULL);
+  gtk_widget_set_tooltip_text (status_label, status);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (box), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
+}
+
+static void
+emit_selected (ThecalPatientsPage *self, guint position)
+{
+  g_autoptr (ThecalPatientItem) item = NULL;
+
+  if (self->list == NULL || position == GTK_INVALID_LIST_POSITION)
+    return;
+  item = g_list_model_get_item (G_LIST_MODEL (self->list), position);
+  if (item != NULL)
+    g_signal_emit (self, signals[SIGNAL_PATIENT_SELECTED], 0, item);
+}
+
+/* Runs on the main thread: a click, the keyboard or an assistive technology selected a row. */
+static void
+on_selection_changed (GtkSelectionModel *model, guint position, guint n_items, ThecalPatientsPage *self)
+{
+  (void) model;
+  (void) position;
+  (void) n_items;
+  emit_selected (self, gtk_single_selection_get_selected (self->selection));
+}
+
+/* Runs on the main thread: Enter or a double click on a row. */
+static void
+on_activate (GtkListView *view, guint position, ThecalPatientsPage *self)
+{
+  (void) view;
+  emit_selected (self, position);
+}
+
+/* Runs on the main thread: the search entry's text settled. */
+static void
+on_search_changed (ThecalPatientsPage *self)
+{
+  if (self->list != NULL)
+    thecal_patient_list_set_search (self->list, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+}
+
+void
+thecal_patients_page_set_session (ThecalPatientsPage *self, ThecalRecordSession *session)
+{
+  g_return_if_fail (THECAL_IS_PATIENTS_PAGE (self));
+
+  if (self->list != NULL)
+    g_signal_handlers_disconnect_by_data (self->list, self);
+  if (self->selection != NULL)
+    g_signal_handlers_disconnect_by_data (self->selection, self);
+  gtk_list_view_set_model (GTK_LIST_VIEW (self->list_view), NULL);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->list);
+  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+  if (session != NULL)
+    {
+      self->list = thecal_patient_list_new (session);
+      self->selection = gtk_single_selection_new (G_LIST_MODEL (g_object_ref (self->list)));
+      gtk_single_selection_set_autoselect (self->selection, FALSE);
+      gtk_single_selection_set_can_unselect (self->selection, TRUE);
+      gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+      g_signal_connect_swapped (self->list, "notify", G_CALLBACK (update_state), self);
+      g_signal_connect_swapped (self->list, "items-changed", G_CALLBACK (update_state), self);
+      g_signal_connect (self->selection, "selection-changed", G_CALLBACK (on_selection_changed), self);
+      gtk_list_view_set_model (GTK_LIST_VIEW (self->list_view), GTK_SELECTION_MODEL (self->selection));
+    }
+  update_state (self);
+}
+
+ThecalPatientList *
+thecal_patients_page_get_list (ThecalPatientsPage *self)
+{
+  g_return_val_if_fail (THECAL_IS_PATIENTS_PAGE (self), NULL);
+  return self->list;
+}
+
+void
+thecal_patients_page_set_search (ThecalPatientsPage *self, const char *text)
+{
+  g_return_if_fail (THECAL_IS_PATIENTS_PAGE (self));
+  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), text);
+}
+
+void
+thecal_patients_page_select (ThecalPatientsPage *self, guint position)
+{
+  g_return_if_fail (THECAL_IS_PATIENTS_PAGE (self));
+  if (self->selection != NULL)
+    gtk_single_selection_set_selected (self->selection, position);
+}
+
+static void
+thecal_patients_page_dispose (GObject *object)
+{
+  ThecalPatientsPage *self = THECAL_PATIENTS_PAGE (object);
+
+  if (self->list != NULL)
+    g_signal_handlers_disconnect_by_data (self->list, self);
+  if (self->selection != NULL)
+    g_signal_handlers_disconnect_by_data (self->selection, self);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->list);
+  G_OBJECT_CLASS (thecal_patients_page_parent_class)->dispose (object);
+}
+
+static void
+thecal_patients_page_class_init (ThecalPatientsPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = thecal_patients_page_dispose;
+
+  signals[SIGNAL_PATIENT_SELECTED] = g_signal_new ("patient-selected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                                   NULL, G_TYPE_NONE, 1, THECAL_TYPE_PATIENT_ITEM);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/thecal/Programmer/ui/thecal-patients-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, ThecalPatientsPage, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, ThecalPatientsPage, list_view);
+  gtk_widget_class_bind_template_child (widget_class, ThecalPatientsPage, state_label);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_activate);
+}
+
+static void
+thecal_patients_page_init (ThecalPatientsPage *self)
+{
+  GtkListItemFactory *factory;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (on_setup_row), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (on_bind_row), NULL);
+  gtk_list_view_set_factory (GTK_LIST_VIEW (self->list_view), factory);
+  g_object_unref (factory);
+  update_state (self);
+}
+
+GtkWidget *
+thecal_patients_page_new (void)
+{
+  return g_object_new (THECAL_TYPE_PATIENTS_PAGE, NULL);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * thecal-patients-page.h: the searchable patient list (a GtkListView over ThecalPatientList,
+ * paged through the record). Each row shows the patient and, where known, the pump's status at a
+ * glance (demo mode: the simulated pump's summary).
+ *
+ * Signal "patient-selected" (ThecalPatientItem *item): a row was selected or activated.
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "thecal-patient-list.h"
+
+G_BEGIN_DECLS
+
+#define THECAL_TYPE_PATIENTS_PAGE (thecal_patients_page_get_type ())
+G_DECLARE_FINAL_TYPE (ThecalPatientsPage, thecal_patients_page, THECAL, PATIENTS_PAGE, AdwBin)
+
+GtkWidget *thecal_patients_page_new (void);
+
+/* The session whose record is listed (NULL: signed out, the list empties). */
+void thecal_patients_page_set_session (ThecalPatientsPage *self, ThecalRecordSession *session);
+ThecalPatientList *thecal_patients_page_get_list (ThecalPatientsPage *self);
+/* What the search entry holds (as a person types it; the list follows after its short delay). */
+void thecal_patients_page_set_search (ThecalPatientsPage *self, const char *text);
+/* Selects the row at @position (the same as a click). */
+void thecal_patients_page_select (ThecalPatientsPage *self, guint position);
+
+G_END_DECLS

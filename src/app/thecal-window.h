@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * thecal-window.h: the main window: the header (who is signed in, sign out), the demo banner, and
+ * the pages: sign-in, then the patients beside the pump overview (an AdwLeaflet that folds on a
+ * narrow window).
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "thecal-overview-page.h"
+#include "thecal-patients-page.h"
+#include "thecal-sign-in-page.h"
+
+G_BEGIN_DECLS
+
+#define THECAL_TYPE_WINDOW (thecal_window_get_type ())
+G_DECLARE_FINAL_TYPE (ThecalWindow, thecal_window, THECAL, WINDOW, AdwApplicationWindow)
+
+ThecalWindow *thecal_window_new (AdwApplication *application,
+                                 gboolean demo,
+                                 const ThecalPumpModelSet *models,
+                                 const ThecalDrugLibrary *library);
+
+/* The record, once open (NULL: still opening; @status says what happens meanwhile). */
+void thecal_window_set_record (ThecalWindow *self, ThecalRecord *record);
+void thecal_window_set_status (ThecalWindow *self, const char *status, gboolean error);
+
+ThecalSignInPage *thecal_window_get_sign_in_page (ThecalWindow *self);
+ThecalPatientsPage *thecal_window_get_patients_page (ThecalWindow *self);
+ThecalOverviewPage *thecal_window_get_overview_page (ThecalWindow *self);
+/* The signed-in session, or NULL. */
+ThecalRecordSession *thecal_window_get_session (ThecalWindow *self);
+void thecal_window_sign_out (ThecalWindow *self);
+
+G_END_DECLS

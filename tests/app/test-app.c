@@ -1,0 +1,561 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * test-app.c: the GTK app in process, under Xvfb (TESTING.md "GTK 4 without a display";
+ * GDK_BACKEND=x11, GTK_A11Y=none). A demo record (thecal-demo.h, MIN Argon2id limits) in a
+ * temporary directory, the real window and pages:
+ *
+ *  - sign-in: the demo user is offered; a wrong password is refused inline; then signed in;
+ *  - patients: the six demo patients listed; a search finds the low-reservoir patient;
+ *  - overview: connect (demo pump, real clock) and the labels: morphine 25 mg/mL, continuous,
+ *    5 mg/day, 0.2 mL/day, 1.8 mL of 20 mL, the low-reservoir alarm with what to do;
+ *  - the patient list pages through the record (THECAL_PATIENT_LIST_PAGE at a time);
+ *  - first run: a record without users offers to create the first administrator.
+ *
+ * With THECAL_SCREENSHOT_DIR set, each page is saved there as a PNG (docs/gui.md).
+ * Exits 77 (skip) without a display: meson runs it on an Xvfb of its own (with-xvfb.sh) when Xvfb exists.
+ */
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "thecal-application.h"
+#include "thecal-demo.h"
+#include "thecal-format.h"
+#include "thecal-test.h"
+#include "thecal-window.h"
+
+#define WAIT_MS 60000
+
+static char *tmp_dir;
+static ThecalPumpModelSet *models;
+static ThecalDrugLibrary *library;
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) folder = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (folder != NULL && (name = g_dir_read_name (folder)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+setup (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GtkCssProvider) css = NULL;
+
+  gtk_init ();
+  adw_init ();
+  thecal_application_register_resources ();
+  /* the application's style sheet and icons (AdwApplication adds them for the real app) */
+  css = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (css, "/org/thecal/Programmer/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  gtk_icon_theme_add_resource_path (gtk_icon_theme_get_for_display (gdk_display_get_default ()), "/org/thecal/Programmer/icons");
+  models = g_new0 (ThecalPumpModelSet, 1);
+  library = g_new0 (ThecalDrugLibrary, 1);
+  ck_assert_msg (thecal_application_load_data (models, library, &error), "%s", error != NULL ? error->message : "");
+  tmp_dir = g_dir_make_tmp ("thecal-test-app-XXXXXX", &error);
+  ck_assert_msg (tmp_dir != NULL, "%s", error != NULL ? error->message : "");
+}
+
+static void
+teardown (void)
+{
+  remove_tree (tmp_dir);
+  g_clear_pointer (&tmp_dir, g_free);
+  g_clear_pointer (&models, g_free);
+  g_clear_pointer (&library, g_free);
+}
+
+/* Iterates the main context until @check (@data) holds or WAIT_MS pass; FALSE on time out. */
+static gboolean
+wait_for (gboolean (*check) (gpointer data), gpointer data)
+{
+  gint64 end = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+
+  while (!check (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (2000);
+    }
+  return TRUE;
+}
+
+/* Lets GTK lay out and draw what changed. */
+static void
+settle (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
+
+  while (g_get_monotonic_time () < end)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (2000);
+}
+
+/* TESTING.md: widget paintable → snapshot → the window's renderer → PNG. */
+static void
+screenshot_full (GtkWidget *widget, const char *name, gboolean background)
+{
+  const char *dir = g_getenv ("THECAL_SCREENSHOT_DIR");
+  g_autofree char *path = NULL;
+  g_autoptr (GdkPaintable) paintable = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  GtkSnapshot *snapshot;
+  GskRenderNode *node;
+  GskRenderer *renderer;
+  int width, height;
+
+  if (dir == NULL || dir[0] == '\0')
+    return;
+  settle (600);
+  g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir, name, NULL);
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  if (background)
+    gtk_snapshot_append_color (snapshot, &(GdkRGBA){ 0.98, 0.98, 0.98, 1 }, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  ck_assert_ptr_nonnull (node);
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  gsk_render_node_unref (node);
+  ck_assert_msg (gdk_texture_save_to_png (texture, path), "cannot write %s", path);
+}
+
+static void
+screenshot (GtkWidget *widget, const char *name)
+{
+  screenshot_full (widget, name, FALSE);
+}
+
+/* The first descendant of @widget of @type, or NULL. */
+static GtkWidget *
+find_descendant (GtkWidget *widget, GType type)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = G_TYPE_CHECK_INSTANCE_TYPE (child, type) && gtk_widget_get_mapped (child) ? child : find_descendant (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+record_ready (gpointer data)
+{
+  (void) data;
+  return TRUE;
+}
+
+static gboolean
+signed_in (gpointer window)
+{
+  return thecal_window_get_session (window) != NULL;
+}
+
+static gboolean
+sign_in_error_shown (gpointer page)
+{
+  return thecal_sign_in_page_get_error (page) != NULL;
+}
+
+static gboolean
+list_has_six (gpointer window)
+{
+  ThecalPatientList *list = thecal_patients_page_get_list (thecal_window_get_patients_page (window));
+
+  return list != NULL && g_list_model_get_n_items (G_LIST_MODEL (list)) == 6 && !thecal_patient_list_get_loading (list);
+}
+
+static gboolean
+search_found_roe (gpointer window)
+{
+  ThecalPatientList *list = thecal_patients_page_get_list (thecal_window_get_patients_page (window));
+
+  return g_strcmp0 (thecal_patient_list_get_search (list), "roe") == 0 && !thecal_patient_list_get_loading (list)
+         && g_list_model_get_n_items (G_LIST_MODEL (list)) == 1;
+}
+
+static gboolean
+overview_connected (gpointer page)
+{
+  return thecal_overview_page_get_visit (page) != NULL || (!thecal_overview_page_get_busy (page));
+}
+
+static ThecalWindow *
+demo_window (ThecalRecord **record_out)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, "demo.sqlite", NULL);
+  g_autoptr (GError) error = NULL;
+  ThecalRecord *record = thecal_demo_record_create_sync (path, THECAL_RECORD_OPEN_FAST_HASH, NULL, NULL, &error);
+  ThecalWindow *window;
+
+  ck_assert_msg (record != NULL, "%s", error != NULL ? error->message : "");
+  window = thecal_window_new (NULL, TRUE, models, library);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
+  thecal_window_set_record (window, record);
+  gtk_window_present (GTK_WINDOW (window));
+  ck_assert (wait_for (record_ready, NULL));
+  *record_out = record;
+  return window;
+}
+
+/* The whole path a clinician takes in the demo: sign in, find the patient low on drug, connect,
+ * read the overview. */
+START_TEST (test_demo_overview)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalSignInPage *sign_in = thecal_window_get_sign_in_page (window);
+  ThecalPatientsPage *patients = thecal_window_get_patients_page (window);
+  ThecalOverviewPage *overview = thecal_window_get_overview_page (window);
+  ThecalPatientList *list;
+  g_autoptr (ThecalPatientItem) item = NULL;
+  const char *expected[][2] = {
+    { "drug", "morphine" },
+    { "concentration", "25 mg/mL" },
+    { "mode", "Continuous" },
+    { "dose", "5 mg/day" },
+    { "rate", "0.2 mL/day" },
+    { "reservoir", "1.8 mL of 20 mL" },
+    { "battery", "68.73 %" },
+    { "eri", "2030-03-21 09:00" },
+  };
+
+  /* sign-in: the demo user is offered; a wrong password is refused inline */
+  screenshot (GTK_WIDGET (window), "sign-in.png");
+  thecal_sign_in_page_set_credentials (sign_in, THECAL_DEMO_USER_NAME, "not the password");
+  thecal_sign_in_page_submit (sign_in);
+  ck_assert (wait_for (sign_in_error_shown, sign_in));
+  ck_assert_ptr_null (thecal_window_get_session (window));
+  screenshot (GTK_WIDGET (window), "sign-in-error.png");
+  thecal_sign_in_page_set_credentials (sign_in, THECAL_DEMO_USER_NAME, THECAL_DEMO_USER_PASSWORD);
+  thecal_sign_in_page_submit (sign_in);
+  ck_assert (wait_for (signed_in, window));
+  ck_assert_str_eq (thecal_record_session_get_user (thecal_window_get_session (window))->name, THECAL_DEMO_USER_NAME);
+
+  /* patients: the six demo patients, by MRN; a search finds ROE, Richard */
+  ck_assert (wait_for (list_has_six, window));
+  list = thecal_patients_page_get_list (patients);
+  item = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  ck_assert_str_eq (thecal_patient_item_get_mrn (item), "DEMO-0001");
+  ck_assert_ptr_nonnull (strstr (thecal_patient_item_get_status (item), "morphine 25 mg/mL"));
+  g_clear_object (&item);
+  screenshot (GTK_WIDGET (window), "patients.png");
+  thecal_patients_page_set_search (patients, "roe");
+  ck_assert (wait_for (search_found_roe, window));
+  item = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  ck_assert_str_eq (thecal_patient_item_get_mrn (item), "DEMO-0002");
+  ck_assert_ptr_nonnull (strstr (thecal_patient_item_get_status (item), "low reservoir"));
+  thecal_patients_page_select (patients, 0);
+  ck_assert_str_eq (thecal_overview_page_get_mrn (overview), "DEMO-0002");
+  screenshot (GTK_WIDGET (window), "overview-before-connect.png");
+
+  /* overview: connect to the simulated pump and read what it runs */
+  thecal_overview_page_connect (overview);
+  ck_assert (thecal_overview_page_get_busy (overview));
+  ck_assert (wait_for (overview_connected, overview));
+  {
+    g_autofree char *status = thecal_overview_page_dup_text (overview, "status");
+
+    ck_assert_msg (thecal_overview_page_get_visit (overview) != NULL, "not connected: %s", status);
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *text = thecal_overview_page_dup_text (overview, expected[i][0]);
+
+      ck_assert_msg (g_strcmp0 (text, expected[i][1]) == 0, "%s: “%s”, expected “%s”", expected[i][0], text, expected[i][1]);
+    }
+  {
+    g_autofree char *low = thecal_overview_page_dup_text (overview, "low_date");
+    g_autofree char *empty = thecal_overview_page_dup_text (overview, "empty_date");
+    g_autofree char *alarms = thecal_overview_page_dup_text (overview, "alarms");
+    g_autofree char *findings = thecal_overview_page_dup_text (overview, "findings");
+
+    /* 1.8 mL at 0.2 mL/day, at or under the TR-20's low-reservoir level: the alarm is now, the
+     * pump is empty within days of the demo instant (2026-01-05) */
+    ck_assert_msg (g_str_has_prefix (low, "2026-01-"), "low-reservoir alarm: %s", low);
+    ck_assert_msg (g_str_has_prefix (empty, "2026-01-"), "empty: %s", empty);
+    ck_assert_msg (strstr (alarms, "Low reservoir (not acknowledged): Refill the pump") != NULL, "alarms: %s", alarms);
+    ck_assert_msg (strstr (findings, "No refill of this pump is in the record") != NULL, "findings: %s", findings);
+  }
+  screenshot (GTK_WIDGET (window), "overview.png");
+  /* the whole overview, as far as it scrolls */
+  screenshot_full (find_descendant (GTK_WIDGET (overview), ADW_TYPE_CLAMP), "overview-full.png", TRUE);
+
+  /* a narrow window folds the leaflet: the overview alone, with a back button */
+  gtk_window_set_default_size (GTK_WINDOW (window), 420, 760);
+  settle (300);
+  screenshot (GTK_WIDGET (window), "overview-narrow.png");
+
+  thecal_window_sign_out (window);
+  ck_assert_ptr_null (thecal_window_get_session (window));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* The stalled pump: a critical alarm with what to do. */
+START_TEST (test_demo_motor_stall)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalSignInPage *sign_in = thecal_window_get_sign_in_page (window);
+  ThecalPatientsPage *patients = thecal_window_get_patients_page (window);
+  ThecalOverviewPage *overview = thecal_window_get_overview_page (window);
+  g_autofree char *alarms = NULL;
+
+  thecal_sign_in_page_submit (sign_in); /* the demo user, as offered */
+  ck_assert (wait_for (signed_in, window));
+  ck_assert (wait_for (list_has_six, window));
+  thecal_patients_page_select (patients, 4); /* DEMO-0005 LOE, Linda */
+  ck_assert_str_eq (thecal_overview_page_get_mrn (overview), "DEMO-0005");
+  thecal_overview_page_connect (overview);
+  ck_assert (wait_for (overview_connected, overview));
+  ck_assert_ptr_nonnull (thecal_overview_page_get_visit (overview));
+  alarms = thecal_overview_page_dup_text (overview, "alarms");
+  ck_assert_msg (strstr (alarms, "Motor stall (not acknowledged): Medication may no longer flow") != NULL, "alarms: %s", alarms);
+  screenshot (GTK_WIDGET (window), "overview-motor-stall.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* Cancelling a connection reads nothing and says so. */
+START_TEST (test_connect_cancel)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalOverviewPage *overview = thecal_window_get_overview_page (window);
+  g_autofree char *status = NULL;
+
+  thecal_sign_in_page_submit (thecal_window_get_sign_in_page (window));
+  ck_assert (wait_for (signed_in, window));
+  ck_assert (wait_for (list_has_six, window));
+  thecal_patients_page_select (thecal_window_get_patients_page (window), 0);
+  thecal_overview_page_connect (overview);
+  ck_assert (thecal_overview_page_get_busy (overview));
+  thecal_overview_page_cancel (overview);
+  ck_assert (wait_for (overview_connected, overview));
+  ck_assert_ptr_null (thecal_overview_page_get_visit (overview));
+  status = thecal_overview_page_dup_text (overview, "status");
+  ck_assert_msg (g_str_has_prefix (status, "Cancelled"), "status: %s", status);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+static guint wanted_items;
+
+static gboolean
+list_has_wanted_items (gpointer list)
+{
+  return !thecal_patient_list_get_loading (list) && g_list_model_get_n_items (list) == wanted_items;
+}
+
+static gboolean
+list_not_loading (gpointer list)
+{
+  return !thecal_patient_list_get_loading (list);
+}
+
+/* The list never loads the whole record: one page, then the next when the view reads near the
+ * end of what it holds. */
+START_TEST (test_patient_list_pages)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, "many.sqlite", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalRecord) record = NULL;
+  g_autoptr (ThecalRecordSession) session = NULL;
+  g_autoptr (ThecalPatientList) list = NULL;
+  const guint n_patients = THECAL_PATIENT_LIST_PAGE * 2 + 20;
+
+  record = thecal_record_open_sync (path, THECAL_RECORD_OPEN_CREATE | THECAL_RECORD_OPEN_FAST_HASH, NULL, &error);
+  ck_assert_msg (record != NULL, "%s", error != NULL ? error->message : "");
+  session = thecal_record_session_first_run_sync (record, "admin", "Ada Admin", "admin password", NULL, &error);
+  ck_assert_msg (session != NULL, "%s", error != NULL ? error->message : "");
+  {
+    g_autoptr (ThecalUser) paula = thecal_record_session_add_user_sync (session, "paula", "Dr Paula Physician", THECAL_ROLE_PHYSICIAN,
+                                                                        "physician password", NULL, &error);
+
+    ck_assert_msg (paula != NULL, "%s", error != NULL ? error->message : "");
+    g_clear_object (&session);
+    session = thecal_record_session_login_sync (record, "paula", "physician password", NULL, &error);
+    ck_assert_msg (session != NULL, "%s", error != NULL ? error->message : "");
+  }
+  for (guint i = 0; i < n_patients; i++)
+    {
+      g_autofree char *mrn = g_strdup_printf ("MRN-%05u", i);
+      g_autofree char *name = g_strdup_printf ("PATIENT, Number %u", i);
+      ThecalPatientInput input = { .mrn = mrn, .name = name, .date_of_birth = "1970-01-01", .opioid_tolerance = THECAL_OPIOID_TOLERANT };
+      g_autoptr (ThecalPatient) patient = thecal_record_session_add_patient_sync (session, &input, NULL, &error);
+
+      ck_assert_msg (patient != NULL, "%s", error != NULL ? error->message : "");
+    }
+
+  list = thecal_patient_list_new (session);
+  ck_assert (thecal_patient_list_get_loading (list));
+  ck_assert (wait_for (list_not_loading, list));
+  ck_assert_uint_eq (g_list_model_get_n_items (G_LIST_MODEL (list)), THECAL_PATIENT_LIST_PAGE);
+  /* reading an early row fetches nothing more */
+  g_object_unref (g_list_model_get_item (G_LIST_MODEL (list), 0));
+  settle (200);
+  ck_assert_uint_eq (g_list_model_get_n_items (G_LIST_MODEL (list)), THECAL_PATIENT_LIST_PAGE);
+  /* reading near the end fetches the next page, then the last, shorter one */
+  g_object_unref (g_list_model_get_item (G_LIST_MODEL (list), THECAL_PATIENT_LIST_PAGE - 1));
+  wanted_items = THECAL_PATIENT_LIST_PAGE * 2;
+  ck_assert (wait_for (list_has_wanted_items, list));
+  g_object_unref (g_list_model_get_item (G_LIST_MODEL (list), THECAL_PATIENT_LIST_PAGE * 2 - 1));
+  wanted_items = n_patients;
+  ck_assert (wait_for (list_has_wanted_items, list));
+  /* the end: nothing more is asked for */
+  g_object_unref (g_list_model_get_item (G_LIST_MODEL (list), n_patients - 1));
+  settle (200);
+  ck_assert (!thecal_patient_list_get_loading (list));
+  ck_assert_uint_eq (g_list_model_get_n_items (G_LIST_MODEL (list)), n_patients);
+  {
+    g_autoptr (ThecalPatientItem) last = g_list_model_get_item (G_LIST_MODEL (list), n_patients - 1);
+
+    ck_assert_str_eq (thecal_patient_item_get_mrn (last), "MRN-00219");
+    ck_assert_ptr_null (thecal_patient_item_get_status (last)); /* not a demo record: no status known */
+  }
+  /* a search replaces the list with its matches */
+  thecal_patient_list_set_search (list, "MRN-0021");
+  ck_assert_uint_eq (g_list_model_get_n_items (G_LIST_MODEL (list)), 0);
+  ck_assert (wait_for (list_not_loading, list));
+  ck_assert_uint_eq (g_list_model_get_n_items (G_LIST_MODEL (list)), 10);
+  ck_assert (!thecal_patient_list_get_truncated (list));
+}
+END_TEST
+
+static gboolean
+first_run_offered (gpointer page)
+{
+  return thecal_sign_in_page_get_first_run (page);
+}
+
+/* A new record: the sign-in page offers the first-run path, and it creates the administrator. */
+START_TEST (test_first_run)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, "new.sqlite", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalRecord) record = thecal_record_open_sync (path, THECAL_RECORD_OPEN_CREATE | THECAL_RECORD_OPEN_FAST_HASH, NULL, &error);
+  ThecalWindow *window;
+  ThecalSignInPage *sign_in;
+  const ThecalUser *user;
+
+  ck_assert_msg (record != NULL, "%s", error != NULL ? error->message : "");
+  window = thecal_window_new (NULL, FALSE, models, library);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
+  thecal_window_set_record (window, record);
+  gtk_window_present (GTK_WINDOW (window));
+  sign_in = thecal_window_get_sign_in_page (window);
+  ck_assert (wait_for (first_run_offered, sign_in));
+  screenshot (GTK_WIDGET (window), "first-run.png");
+  /* the confirmation must match: refused inline, before anything is sent */
+  thecal_sign_in_page_set_credentials (sign_in, "ada", "a long admin password");
+  thecal_sign_in_page_set_first_run_details (sign_in, "Ada Admin", "another password");
+  thecal_sign_in_page_submit (sign_in);
+  ck_assert_str_eq (thecal_sign_in_page_get_error (sign_in), "Confirm password: the two passwords differ.");
+  ck_assert (!thecal_overview_page_get_busy (thecal_window_get_overview_page (window)));
+  thecal_sign_in_page_set_credentials (sign_in, "ada", "a long admin password");
+  thecal_sign_in_page_set_first_run_details (sign_in, "Ada Admin", "a long admin password");
+  thecal_sign_in_page_submit (sign_in);
+  ck_assert (wait_for (signed_in, window));
+  user = thecal_record_session_get_user (thecal_window_get_session (window));
+  ck_assert_str_eq (user->name, "ada");
+  ck_assert_int_eq (user->role, THECAL_ROLE_ADMINISTRATOR);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* What the pages show: tall-man names from the library, ISMP quantities, pump-local instants. */
+START_TEST (test_format)
+{
+  const struct
+  {
+    ThecalQuantityKind kind;
+    gint64 value;
+    const char *text;
+  } quantities[] = {
+    { THECAL_QUANTITY_CONCENTRATION, 25000000, "25 mg/mL" },
+    { THECAL_QUANTITY_DOSE_RATE, 1500000, "1.5 mg/day" },
+    { THECAL_QUANTITY_VOLUME, 500000, "0.5 mL" }, /* a leading zero, no trailing one */
+    { THECAL_QUANTITY_DOSE_RATE, 300000, "300 mcg/day" },
+    { THECAL_QUANTITY_VOLUME_RATE, 200000, "0.2 mL/day" },
+    { THECAL_QUANTITY_VOLUME, 1800000, "1.8 mL" },
+    { THECAL_QUANTITY_VOLUME, 20000000, "20 mL" },
+    { THECAL_QUANTITY_RATIO, 6873, "68.73 %" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (quantities); i++)
+    {
+      g_autofree char *text = thecal_format_quantity (quantities[i].kind, quantities[i].value);
+
+      ck_assert_str_eq (text, quantities[i].text);
+    }
+  ck_assert_str_eq (thecal_format_drug (library, "hydromorphone"), "HYDROmorphone");
+  ck_assert_str_eq (thecal_format_drug (library, "fentanyl"), "fentaNYL");
+  ck_assert_str_eq (thecal_format_drug (library, "morphine"), "morphine");
+  ck_assert_str_eq (thecal_format_drug (library, "not-in-the-library"), "not-in-the-library");
+  {
+    g_autofree char *demo_instant = thecal_format_instant (THECAL_SIM_PUMP_DEMO_INSTANT_MS);
+    g_autofree char *never = thecal_format_instant (G_MAXINT64);
+    g_autofree char *before_1970 = thecal_format_instant (-1); /* floor: 1969-12-31 23:59 */
+
+    ck_assert_str_eq (demo_instant, "2026-01-05 09:00");
+    ck_assert_str_eq (never, "never");
+    ck_assert_str_eq (before_1970, "1969-12-31 23:59");
+  }
+  for (int kind = 0; kind < THECAL_PROTO_ALARM_N_KINDS; kind++)
+    ck_assert (strlen (thecal_format_alarm_action ((ThecalProtoAlarm) kind)) > 10);
+}
+END_TEST
+
+static Suite *
+app_suite (void)
+{
+  Suite *suite = suite_create ("app");
+
+  THECAL_TEST_TCASE (suite, "demo", setup, teardown, 120, test_demo_overview, test_demo_motor_stall, test_connect_cancel);
+  THECAL_TEST_TCASE (suite, "patient-list", setup, teardown, 120, test_patient_list_pages);
+  THECAL_TEST_TCASE (suite, "first-run", setup, teardown, 60, test_first_run);
+  THECAL_TEST_TCASE (suite, "format", setup, teardown, 60, test_format);
+  return suite;
+}
+
+int
+main (void)
+{
+  SRunner *runner;
+  int failed;
+
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_print ("1..0 # SKIP no display (run under tests/app/with-xvfb.sh)\n");
+      return 77;
+    }
+  runner = srunner_create (app_suite ());
+  srunner_run_all (runner, CK_ENV);
+  failed = srunner_ntests_failed (runner);
+  srunner_free (runner);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
