@@ -534,6 +534,11 @@ demo_drug_change (ThecalCliOutput *out, cJSON *steps, int *number, ThecalDemoLin
       thecal_cli_print (out, "  %s: %s → %s\n", c->field, c->old_value != NULL ? c->old_value : "—",
                         c->new_value != NULL ? c->new_value : "—");
     }
+  thecal_cli_print (out, _ ("  new prescription: %s at %s (the pump delivered %s of the old fill at %s)\n"),
+                    thecal_cli_q (out, THECAL_QUANTITY_DOSE_RATE, review->rx_check.plan.basal_ng_per_day),
+                    thecal_cli_q (out, THECAL_QUANTITY_VOLUME_RATE, review->rx_check.plan.basal_nl_per_day),
+                    thecal_cli_q (out, THECAL_QUANTITY_DOSE_RATE, review->old_plan.basal_ng_per_day),
+                    thecal_cli_q (out, THECAL_QUANTITY_VOLUME_RATE, review->old_plan.basal_nl_per_day));
   if (review->bridge != NULL)
     thecal_cli_print (out, _ ("Bridge bolus: %s\n"), review->bridge->summary);
   if (review->have_projection)

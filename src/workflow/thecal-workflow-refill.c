@@ -1121,6 +1121,7 @@ thecal_visit_review_refill (ThecalVisit *self, const ThecalRefillRequest *reques
   ThecalPatientContext patient_context = { 0 };
   const ThecalPatient *patient;
   const ThecalPumpModel *model;
+  ThecalDoseError dose_error;
 
   g_return_val_if_fail (THECAL_IS_VISIT (self), NULL);
   g_return_val_if_fail (request != NULL, NULL);
@@ -1163,6 +1164,13 @@ thecal_visit_review_refill (ThecalVisit *self, const ThecalRefillRequest *reques
       return NULL;
     }
   review->changes = thecal_prescription_diff (&review->old_rx, &review->new_rx);
+  thecal_dose_error_clear (&dose_error);
+  if (!thecal_delivery_plan_resolve (&review->old_rx, model, &review->old_plan, &dose_error))
+    {
+      g_set_error (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_REFUSED,
+                   _ ("The running prescription does not resolve for this pump: %s"), dose_error.message);
+      return NULL;
+    }
   review->bridge = thecal_visit_review_bridge (self, &review->old_rx, &review->new_rx, error);
   if (review->bridge == NULL)
     return NULL;

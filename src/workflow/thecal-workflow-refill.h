@@ -65,13 +65,14 @@ typedef struct
   ThecalRefillCheck check; /* the aspirated volume against the expected residual */
   gboolean history_known;
   gint64 new_volume_nl;
-  gboolean change;            /* the drug or the concentration changes: the fields below are set */
-  ThecalPrescription old_rx;  /* what the pump runs */
-  ThecalPrescription new_rx;  /* what it will run on the new fill */
-  GPtrArray *changes;         /* ThecalVisitChange: every field of old_rx → new_rx */
-  ThecalCheckResult rx_check; /* the dose core: new_rx against old_rx, the library, the model */
-  ThecalBolusReview *bridge;  /* the bridge bolus through the dead space (thecal-workflow-bolus.h) */
-  gboolean needs_override;    /* a soft limit (rx_check, or the bridge's day): override_reason needed */
+  gboolean change;             /* the drug or the concentration changes: the fields below are set */
+  ThecalPrescription old_rx;   /* what the pump runs */
+  ThecalPrescription new_rx;   /* what it will run on the new fill */
+  GPtrArray *changes;          /* ThecalVisitChange: every field of old_rx → new_rx */
+  ThecalCheckResult rx_check;  /* the dose core: new_rx against old_rx, the library, the model (its plan: new_rx's) */
+  ThecalDeliveryPlan old_plan; /* what old_rx delivers on this pump (rates, daily totals) */
+  ThecalBolusReview *bridge;   /* the bridge bolus through the dead space (thecal-workflow-bolus.h) */
+  gboolean needs_override;     /* a soft limit (rx_check, or the bridge's day): override_reason needed */
   gboolean have_projection;
   ThecalProjection projection; /* the new fill under new_rx, after the bridge (pump-local) */
 } ThecalRefillReview;

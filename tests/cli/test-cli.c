@@ -930,6 +930,7 @@ START_TEST (test_demo)
   assert_contains (result->out, "Bolus confirmed.");
   assert_contains (result->out, "== 9. Refill with a concentration change: morphine 25 → 50 mg/mL");
   assert_contains (result->out, "concentration: 25 mg/mL → 50 mg/mL");
+  assert_contains (result->out, "new prescription: 5 mg/day at 0.1 mL/day (the pump delivered 5 mg/day of the old fill at 0.2 mL/day)");
   assert_contains (result->out, "Bridge bolus: A bridge bolus of 0.3685 mL");
   assert_contains (result->out, "the pump never stopped, and the bridge bolus runs.");
   assert_contains (result->out, "== 10. The audit chain, verified ==");
