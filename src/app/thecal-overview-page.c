@@ -10,6 +10,7 @@
 
 #include "thecal-demo.h"
 #include "thecal-format.h"
+#include "thecal-refill-wizard.h"
 
 struct _ThecalOverviewPage
 {
@@ -20,6 +21,7 @@ struct _ThecalOverviewPage
   GtkWidget *patient_detail_label;
   GtkWidget *connect_button;
   GtkWidget *cancel_button;
+  GtkWidget *refill_button;
   GtkWidget *spinner;
   GtkWidget *connect_status_label;
   GtkWidget *progress_bar;
@@ -46,6 +48,7 @@ struct _ThecalOverviewPage
   ThecalDemoLink *demo_link; /* demo mode: the patient's simulated pump */
   GCancellable *cancellable; /* the connection in flight */
   guint pulse_id;
+  GtkWidget *wizard; /* the refill wizard open on the connected visit (not owned) */
 };
 
 G_DEFINE_FINAL_TYPE (ThecalOverviewPage, thecal_overview_page, ADW_TYPE_BIN)
@@ -81,6 +84,7 @@ set_busy (ThecalOverviewPage *self, gboolean busy)
   gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), busy);
   gtk_widget_set_visible (self->progress_bar, busy);
   gtk_widget_set_sensitive (self->connect_button, !busy && self->patient != NULL && self->session != NULL);
+  gtk_widget_set_visible (self->refill_button, !busy && thecal_overview_page_get_visit (self) != NULL);
   if (busy && self->pulse_id == 0)
     self->pulse_id = g_timeout_add (100, on_pulse, self);
   if (!busy)
@@ -283,6 +287,82 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   set_status (self, _ ("Connected: the pump was interrogated."), FALSE);
   show_interrogation (self);
+  set_busy (self, FALSE);
+}
+
+/* Interrogates the connected pump again through the same visit (after a refill: the gauge shows
+ * the new volume; an UNCERTAIN write is settled by the connect). */
+static void
+reinterrogate (ThecalOverviewPage *self)
+{
+  if (self->demo_link == NULL || self->patient == NULL || self->cancellable != NULL)
+    return;
+  gtk_widget_set_visible (self->content_box, FALSE);
+  self->cancellable = g_cancellable_new ();
+  set_busy (self, TRUE);
+  set_status (self, _ ("Reading the pump again after the refill…"), FALSE);
+  thecal_visit_connect_async (thecal_demo_link_get_visit (self->demo_link), self->patient->mrn, self->cancellable, on_connected,
+                              g_object_ref (self));
+}
+
+/* Runs on the main thread: the wizard's refill returned (any outcome). */
+static void
+on_refill_finished (ThecalOverviewPage *self)
+{
+  reinterrogate (self);
+}
+
+/* Runs on the main thread: the wizard was destroyed. */
+static void
+on_wizard_destroyed (gpointer user_data, GObject *where_the_object_was)
+{
+  ThecalOverviewPage *self = user_data;
+
+  (void) where_the_object_was;
+  self->wizard = NULL;
+}
+
+static void
+close_wizard (ThecalOverviewPage *self)
+{
+  if (self->wizard == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->wizard, self);
+  g_object_weak_unref (G_OBJECT (self->wizard), on_wizard_destroyed, self);
+  gtk_window_destroy (GTK_WINDOW (self->wizard));
+  self->wizard = NULL;
+}
+
+GtkWidget *
+thecal_overview_page_open_refill (ThecalOverviewPage *self)
+{
+  ThecalVisit *visit;
+  GtkRoot *root;
+
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
+  visit = thecal_overview_page_get_visit (self);
+  if (visit == NULL || self->library == NULL)
+    return NULL;
+  if (self->wizard != NULL)
+    {
+      gtk_window_present (GTK_WINDOW (self->wizard));
+      return self->wizard;
+    }
+  self->wizard = GTK_WIDGET (thecal_refill_wizard_new (visit, self->library));
+  root = gtk_widget_get_root (GTK_WIDGET (self));
+  if (GTK_IS_WINDOW (root))
+    gtk_window_set_transient_for (GTK_WINDOW (self->wizard), GTK_WINDOW (root));
+  g_signal_connect_swapped (self->wizard, "finished", G_CALLBACK (on_refill_finished), self);
+  g_object_weak_ref (G_OBJECT (self->wizard), on_wizard_destroyed, self);
+  gtk_window_present (GTK_WINDOW (self->wizard));
+  return self->wizard;
+}
+
+/* Runs on the main thread: the "Refill…" button. */
+static void
+on_refill_clicked (ThecalOverviewPage *self)
+{
+  thecal_overview_page_open_refill (self);
 }
 
 void
@@ -347,6 +427,7 @@ on_cancel_clicked (ThecalOverviewPage *self)
 static void
 drop_connection (ThecalOverviewPage *self)
 {
+  close_wizard (self);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -416,6 +497,13 @@ thecal_overview_page_get_busy (ThecalOverviewPage *self)
   return self->cancellable != NULL;
 }
 
+ThecalDemoLink *
+thecal_overview_page_get_demo_link (ThecalOverviewPage *self)
+{
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
+  return self->demo_link;
+}
+
 ThecalVisit *
 thecal_overview_page_get_visit (ThecalOverviewPage *self)
 {
@@ -481,6 +569,7 @@ thecal_overview_page_dispose (GObject *object)
 {
   ThecalOverviewPage *self = THECAL_OVERVIEW_PAGE (object);
 
+  close_wizard (self);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -508,6 +597,7 @@ thecal_overview_page_class_init (ThecalOverviewPageClass *klass)
   BIND (patient_detail_label);
   BIND (connect_button);
   BIND (cancel_button);
+  BIND (refill_button);
   BIND (spinner);
   BIND (connect_status_label);
   BIND (progress_bar);
@@ -529,6 +619,7 @@ thecal_overview_page_class_init (ThecalOverviewPageClass *klass)
 #undef BIND
   gtk_widget_class_bind_template_callback (widget_class, on_connect_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_refill_clicked);
 }
 
 static void

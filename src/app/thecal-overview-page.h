@@ -14,6 +14,7 @@
 
 #include <adwaita.h>
 
+#include "thecal-demo.h"
 #include "thecal-patient-list.h"
 #include "thecal-visit.h"
 
@@ -38,6 +39,14 @@ const char *thecal_overview_page_get_mrn (ThecalOverviewPage *self);
 void thecal_overview_page_connect (ThecalOverviewPage *self);
 void thecal_overview_page_cancel (ThecalOverviewPage *self);
 gboolean thecal_overview_page_get_busy (ThecalOverviewPage *self);
+/* Opens the refill wizard (thecal-refill-wizard.h) on the connected visit, transient for the
+ * window; when its refill returns (any outcome) the page interrogates the pump again through the
+ * same visit, so the gauge shows the new volume. The wizard (not a new reference), or NULL when
+ * not connected. */
+GtkWidget *thecal_overview_page_open_refill (ThecalOverviewPage *self);
+/* Demo mode: the link to the patient's simulated pump (its loopback transport takes the demo's
+ * faults, e.g. the pump out of range), or NULL. */
+ThecalDemoLink *thecal_overview_page_get_demo_link (ThecalOverviewPage *self);
 /* The connected visit, or NULL. */
 ThecalVisit *thecal_overview_page_get_visit (ThecalOverviewPage *self);
 

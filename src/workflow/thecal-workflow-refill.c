@@ -1139,7 +1139,20 @@ thecal_visit_review_refill (ThecalVisit *self, const ThecalRefillRequest *reques
   review->history_known = probe.report.history_known;
   review->new_volume_nl = probe.report.new_volume_nl;
   if (!change_wanted (self, request))
-    return g_steal_pointer (&review);
+    {
+      /* a plain refill: the new volume under what the pump runs, from now (as project () for the
+       * report), so the summary shows the new dates before anything is written */
+      const ThecalDrug *drug = thecal_drug_library_find (thecal_visit_get_library (self), request->drug_id);
+      ThecalDeliveryPlan plan;
+
+      thecal_dose_error_clear (&dose_error);
+      review->have_projection
+          = thecal_delivery_plan_resolve (&thecal_visit_get_active (self)->rx, thecal_visit_get_model (self), &plan, &dose_error)
+            && thecal_project_reservoir (thecal_visit_get_model (self), &plan, review->new_volume_nl,
+                                         thecal_visit_get_status (self)->pump_ms, drug != NULL ? drug->stability_days : 0,
+                                         &review->projection, &dose_error);
+      return g_steal_pointer (&review);
+    }
 
   review->change = TRUE;
   review->old_rx = thecal_visit_get_active (self)->rx;

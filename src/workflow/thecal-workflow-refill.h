@@ -74,7 +74,8 @@ typedef struct
   ThecalBolusReview *bridge;   /* the bridge bolus through the dead space (thecal-workflow-bolus.h) */
   gboolean needs_override;     /* a soft limit (rx_check, or the bridge's day): override_reason needed */
   gboolean have_projection;
-  ThecalProjection projection; /* the new fill under new_rx, after the bridge (pump-local) */
+  ThecalProjection projection; /* the new fill under new_rx, after the bridge (pump-local); a plain
+                                * refill: under the running prescription from now, as the report's */
 } ThecalRefillReview;
 
 void thecal_refill_review_free (ThecalRefillReview *review);

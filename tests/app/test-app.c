@@ -8,6 +8,10 @@
  *  - patients: the six demo patients listed; a search finds the low-reservoir patient;
  *  - overview: connect (demo pump, real clock) and the labels: morphine 25 mg/mL, continuous,
  *    5 mg/day, 0.2 mL/day, 1.8 mL of 20 mL, the low-reservoir alarm with what to do;
+ *  - the refill wizard on the low-reservoir patient: a flagged discrepancy and its
+ *    acknowledgement, field errors, the verifier, confirmed and the overview at 18 mL; a wrong
+ *    verifier password; UNCERTAIN when the pump leaves the wand's range; a concentration change's
+ *    review with the bridge, refused for a nurse;
  *  - the patient list pages through the record (THECAL_PATIENT_LIST_PAGE at a time);
  *  - first run: a record without users offers to create the first administrator.
  *
@@ -23,6 +27,7 @@
 #include "thecal-application.h"
 #include "thecal-demo.h"
 #include "thecal-format.h"
+#include "thecal-refill-wizard.h"
 #include "thecal-test.h"
 #include "thecal-window.h"
 
@@ -110,7 +115,7 @@ settle (guint ms)
 
 /* TESTING.md: widget paintable → snapshot → the window's renderer → PNG. */
 static void
-screenshot_full (GtkWidget *widget, const char *name, gboolean background)
+screenshot_after (GtkWidget *widget, const char *name, gboolean background, guint settle_ms)
 {
   const char *dir = g_getenv ("THECAL_SCREENSHOT_DIR");
   g_autofree char *path = NULL;
@@ -123,7 +128,7 @@ screenshot_full (GtkWidget *widget, const char *name, gboolean background)
 
   if (dir == NULL || dir[0] == '\0')
     return;
-  settle (600);
+  settle (settle_ms);
   g_mkdir_with_parents (dir, 0755);
   path = g_build_filename (dir, name, NULL);
   width = gtk_widget_get_width (widget);
@@ -139,6 +144,12 @@ screenshot_full (GtkWidget *widget, const char *name, gboolean background)
   texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
   gsk_render_node_unref (node);
   ck_assert_msg (gdk_texture_save_to_png (texture, path), "cannot write %s", path);
+}
+
+static void
+screenshot_full (GtkWidget *widget, const char *name, gboolean background)
+{
+  screenshot_after (widget, name, background, 600);
 }
 
 static void
@@ -530,12 +541,378 @@ START_TEST (test_format)
 }
 END_TEST
 
+/* ---- the refill wizard (docs/gui.md "Refill wizard") ------------------------------------------ */
+
+/* Signs in as the demo user and connects to DEMO-0002 ROE, Richard (1.8 mL of morphine 25 mg/mL
+ * left in a TR-20); the overview. */
+static ThecalOverviewPage *
+connect_low_reservoir (ThecalWindow *window)
+{
+  ThecalPatientsPage *patients = thecal_window_get_patients_page (window);
+  ThecalOverviewPage *overview = thecal_window_get_overview_page (window);
+  g_autofree char *reservoir = NULL;
+
+  thecal_sign_in_page_submit (thecal_window_get_sign_in_page (window)); /* the demo user, as offered */
+  ck_assert (wait_for (signed_in, window));
+  ck_assert (wait_for (list_has_six, window));
+  thecal_patients_page_select (patients, 1);
+  ck_assert_str_eq (thecal_overview_page_get_mrn (overview), "DEMO-0002");
+  ck_assert_ptr_null (thecal_overview_page_open_refill (overview)); /* not connected yet */
+  thecal_overview_page_connect (overview);
+  ck_assert (wait_for (overview_connected, overview));
+  ck_assert_ptr_nonnull (thecal_overview_page_get_visit (overview));
+  reservoir = thecal_overview_page_dup_text (overview, "reservoir");
+  ck_assert_str_eq (reservoir, "1.8 mL of 20 mL");
+  return overview;
+}
+
+static gboolean
+wizard_finished (gpointer wizard)
+{
+  return thecal_refill_wizard_get_finished (wizard, NULL);
+}
+
+typedef struct
+{
+  ThecalOverviewPage *overview;
+  const char *reservoir;
+} Reread;
+
+/* The overview read the pump again after the refill and shows @reservoir. */
+static gboolean
+overview_reread (gpointer data)
+{
+  Reread *r = data;
+  g_autofree char *reservoir = NULL;
+
+  if (thecal_overview_page_get_busy (r->overview) || thecal_overview_page_get_visit (r->overview) == NULL)
+    return FALSE;
+  reservoir = thecal_overview_page_dup_text (r->overview, "reservoir");
+  return g_strcmp0 (reservoir, r->reservoir) == 0;
+}
+
+static void
+assert_text_has (ThecalRefillWizard *wizard, const char *key, const char *part)
+{
+  g_autofree char *text = thecal_refill_wizard_dup_text (wizard, key);
+
+  ck_assert_msg (text != NULL && strstr (text, part) != NULL, "%s: “%s” has no “%s”", key, text, part);
+}
+
+/* The whole refill of the patient low on drug, with a discrepancy: 1.8 mL expected, 0.6 mL back. */
+START_TEST (test_refill_wizard)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalOverviewPage *overview = connect_low_reservoir (window);
+  ThecalRefillWizard *wizard = THECAL_REFILL_WIZARD (thecal_overview_page_open_refill (overview));
+  ThecalProgrammingOutcome outcome = THECAL_OUTCOME_PENDING;
+  Reread reread = { overview, "18 mL of 20 mL" };
+
+  ck_assert_ptr_nonnull (wizard);
+  gtk_window_set_default_size (GTK_WINDOW (wizard), 640, 720);
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "aspirate");
+  assert_text_has (wizard, "expected", "1.8 mL");
+  ck_assert (!thecal_refill_wizard_can_go_next (wizard));
+
+  /* step 1: the aspirated volume, parsed exactly; a bad text is named */
+  thecal_refill_wizard_set_field (wizard, "aspirated", "0.6 ml/h");
+  assert_text_has (wizard, "aspirated", "aspirated volume");
+  ck_assert (!thecal_refill_wizard_can_go_next (wizard));
+  thecal_refill_wizard_set_field (wizard, "aspirated", "1.7 mL");
+  assert_text_has (wizard, "check", "Within the band");
+  ck_assert (thecal_refill_wizard_can_go_next (wizard));
+  thecal_refill_wizard_set_field (wizard, "aspirated", "0.6 mL");
+  assert_text_has (wizard, "discrepancy", "0.6 mL aspirated, 1.8 mL expected");
+  assert_text_has (wizard, "discrepancy", "pocket fill");
+  ck_assert (!thecal_refill_wizard_can_go_next (wizard));
+  thecal_refill_wizard_set_field (wizard, "acknowledgement", "checked"); /* 7 characters */
+  ck_assert (!thecal_refill_wizard_can_go_next (wizard));
+  assert_text_has (wizard, "acknowledgement", "at least 10 characters");
+  screenshot (GTK_WIDGET (wizard), "refill-aspirate.png");
+  thecal_refill_wizard_set_field (wizard, "acknowledgement", "Patient checked: alert, no signs of overdose");
+  ck_assert (thecal_refill_wizard_can_go_next (wizard));
+  thecal_refill_wizard_next (wizard);
+
+  /* step 2: the new fill; morphine 25 mg/mL offered; a bad expiry and too much volume named */
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "fill");
+  ck_assert (!thecal_refill_wizard_can_go_next (wizard));
+  thecal_refill_wizard_set_field (wizard, "lot", "MO-2611-A");
+  thecal_refill_wizard_set_field (wizard, "expiry", "2027-13-40");
+  thecal_refill_wizard_set_field (wizard, "added", "21 mL");
+  assert_text_has (wizard, "added", "20 mL");
+  ck_assert (!thecal_refill_wizard_can_go_next (wizard));
+  thecal_refill_wizard_set_field (wizard, "added", "18 mL");
+  assert_text_has (wizard, "expiry", "expiry date");
+  ck_assert (!thecal_refill_wizard_can_go_next (wizard));
+  thecal_refill_wizard_set_field (wizard, "expiry", "2020-01-31");
+  assert_text_has (wizard, "expiry", "expired");
+  ck_assert (!thecal_refill_wizard_can_go_next (wizard));
+  thecal_refill_wizard_set_field (wizard, "added", "21 mL");
+  /* every wrong field says so at once, next to itself */
+  assert_text_has (wizard, "expiry", "expired");
+  assert_text_has (wizard, "added", "20 mL");
+  ck_assert (!thecal_refill_wizard_can_go_next (wizard));
+  screenshot (GTK_WIDGET (wizard), "refill-fill-errors.png");
+  thecal_refill_wizard_set_field (wizard, "added", "18 mL");
+  thecal_refill_wizard_set_field (wizard, "expiry", "2030-06-30");
+  ck_assert (thecal_refill_wizard_can_go_next (wizard));
+  screenshot (GTK_WIDGET (wizard), "refill-fill.png");
+  thecal_refill_wizard_next (wizard);
+
+  /* no change of drug or concentration: straight to the second person */
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "verifier");
+  ck_assert (!thecal_refill_wizard_can_go_next (wizard));
+  thecal_refill_wizard_set_field (wizard, "verifier_name", THECAL_DEMO_PHYSICIAN_NAME);
+  thecal_refill_wizard_set_field (wizard, "verifier_password", THECAL_DEMO_PHYSICIAN_PASSWORD);
+  ck_assert (thecal_refill_wizard_can_go_next (wizard));
+  screenshot (GTK_WIDGET (wizard), "refill-verifier.png");
+  thecal_refill_wizard_next (wizard);
+
+  /* the summary, old → new, the new dates */
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "summary");
+  assert_text_has (wizard, "summary", "Reservoir: 1.8 mL → 18 mL");
+  assert_text_has (wizard, "summary", "Concentration: 25 mg/mL → 25 mg/mL");
+  assert_text_has (wizard, "summary", "Verified by: paula");
+  assert_text_has (wizard, "summary", "Refill by: 2026-");
+  screenshot (GTK_WIDGET (wizard), "refill-summary.png");
+  thecal_refill_wizard_next (wizard);
+
+  /* the write runs without blocking the main loop; the password is gone at once */
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "progress");
+  ck_assert (!thecal_refill_wizard_can_go_next (wizard));
+  ck_assert (!thecal_refill_wizard_get_finished (wizard, NULL));
+  {
+    g_autofree char *password = thecal_refill_wizard_dup_field (wizard, "verifier_password");
+    g_autofree char *name = thecal_refill_wizard_dup_field (wizard, "verifier_name");
+
+    /* the second person's password is not kept once the refill started */
+    ck_assert_str_eq (password, "");
+    ck_assert_str_eq (name, THECAL_DEMO_PHYSICIAN_NAME);
+    /* the wizard stays open while the pump is written (its outcome must be seen) */
+    gtk_window_close (GTK_WINDOW (wizard));
+    ck_assert (gtk_widget_get_visible (GTK_WIDGET (wizard)));
+    thecal_refill_wizard_back (wizard); /* nothing to go back to while running */
+    ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "progress");
+  }
+  /* at once: the write takes a few round trips of the simulated wand */
+  screenshot_after (GTK_WIDGET (wizard), "refill-progress.png", FALSE, 20);
+  ck_assert (wait_for (wizard_finished, wizard));
+  ck_assert (thecal_refill_wizard_get_finished (wizard, &outcome));
+  {
+    g_autofree char *text = thecal_refill_wizard_dup_text (wizard, "outcome");
+
+    ck_assert_msg (outcome == THECAL_OUTCOME_CONFIRMED, "outcome: %s", text);
+  }
+  assert_text_has (wizard, "outcome", "Refill Confirmed");
+  assert_text_has (wizard, "outcome", "18 mL");
+  assert_text_has (wizard, "outcome", "Refill by: 2026-");
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "outcome");
+  screenshot (GTK_WIDGET (wizard), "refill-confirmed.png");
+
+  /* the overview read the pump again: the gauge shows the new volume */
+  ck_assert (wait_for (overview_reread, &reread));
+  screenshot (GTK_WIDGET (window), "refill-overview-after.png");
+  thecal_refill_wizard_next (wizard); /* Close */
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* A wrong verifier password: the workflow's refusal, nothing sent, the reservoir as it was. */
+START_TEST (test_refill_wrong_verifier)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalOverviewPage *overview = connect_low_reservoir (window);
+  ThecalRefillWizard *wizard = THECAL_REFILL_WIZARD (thecal_overview_page_open_refill (overview));
+  ThecalProgrammingOutcome outcome = THECAL_OUTCOME_PENDING;
+  Reread reread = { overview, "1.8 mL of 20 mL" };
+
+  thecal_refill_wizard_set_field (wizard, "aspirated", "1.8 mL");
+  ck_assert (thecal_refill_wizard_can_go_next (wizard));
+  thecal_refill_wizard_next (wizard);
+  thecal_refill_wizard_set_field (wizard, "lot", "MO-2611-A");
+  thecal_refill_wizard_set_field (wizard, "expiry", "2030-06-30");
+  thecal_refill_wizard_set_field (wizard, "added", "18 mL");
+  thecal_refill_wizard_next (wizard);
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "verifier");
+  thecal_refill_wizard_set_field (wizard, "verifier_name", THECAL_DEMO_PHYSICIAN_NAME);
+  thecal_refill_wizard_set_field (wizard, "verifier_password", "not the password");
+  thecal_refill_wizard_next (wizard);
+  thecal_refill_wizard_next (wizard); /* Refill */
+  ck_assert (wait_for (wizard_finished, wizard));
+  ck_assert (thecal_refill_wizard_get_finished (wizard, &outcome));
+  ck_assert_int_eq (outcome, THECAL_OUTCOME_FAILED);
+  assert_text_has (wizard, "outcome", "Not Refilled");
+  screenshot (GTK_WIDGET (wizard), "refill-refused.png");
+  ck_assert (wait_for (overview_reread, &reread));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* The pump goes out of the wand's range as the refill is written: the workflow cannot know
+ * whether the pump took it, so the outcome is UNCERTAIN, shown as a blocking state; the overview
+ * cannot read the pump until it is back; then a connection settles the refill from what the pump
+ * reports (this simulated pump never got it: the reservoir as it was, the visit not blocked). */
+START_TEST (test_refill_uncertain)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalOverviewPage *overview = connect_low_reservoir (window);
+  ThecalRefillWizard *wizard = THECAL_REFILL_WIZARD (thecal_overview_page_open_refill (overview));
+  ThecalLoopbackTransport *loopback = thecal_demo_link_get_loopback (thecal_overview_page_get_demo_link (overview));
+  ThecalProgrammingOutcome outcome = THECAL_OUTCOME_PENDING;
+  g_autofree char *reservoir = NULL;
+  g_autofree char *status = NULL;
+
+  gtk_window_set_default_size (GTK_WINDOW (wizard), 640, 720);
+  thecal_refill_wizard_set_field (wizard, "aspirated", "1.8 mL");
+  thecal_refill_wizard_next (wizard);
+  thecal_refill_wizard_set_field (wizard, "lot", "MO-2611-A");
+  thecal_refill_wizard_set_field (wizard, "expiry", "2030-06-30");
+  thecal_refill_wizard_set_field (wizard, "added", "18 mL");
+  thecal_refill_wizard_next (wizard);
+  thecal_refill_wizard_set_field (wizard, "verifier_name", THECAL_DEMO_PHYSICIAN_NAME);
+  thecal_refill_wizard_set_field (wizard, "verifier_password", THECAL_DEMO_PHYSICIAN_PASSWORD);
+  thecal_refill_wizard_next (wizard);
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "summary");
+  thecal_loopback_transport_set_pump_in_range (loopback, FALSE);
+  thecal_refill_wizard_next (wizard); /* Refill */
+  ck_assert (wait_for (wizard_finished, wizard));
+  ck_assert (thecal_refill_wizard_get_finished (wizard, &outcome));
+  {
+    g_autofree char *text = thecal_refill_wizard_dup_text (wizard, "outcome");
+
+    ck_assert_msg (outcome == THECAL_OUTCOME_UNCERTAIN, "outcome %d: %s", outcome, text);
+  }
+  assert_text_has (wizard, "outcome", "Outcome UNCERTAIN");
+  assert_text_has (wizard, "outcome", "blocked until the pump is read again");
+  screenshot (GTK_WIDGET (wizard), "refill-uncertain.png");
+  /* the overview tried to read the pump again and could not */
+  ck_assert (wait_for (overview_connected, overview));
+  ck_assert_ptr_null (thecal_overview_page_get_visit (overview));
+  status = thecal_overview_page_dup_text (overview, "status");
+  ck_assert_msg (strstr (status, "pump") != NULL, "status: %s", status);
+  /* the pump back in range (the failed connection dropped its link; a new one starts in range):
+   * the connection settles the refill from what the pump reports */
+  ck_assert_ptr_null (thecal_overview_page_get_demo_link (overview));
+  thecal_overview_page_connect (overview);
+  ck_assert (wait_for (overview_connected, overview));
+  ck_assert_ptr_nonnull (thecal_overview_page_get_visit (overview));
+  ck_assert (!thecal_visit_is_blocked (thecal_overview_page_get_visit (overview), NULL));
+  reservoir = thecal_overview_page_dup_text (overview, "reservoir");
+  ck_assert_str_eq (reservoir, "1.8 mL of 20 mL");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* A nurse may refill but not change the concentration: the review says a physician must do it
+ * and the workflow's refusal is shown; nothing changes. */
+START_TEST (test_refill_change_by_nurse_refused)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, "demo.sqlite", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalRecordSession) admin = NULL;
+  g_autoptr (ThecalRecord) record = thecal_demo_record_create_sync (path, THECAL_RECORD_OPEN_FAST_HASH, &admin, NULL, &error);
+  g_autoptr (ThecalUser) nurse = NULL;
+  ThecalWindow *window;
+  ThecalSignInPage *sign_in;
+  ThecalOverviewPage *overview;
+  ThecalRefillWizard *wizard;
+  ThecalProgrammingOutcome outcome = THECAL_OUTCOME_PENDING;
+  Reread reread = { NULL, "1.8 mL of 20 mL" };
+
+  ck_assert_msg (record != NULL, "%s", error != NULL ? error->message : "");
+  nurse = thecal_record_session_add_user_sync (admin, "nina", "Nina Nurse", THECAL_ROLE_NURSE, "nurse password", NULL, &error);
+  ck_assert_msg (nurse != NULL, "%s", error != NULL ? error->message : "");
+  window = thecal_window_new (NULL, TRUE, models, library);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
+  thecal_window_set_record (window, record);
+  gtk_window_present (GTK_WINDOW (window));
+  sign_in = thecal_window_get_sign_in_page (window);
+  thecal_sign_in_page_set_credentials (sign_in, "nina", "nurse password");
+  thecal_sign_in_page_submit (sign_in);
+  ck_assert (wait_for (signed_in, window));
+  ck_assert (wait_for (list_has_six, window));
+  overview = thecal_window_get_overview_page (window);
+  reread.overview = overview;
+  thecal_patients_page_select (thecal_window_get_patients_page (window), 1);
+  thecal_overview_page_connect (overview);
+  ck_assert (wait_for (overview_connected, overview));
+  wizard = THECAL_REFILL_WIZARD (thecal_overview_page_open_refill (overview));
+  ck_assert_ptr_nonnull (wizard);
+  thecal_refill_wizard_set_field (wizard, "aspirated", "1.8 mL");
+  thecal_refill_wizard_next (wizard);
+  thecal_refill_wizard_set_field (wizard, "concentration", "50 mg/mL");
+  thecal_refill_wizard_set_field (wizard, "lot", "MO-2611-B");
+  thecal_refill_wizard_set_field (wizard, "expiry", "2030-06-30");
+  thecal_refill_wizard_set_field (wizard, "added", "18 mL");
+  thecal_refill_wizard_next (wizard);
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "review");
+  thecal_refill_wizard_set_field (wizard, "override", "Fewer refills: agreed with the pain team");
+  thecal_refill_wizard_next (wizard);
+  thecal_refill_wizard_set_field (wizard, "verifier_name", THECAL_DEMO_PHYSICIAN_NAME);
+  thecal_refill_wizard_set_field (wizard, "verifier_password", THECAL_DEMO_PHYSICIAN_PASSWORD);
+  thecal_refill_wizard_next (wizard);
+  thecal_refill_wizard_next (wizard); /* Refill */
+  ck_assert (wait_for (wizard_finished, wizard));
+  ck_assert (thecal_refill_wizard_get_finished (wizard, &outcome));
+  ck_assert_int_eq (outcome, THECAL_OUTCOME_FAILED);
+  assert_text_has (wizard, "outcome", "Not Refilled");
+  assert_text_has (wizard, "outcome", "prescription.change");
+  ck_assert (wait_for (overview_reread, &reread));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* A concentration change 25 → 50 mg/mL: the review with the bridge bolus. */
+START_TEST (test_refill_concentration_change)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalOverviewPage *overview = connect_low_reservoir (window);
+  ThecalRefillWizard *wizard = THECAL_REFILL_WIZARD (thecal_overview_page_open_refill (overview));
+
+  gtk_window_set_default_size (GTK_WINDOW (wizard), 640, 720);
+  thecal_refill_wizard_set_field (wizard, "aspirated", "1.8 mL");
+  thecal_refill_wizard_next (wizard);
+  ck_assert (thecal_refill_wizard_set_drug (wizard, "morphine"));
+  ck_assert (!thecal_refill_wizard_set_drug (wizard, "no such drug"));
+  thecal_refill_wizard_set_field (wizard, "concentration", "50 mg/mL");
+  thecal_refill_wizard_set_field (wizard, "lot", "MO-2611-B");
+  thecal_refill_wizard_set_field (wizard, "expiry", "2030-06-30");
+  thecal_refill_wizard_set_field (wizard, "added", "18 mL");
+  {
+    g_autofree char *fill = thecal_refill_wizard_dup_text (wizard, "fill");
+
+    ck_assert_msg (thecal_refill_wizard_can_go_next (wizard), "fill: %s", fill);
+  }
+  thecal_refill_wizard_next (wizard);
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "review");
+  assert_text_has (wizard, "review", "Concentration: 25 mg/mL → 50 mg/mL");
+  assert_text_has (wizard, "review", "Basal daily dose: 5 mg/day → 5 mg/day");
+  assert_text_has (wizard, "review", "Basal rate: 0.2 mL/day → 0.1 mL/day");
+  assert_text_has (wizard, "review", "Bridge bolus: ");
+  ck_assert (!thecal_refill_wizard_can_go_next (wizard)); /* 50 mg/mL is above the soft limit */
+  thecal_refill_wizard_set_field (wizard, "override", "Fewer refills: agreed with the pain team");
+  ck_assert (thecal_refill_wizard_can_go_next (wizard));
+  assert_text_has (wizard, "review", "Refill by: ");
+  screenshot (GTK_WIDGET (wizard), "refill-review.png");
+  thecal_refill_wizard_back (wizard);
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "fill");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 static Suite *
 app_suite (void)
 {
   Suite *suite = suite_create ("app");
 
   THECAL_TEST_TCASE (suite, "demo", setup, teardown, 120, test_demo_overview, test_demo_motor_stall, test_connect_cancel);
+  THECAL_TEST_TCASE (suite, "refill", setup, teardown, 120, test_refill_wizard, test_refill_wrong_verifier,
+                     test_refill_uncertain,
+                     test_refill_change_by_nurse_refused, test_refill_concentration_change);
   THECAL_TEST_TCASE (suite, "patient-list", setup, teardown, 120, test_patient_list_pages);
   THECAL_TEST_TCASE (suite, "first-run", setup, teardown, 60, test_first_run);
   THECAL_TEST_TCASE (suite, "format", setup, teardown, 60, test_format);

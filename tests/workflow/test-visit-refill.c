@@ -74,9 +74,21 @@ START_TEST (test_refill_by_nurse)
   ThecalRefillReport report;
   const ThecalRefill *refill;
   guint pending = count_audit (world.record, "refill.pending");
+  g_autoptr (ThecalRefillReview) review = NULL;
 
+  /* the review of a plain refill (no I/O): no change, and the new fill's dates for the summary */
+  review = thecal_visit_review_refill (visit, &request, &error);
+  ck_assert_msg (review != NULL, "%s", error != NULL ? error->message : "?");
+  ck_assert (!review->change);
+  ck_assert_int_eq (review->new_volume_nl, 18 * ML);
+  ck_assert (review->have_projection);
   ck_assert_msg (visit_refill (visit, &request, &report, &error), "%s", error != NULL ? error->message : "?");
   ck_assert_int_eq (report.outcome, THECAL_OUTCOME_CONFIRMED);
+  /* the review's dates are the report's: the same volume under the same prescription (the
+   * simulated clock has not moved between them) */
+  ck_assert (report.have_projection);
+  ck_assert_int_eq (review->projection.refill_by_local_ms, report.projection.refill_by_local_ms);
+  ck_assert_int_eq (review->projection.low_alarm_local_ms, report.projection.low_alarm_local_ms);
   /* no fill recorded: the pump's own 12 mL estimate is the expected residual */
   ck_assert (!report.history_known);
   ck_assert_int_eq (report.check.expected_residual_nl, 12 * ML);
