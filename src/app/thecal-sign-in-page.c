@@ -188,7 +188,7 @@ on_first_run_checked (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   gboolean needed = FALSE;
 
-  if (!thecal_record_needs_first_administrator_finish (THECAL_RECORD (source), result, &needed, &error))
+  if (!thecal_record_session_needs_first_run_finish (result, &needed, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         thecal_sign_in_page_set_error (self, error->message);
@@ -210,7 +210,7 @@ thecal_sign_in_page_set_record (ThecalSignInPage *self, ThecalRecord *record)
       thecal_sign_in_page_set_status (self, NULL);
       /* a read-only question to the record: a new record has no user yet, and the page then
        * offers the first-run path instead of a sign-in that cannot succeed */
-      thecal_record_needs_first_administrator_async (record, NULL, on_first_run_checked, g_object_ref (self));
+      thecal_record_session_needs_first_run_async (record, NULL, on_first_run_checked, g_object_ref (self));
     }
   offer_demo_user (self);
   update_sensitivity (self);

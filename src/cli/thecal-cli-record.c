@@ -23,7 +23,6 @@
 #include "thecal-cli-pump.h"
 #include "thecal-dose-json.h"
 #include "thecal-record-session.h"
-#include "thecal-sync-call.h"
 
 /* ---- Shared: options, the record, logging in, errors ------------------------------------------ */
 
@@ -397,7 +396,6 @@ user_add (ThecalCliOutput *out, int argc, char **argv, GError **error)
   g_autoptr (ThecalRecordSession) session = NULL;
   g_autoptr (ThecalUser) user = NULL;
   g_autoptr (GError) local_error = NULL;
-  g_autoptr (ThecalSyncCall) call = NULL;
   ThecalRole role = THECAL_ROLE_ADMINISTRATOR;
   gboolean first_run = FALSE;
   gboolean refused = FALSE;
@@ -428,11 +426,8 @@ user_add (ThecalCliOutput *out, int argc, char **argv, GError **error)
                    thecal_record_get_path (record));
       return FALSE;
     }
-  call = thecal_sync_call_new ();
-  thecal_record_needs_first_administrator_async (record, NULL, thecal_sync_call_callback, call);
-  if (!thecal_record_needs_first_administrator_finish (record, thecal_sync_call_wait (call), &first_run, &local_error))
+  if (!thecal_record_session_needs_first_run_sync (record, &first_run, NULL, &local_error))
     return report_error (out, local_error, error);
-  g_clear_pointer (&call, thecal_sync_call_free);
 
   if (first_run)
     {

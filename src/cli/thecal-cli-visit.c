@@ -671,7 +671,7 @@ thecal_cli_visit (ThecalCliOutput *out, int argc, char **argv, GError **error)
   g_auto (GStrv) positional = NULL;
   g_autoptr (ThecalRecord) record = NULL;
   g_autoptr (ThecalRecordSession) session = NULL;
-  g_autoptr (ThecalPatientRecord) history = NULL;
+  g_autoptr (GPtrArray) pumps = NULL;
   g_autoptr (GError) local_error = NULL;
   g_autofree char *db = NULL;
   g_autofree char *state_path = NULL;
@@ -679,7 +679,6 @@ thecal_cli_visit (ThecalCliOutput *out, int argc, char **argv, GError **error)
   g_autofree ThecalDrugLibrary *library = g_new0 (ThecalDrugLibrary, 1);
   g_autoptr (ThecalPumpLink) link = NULL;
   g_autoptr (ThecalVisit) visit = NULL;
-  g_autoptr (GAsyncResult) result = NULL;
   const ThecalPump *pump = NULL;
   const ThecalSimPumpDemo *demo;
   ThecalSimPump *sim_pump;
@@ -762,17 +761,14 @@ thecal_cli_visit (ThecalCliOutput *out, int argc, char **argv, GError **error)
     return report (out, local_error, error);
   thecal_cli_json_string (out->json, "user", o.user);
 
-  /* the patient's implanted pump, from the record: its serial names the demo pump */
-  thecal_record_get_patient_record_async (record, patient, NULL, on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  history = thecal_record_get_patient_record_finish (record, result, &local_error);
-  g_clear_object (&result);
-  if (history == NULL)
+  /* the patient's implanted pump, from the record (as the user: pump.read is checked and a
+   * refusal audited): its serial names the demo pump */
+  pumps = thecal_record_session_list_pumps_sync (session, patient, NULL, &local_error);
+  if (pumps == NULL)
     return report (out, local_error, error);
-  for (guint i = 0; i < history->pumps->len; i++)
+  for (guint i = 0; i < pumps->len; i++)
     {
-      const ThecalPump *p = history->pumps->pdata[i];
+      const ThecalPump *p = pumps->pdata[i];
 
       if (p->status == THECAL_PUMP_IMPLANTED)
         pump = p;

@@ -179,6 +179,58 @@ thecal_record_session_login_sync (ThecalRecord *record,
 
 /* Runs on the caller's thread. */
 static void
+on_needs_first_run (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+  gboolean first_run = FALSE;
+
+  if (!thecal_record_needs_first_administrator_finish (THECAL_RECORD (source), result, &first_run, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_int (task, first_run ? 1 : 0);
+}
+
+void
+thecal_record_session_needs_first_run_async (ThecalRecord *record,
+                                             GCancellable *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (THECAL_IS_RECORD (record));
+  task = g_task_new (record, cancellable, callback, user_data);
+  g_task_set_source_tag (task, thecal_record_session_needs_first_run_async);
+  thecal_record_needs_first_administrator_async (record, cancellable, on_needs_first_run, task);
+}
+
+gboolean
+thecal_record_session_needs_first_run_finish (GAsyncResult *result, gboolean *first_run, GError **error)
+{
+  gssize answer;
+
+  g_return_val_if_fail (G_IS_TASK (result), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == thecal_record_session_needs_first_run_async, FALSE);
+  answer = g_task_propagate_int (G_TASK (result), error);
+  if (answer < 0)
+    return FALSE;
+  if (first_run != NULL)
+    *first_run = answer == 1;
+  return TRUE;
+}
+
+gboolean
+thecal_record_session_needs_first_run_sync (ThecalRecord *record, gboolean *first_run, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (ThecalSyncCall) call = thecal_sync_call_new ();
+
+  thecal_record_session_needs_first_run_async (record, cancellable, thecal_sync_call_callback, call);
+  return thecal_record_session_needs_first_run_finish (thecal_sync_call_wait (call), first_run, error);
+}
+
+/* Runs on the caller's thread. */
+static void
 on_first_administrator (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;

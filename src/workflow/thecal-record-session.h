@@ -37,6 +37,18 @@ ThecalRecordSession *thecal_record_session_login_sync (ThecalRecord *record,
                                                        GCancellable *cancellable,
                                                        GError **error);
 
+/* Whether @record has no user yet, so that the first-run path below is the way in (*@first_run);
+ * asked before anyone is logged in. FALSE with @error when the record cannot be read. */
+void thecal_record_session_needs_first_run_async (ThecalRecord *record,
+                                                  GCancellable *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer user_data);
+gboolean thecal_record_session_needs_first_run_finish (GAsyncResult *result, gboolean *first_run, GError **error);
+gboolean thecal_record_session_needs_first_run_sync (ThecalRecord *record,
+                                                     gboolean *first_run,
+                                                     GCancellable *cancellable,
+                                                     GError **error);
+
 /* The first-run path: creates the first administrator of a record that has no user yet, and
  * logs them in. */
 void thecal_record_session_first_run_async (ThecalRecord *record,

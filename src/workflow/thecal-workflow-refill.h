@@ -99,9 +99,12 @@ gboolean thecal_visit_refill_preview (ThecalVisit *self,
  * an acknowledgement, or a drug change's soft limit without override_reason), REFUSED (over
  * capacity, expired, unknown drug; a drug change's hard limit or impossible bridge), VERIFIER
  * (audited), PAUSED (the wand or the pump went away before the pump took it: nothing applied,
- * audited "refill.not_applied"); a drug change interrupted after its first write: BLOCKED (an
- * UNCERTAIN write), FAILED or PAUSED with the sentence of its finding. TRUE with @report when the
- * pump took it or may have (UNCERTAIN); for a drug change, when all four writes were confirmed. */
+ * the write recorded FAILED, audited "refill.failed"). A lost answer is never FAILED: the reads
+ * that follow settle it at once (TRUE with @report CONFIRMED, or FAILED when the pump shows it
+ * was not taken); when they cannot, PAUSED with the write recorded UNCERTAIN and the visit
+ * blocked (thecal_visit_is_blocked) until a read settles it. A drug change interrupted after its
+ * first write: BLOCKED, FAILED or PAUSED with the sentence of its finding. TRUE with @report when
+ * the pump took it; for a drug change, when REFILL_COMMIT and the bridge bolus were confirmed. */
 void thecal_visit_refill_async (ThecalVisit *self,
                                 const ThecalRefillRequest *request,
                                 GCancellable *cancellable,

@@ -38,9 +38,15 @@ world_setup (void)
   g_autoptr (ThecalUser) physician = NULL;
   g_autoptr (ThecalUser) nurse = NULL;
 
+  gboolean first_run = FALSE;
+
   record_test_setup ();
   world.path = test_path ("record.sqlite");
   world.record = open_record (world.path, THECAL_RECORD_OPEN_CREATE);
+  /* a new record: the first-run path is the way in */
+  ck_assert_msg (thecal_record_session_needs_first_run_sync (world.record, &first_run, NULL, &error), "%s",
+                 error != NULL ? error->message : "?");
+  ck_assert (first_run);
   world.admin = thecal_record_session_first_run_sync (world.record, "admin", "Ada Admin", TEST_PASSWORD, NULL, &error);
   ck_assert_msg (world.admin != NULL, "%s", error != NULL ? error->message : "?");
   physician = thecal_record_session_add_user_sync (world.admin, "paula", "Dr Paula Physician", THECAL_ROLE_PHYSICIAN,
@@ -95,6 +101,7 @@ START_TEST (test_login_and_first_run)
   g_autoptr (ThecalRecordSession) again = NULL;
   g_autoptr (ThecalRecordSession) wrong = NULL;
   const ThecalUser *user = thecal_record_session_get_user (world.nurse);
+  gboolean first_run = TRUE;
 
   ck_assert_str_eq (user->name, "nina");
   ck_assert_int_eq (user->role, THECAL_ROLE_NURSE);
@@ -102,6 +109,8 @@ START_TEST (test_login_and_first_run)
   ck_assert (thecal_record_session_may (world.nurse, THECAL_PERMISSION_REFILL));
   ck_assert (!thecal_record_session_may (world.nurse, THECAL_PERMISSION_BOLUS));
   /* The first-run path is closed once there is a user. */
+  ck_assert (thecal_record_session_needs_first_run_sync (world.record, &first_run, NULL, &error));
+  ck_assert (!first_run);
   again = thecal_record_session_first_run_sync (world.record, "eve", "Eve", TEST_PASSWORD, NULL, &error);
   ck_assert_ptr_null (again);
   ck_assert (g_error_matches (error, THECAL_DB_ERROR, THECAL_DB_ERROR_EXISTS));
