@@ -20,217 +20,14 @@
  */
 #include "config.h"
 
+#include "app-fixture.h"
+
 #include <adwaita.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "thecal-application.h"
-#include "thecal-demo.h"
 #include "thecal-format.h"
 #include "thecal-refill-wizard.h"
-#include "thecal-test.h"
-#include "thecal-window.h"
-
-#define WAIT_MS 60000
-
-static char *tmp_dir;
-static ThecalPumpModelSet *models;
-static ThecalDrugLibrary *library;
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) folder = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (folder != NULL && (name = g_dir_read_name (folder)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
-setup (void)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GtkCssProvider) css = NULL;
-
-  gtk_init ();
-  adw_init ();
-  thecal_application_register_resources ();
-  /* the application's style sheet and icons (AdwApplication adds them for the real app) */
-  css = gtk_css_provider_new ();
-  gtk_css_provider_load_from_resource (css, "/org/thecal/Programmer/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-  gtk_icon_theme_add_resource_path (gtk_icon_theme_get_for_display (gdk_display_get_default ()), "/org/thecal/Programmer/icons");
-  models = g_new0 (ThecalPumpModelSet, 1);
-  library = g_new0 (ThecalDrugLibrary, 1);
-  ck_assert_msg (thecal_application_load_data (models, library, &error), "%s", error != NULL ? error->message : "");
-  tmp_dir = g_dir_make_tmp ("thecal-test-app-XXXXXX", &error);
-  ck_assert_msg (tmp_dir != NULL, "%s", error != NULL ? error->message : "");
-}
-
-static void
-teardown (void)
-{
-  remove_tree (tmp_dir);
-  g_clear_pointer (&tmp_dir, g_free);
-  g_clear_pointer (&models, g_free);
-  g_clear_pointer (&library, g_free);
-}
-
-/* Iterates the main context until @check (@data) holds or WAIT_MS pass; FALSE on time out. */
-static gboolean
-wait_for (gboolean (*check) (gpointer data), gpointer data)
-{
-  gint64 end = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
-
-  while (!check (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (2000);
-    }
-  return TRUE;
-}
-
-/* Lets GTK lay out and draw what changed. */
-static void
-settle (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
-
-  while (g_get_monotonic_time () < end)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (2000);
-}
-
-/* TESTING.md: widget paintable → snapshot → the window's renderer → PNG. */
-static void
-screenshot_after (GtkWidget *widget, const char *name, gboolean background, guint settle_ms)
-{
-  const char *dir = g_getenv ("THECAL_SCREENSHOT_DIR");
-  g_autofree char *path = NULL;
-  g_autoptr (GdkPaintable) paintable = NULL;
-  g_autoptr (GdkTexture) texture = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderNode *node;
-  GskRenderer *renderer;
-  int width, height;
-
-  if (dir == NULL || dir[0] == '\0')
-    return;
-  settle (settle_ms);
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  if (background)
-    gtk_snapshot_append_color (snapshot, &(GdkRGBA){ 0.98, 0.98, 0.98, 1 }, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  ck_assert_ptr_nonnull (node);
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  gsk_render_node_unref (node);
-  ck_assert_msg (gdk_texture_save_to_png (texture, path), "cannot write %s", path);
-}
-
-static void
-screenshot_full (GtkWidget *widget, const char *name, gboolean background)
-{
-  screenshot_after (widget, name, background, 600);
-}
-
-static void
-screenshot (GtkWidget *widget, const char *name)
-{
-  screenshot_full (widget, name, FALSE);
-}
-
-/* The first descendant of @widget of @type, or NULL. */
-static GtkWidget *
-find_descendant (GtkWidget *widget, GType type)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = G_TYPE_CHECK_INSTANCE_TYPE (child, type) && gtk_widget_get_mapped (child) ? child : find_descendant (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static gboolean
-record_ready (gpointer data)
-{
-  (void) data;
-  return TRUE;
-}
-
-static gboolean
-signed_in (gpointer window)
-{
-  return thecal_window_get_session (window) != NULL;
-}
-
-static gboolean
-sign_in_error_shown (gpointer page)
-{
-  return thecal_sign_in_page_get_error (page) != NULL;
-}
-
-static gboolean
-list_has_six (gpointer window)
-{
-  ThecalPatientList *list = thecal_patients_page_get_list (thecal_window_get_patients_page (window));
-
-  return list != NULL && g_list_model_get_n_items (G_LIST_MODEL (list)) == 6 && !thecal_patient_list_get_loading (list);
-}
-
-static gboolean
-search_found_roe (gpointer window)
-{
-  ThecalPatientList *list = thecal_patients_page_get_list (thecal_window_get_patients_page (window));
-
-  return g_strcmp0 (thecal_patient_list_get_search (list), "roe") == 0 && !thecal_patient_list_get_loading (list)
-         && g_list_model_get_n_items (G_LIST_MODEL (list)) == 1;
-}
-
-static gboolean
-overview_connected (gpointer page)
-{
-  return thecal_overview_page_get_visit (page) != NULL || (!thecal_overview_page_get_busy (page));
-}
-
-static ThecalWindow *
-demo_window (ThecalRecord **record_out)
-{
-  g_autofree char *path = g_build_filename (tmp_dir, "demo.sqlite", NULL);
-  g_autoptr (GError) error = NULL;
-  ThecalRecord *record = thecal_demo_record_create_sync (path, THECAL_RECORD_OPEN_FAST_HASH, NULL, NULL, &error);
-  ThecalWindow *window;
-
-  ck_assert_msg (record != NULL, "%s", error != NULL ? error->message : "");
-  window = thecal_window_new (NULL, TRUE, models, library);
-  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
-  thecal_window_set_record (window, record);
-  gtk_window_present (GTK_WINDOW (window));
-  ck_assert (wait_for (record_ready, NULL));
-  *record_out = record;
-  return window;
-}
 
 /* The whole path a clinician takes in the demo: sign in, find the patient low on drug, connect,
  * read the overview. */
@@ -542,29 +339,6 @@ START_TEST (test_format)
 END_TEST
 
 /* ---- the refill wizard (docs/gui.md "Refill wizard") ------------------------------------------ */
-
-/* Signs in as the demo user and connects to DEMO-0002 ROE, Richard (1.8 mL of morphine 25 mg/mL
- * left in a TR-20); the overview. */
-static ThecalOverviewPage *
-connect_low_reservoir (ThecalWindow *window)
-{
-  ThecalPatientsPage *patients = thecal_window_get_patients_page (window);
-  ThecalOverviewPage *overview = thecal_window_get_overview_page (window);
-  g_autofree char *reservoir = NULL;
-
-  thecal_sign_in_page_submit (thecal_window_get_sign_in_page (window)); /* the demo user, as offered */
-  ck_assert (wait_for (signed_in, window));
-  ck_assert (wait_for (list_has_six, window));
-  thecal_patients_page_select (patients, 1);
-  ck_assert_str_eq (thecal_overview_page_get_mrn (overview), "DEMO-0002");
-  ck_assert_ptr_null (thecal_overview_page_open_refill (overview)); /* not connected yet */
-  thecal_overview_page_connect (overview);
-  ck_assert (wait_for (overview_connected, overview));
-  ck_assert_ptr_nonnull (thecal_overview_page_get_visit (overview));
-  reservoir = thecal_overview_page_dup_text (overview, "reservoir");
-  ck_assert_str_eq (reservoir, "1.8 mL of 20 mL");
-  return overview;
-}
 
 static gboolean
 wizard_finished (gpointer wizard)
@@ -922,17 +696,5 @@ app_suite (void)
 int
 main (void)
 {
-  SRunner *runner;
-  int failed;
-
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    {
-      g_print ("1..0 # SKIP no display (run under tests/app/with-xvfb.sh)\n");
-      return 77;
-    }
-  runner = srunner_create (app_suite ());
-  srunner_run_all (runner, CK_ENV);
-  failed = srunner_ntests_failed (runner);
-  srunner_free (runner);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return app_test_main (app_suite ());
 }
