@@ -15,7 +15,11 @@
  *    writes ("25 mg/mL", "5 mg/day", "0.2 mL/day", "1.8 mL von 20 mL", "68.73 %",
  *    "2030-03-21 09:00").
  *
- * Screenshots: sign-in-de.png, patients-de.png, overview-de.png.
+ *  - the refill wizard: German steps; the workflow's refusals translated and still shown under
+ *    the field they name (the expiry).
+ *
+ * Screenshots: sign-in-de.png, patients-de.png, overview-de.png, refill-aspirate-de.png,
+ * refill-fill-errors-de.png.
  * Exits 77 (skip) without a display.
  */
 #include "config.h"
@@ -28,6 +32,7 @@
 #include <string.h>
 
 #include "thecal-format.h"
+#include "thecal-refill-wizard.h"
 
 /* The catalog and the locale: German text, ISMP numbers. */
 START_TEST (test_catalog_and_numbers)
@@ -139,14 +144,77 @@ START_TEST (test_demo_in_german)
   {
     g_autofree char *low = thecal_overview_page_dup_text (overview, "low_date");
     g_autofree char *alarms = thecal_overview_page_dup_text (overview, "alarms");
+    g_autofree char *findings = thecal_overview_page_dup_text (overview, "findings");
 
     /* instants as ISO dates in every locale: no "05.01.2026" */
     ck_assert_msg (g_str_has_prefix (low, "2026-01-"), "low-reservoir alarm: %s", low);
     ck_assert_msg (strstr (alarms, "Reservoir fast leer (nicht quittiert): Die Pumpe vor dem Leer-Datum nachfüllen.") != NULL, "alarms: %s",
                    alarms);
+    /* the workflow's findings are translated too */
+    ck_assert_msg (strstr (findings, "Die Akte enthält keine Nachfüllung dieser Pumpe") != NULL, "findings: %s", findings);
   }
   ck_assert_str_eq (first_group_title (GTK_WIDGET (overview)), "Aktive Alarme");
   screenshot (GTK_WIDGET (window), "overview-de.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+static void
+assert_text_has (ThecalRefillWizard *wizard, const char *key, const char *part)
+{
+  g_autofree char *text = thecal_refill_wizard_dup_text (wizard, key);
+
+  ck_assert_msg (text != NULL && strstr (text, part) != NULL, "%s: “%s” has no “%s”", key, text, part);
+}
+
+/* The refill wizard in German: its own text, the workflow's refusals translated and still shown
+ * under the field they are about (the wizard finds the field by the translation's word too). */
+START_TEST (test_refill_wizard_in_german)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalOverviewPage *overview = thecal_window_get_overview_page (window);
+  ThecalRefillWizard *wizard;
+  g_autofree char *fill_error = NULL;
+
+  thecal_sign_in_page_submit (thecal_window_get_sign_in_page (window)); /* the demo user, as offered */
+  ck_assert (wait_for (signed_in, window));
+  ck_assert (wait_for (list_has_six, window));
+  thecal_patients_page_select (thecal_window_get_patients_page (window), 1);
+  thecal_overview_page_connect (overview);
+  ck_assert (wait_for (overview_connected, overview));
+  wizard = THECAL_REFILL_WIZARD (thecal_overview_page_open_refill (overview));
+  ck_assert_ptr_nonnull (wizard);
+  gtk_window_set_default_size (GTK_WINDOW (wizard), 640, 720);
+
+  /* step 1: the discrepancy in German, the volumes as the dose core writes them */
+  assert_text_has (wizard, "expected", "Erwartetes Restvolumen: 1.8 mL");
+  thecal_refill_wizard_set_field (wizard, "aspirated", "0.6 mL");
+  assert_text_has (wizard, "discrepancy", "Abweichung: 0.6 mL aspiriert, 1.8 mL erwartet");
+  assert_text_has (wizard, "discrepancy", "Tascheninjektion");
+  thecal_refill_wizard_set_field (wizard, "acknowledgement", "geprüft"); /* 7 characters */
+  assert_text_has (wizard, "acknowledgement", "mindestens 10 Zeichen");
+  ck_assert (!thecal_refill_wizard_can_go_next (wizard));
+  screenshot (GTK_WIDGET (wizard), "refill-aspirate-de.png");
+  thecal_refill_wizard_set_field (wizard, "acknowledgement", "Patient untersucht: wach, keine Zeichen einer Überdosierung");
+  ck_assert (thecal_refill_wizard_can_go_next (wizard));
+  thecal_refill_wizard_next (wizard);
+
+  /* step 2: the workflow's refusals, in German, under the expiry field */
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "fill");
+  thecal_refill_wizard_set_field (wizard, "lot", "MO-2611-A");
+  thecal_refill_wizard_set_field (wizard, "added", "18 mL");
+  thecal_refill_wizard_set_field (wizard, "expiry", "2027-13-40");
+  assert_text_has (wizard, "expiry", "Das Verfallsdatum „2027-13-40“ ist kein Datum (JJJJ-MM-TT).");
+  thecal_refill_wizard_set_field (wizard, "expiry", "2020-01-31");
+  assert_text_has (wizard, "expiry", "Das Medikament ist am 2020-01-31 verfallen");
+  fill_error = thecal_refill_wizard_dup_text (wizard, "fill");
+  ck_assert_str_eq (fill_error, ""); /* not left in the page's general error */
+  ck_assert (!thecal_refill_wizard_can_go_next (wizard));
+  screenshot (GTK_WIDGET (wizard), "refill-fill-errors-de.png");
+  thecal_refill_wizard_set_field (wizard, "expiry", "2030-06-30");
+  ck_assert (thecal_refill_wizard_can_go_next (wizard));
+  gtk_window_destroy (GTK_WINDOW (wizard));
   gtk_window_destroy (GTK_WINDOW (window));
 }
 END_TEST
@@ -160,6 +228,7 @@ i18n_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_catalog_and_numbers);
   tcase_add_test (tc, test_demo_in_german);
+  tcase_add_test (tc, test_refill_wizard_in_german);
   suite_add_tcase (suite, tc);
   return suite;
 }
