@@ -15,6 +15,11 @@
 #    exactly: units are not translated and the decimal point stays "." (ISMP; the dose core formats
 #    every number the app shows, the same in every locale).
 # The other messages (workflow, record, CLI) are counted and reported, not required.
+# Before that, once: every ui/*.ui and every src/app/*.c that marks a string is listed in
+# po/POTFILES.in (else xgettext never sees it), and no user-facing text is left unmarked: in the
+# templates a text property (label, title, tooltip-text...) without translatable="yes", in
+# src/app a string literal with words given straight to a widget's text setter
+# (gtk_label_set_text, adw_..._set_title, gtk_accessible_update_property...) outside _().
 # Exits 0 when all holds, 1 otherwise, 77 (skip) without xgettext or msgfmt.
 import os
 import re
@@ -139,6 +144,84 @@ def extract(srcdir, files, tmp):
     return parse_po(pot)
 
 
+# Template properties that people read (or hear, as accessible names).
+UI_TEXT_PROPERTIES = {"label", "title", "subtitle", "description", "tooltip-text", "tooltip-markup",
+                      "placeholder-text", "text", "heading", "body", "secondary-text", "primary-text"}
+UI_PROPERTY = re.compile(r'<(property|item|response)\b([^>]*)>([^<]*)</\1>')
+# Widget text setters in C: a string literal with a word given straight to one of them is text
+# people read.
+C_SETTER = re.compile(r"\b((?:gtk|adw)_[a-z0-9_]*?(?:set_(?:text|label|markup|title|subtitle|description|heading|body|"
+                      r"placeholder_text|tooltip_text|tooltip_markup)|_new_with_label|_new_with_mnemonic|label_new|toast_new|"
+                      r"add_response|update_property))\s*\(")
+MARKERS = {"_", "N_", "C_", "NC_", "g_dngettext", "ngettext", "gettext", "g_dgettext", "g_dpgettext2", "dgettext"}
+WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def unmarked_in_c(path, text):
+    """String literals with words given to a widget's text setter outside a marking call."""
+    found = []
+    for m in C_SETTER.finditer(text):
+        i = m.end()
+        stack = [m.group(1)]  # the function of each open parenthesis
+        name = ""
+        while i < len(text) and stack:
+            c = text[i]
+            if c == '"':
+                j = i + 1
+                while j < len(text) and text[j] != '"':
+                    j += 2 if text[j] == "\\" else 1
+                literal = text[i + 1:j]
+                if WORD.search(literal) and not any(f in MARKERS for f in stack):
+                    found.append("%s:%d: unmarked text %r in %s ()" % (path, text.count("\n", 0, i) + 1, literal, m.group(1)))
+                i = j + 1
+                name = ""
+                continue
+            if c == "(":
+                stack.append(name)
+                name = ""
+            elif c == ")":
+                stack.pop()
+                name = ""
+            elif c.isalnum() or c == "_":
+                name += c
+            elif not c.isspace():
+                name = ""
+            i += 1
+    return found
+
+
+def check_marked(srcdir):
+    problems = []
+    listed = set(line.strip() for line in open(os.path.join(srcdir, "po", "POTFILES.in"), encoding="utf-8")
+                 if line.strip() and not line.startswith("#"))
+    for folder, suffix in (("ui", ".ui"), (os.path.join("src", "app"), ".c")):
+        for name in sorted(os.listdir(os.path.join(srcdir, folder))):
+            if not name.endswith(suffix):
+                continue
+            rel = folder.replace(os.sep, "/") + "/" + name
+            with open(os.path.join(srcdir, folder, name), encoding="utf-8") as f:
+                text = f.read()
+            if suffix == ".ui":
+                for m in UI_PROPERTY.finditer(text):
+                    attributes, value = m.group(2), m.group(3)
+                    prop = re.search(r'name="([^"]*)"', attributes)
+                    if m.group(1) == "property" and (prop is None or prop.group(1) not in UI_TEXT_PROPERTIES):
+                        continue
+                    if WORD.search(value) and 'translatable="yes"' not in attributes:
+                        problems.append("%s:%d: %s %r is not translatable=\"yes\"" % (
+                            rel, text.count("\n", 0, m.start()) + 1, prop.group(1) if prop else m.group(1), value))
+                marks = 'translatable="yes"' in text
+            else:
+                problems += unmarked_in_c(rel, text)
+                marks = re.search(r"\b(?:N?C?_|g_dngettext)\s*\(", text) is not None
+            if marks and rel not in listed:
+                problems.append("%s marks strings but is not in po/POTFILES.in" % rel)
+    print("the app's files: %d unmarked text(s) or unlisted file(s)" % len(problems))
+    for p in problems:
+        print(p)
+    return not problems
+
+
 def check_language(srcdir, lang, app):
     po_path = os.path.join(srcdir, "po", lang + ".po")
     problems = []
@@ -184,7 +267,8 @@ def main():
     if len(app) == 0:
         print("no message extracted from the app's files")
         return 1
-    ok = all([check_language(srcdir, lang, app) for lang in sys.argv[2:]])
+    ok = check_marked(srcdir)
+    ok = all([check_language(srcdir, lang, app) for lang in sys.argv[2:]]) and ok
     return 0 if ok else 1
 
 
