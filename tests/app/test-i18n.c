@@ -18,7 +18,8 @@
  *  - the refill wizard: German steps; the workflow's refusals translated and still shown under
  *    the field they name (the expiry).
  *
- * Screenshots: sign-in-de.png, patients-de.png, overview-de.png, refill-aspirate-de.png,
+ * Screenshots: sign-in-de.png, patients-de.png, overview-de.png, overview-full-de.png,
+ * refill-aspirate-de.png,
  * refill-fill-errors-de.png.
  * Exits 77 (skip) without a display.
  */
@@ -155,6 +156,7 @@ START_TEST (test_demo_in_german)
   }
   ck_assert_str_eq (first_group_title (GTK_WIDGET (overview)), "Aktive Alarme");
   screenshot (GTK_WIDGET (window), "overview-de.png");
+  screenshot_full (find_descendant (GTK_WIDGET (overview), ADW_TYPE_CLAMP), "overview-full-de.png", TRUE);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 END_TEST
