@@ -13,9 +13,12 @@ int
 main (int argc, char **argv)
 {
   g_autoptr (ThecalApplication) app = NULL;
+  const char *localedir = g_getenv ("THECAL_LOCALEDIR");
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* THECAL_LOCALEDIR: the build's po/ (meson devenv, build-aux/run-demo and the tests set it), which
+   * holds <lang>/LC_MESSAGES/thecal.mo as an installed locale dir does; else the installed one */
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL && localedir[0] != '\0' ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

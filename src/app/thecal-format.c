@@ -108,3 +108,22 @@ thecal_format_alarm_action (ThecalProtoAlarm kind)
       return _ ("Interrogate the pump again and follow the manufacturer's guidance.");
     }
 }
+
+const char *
+thecal_format_role (ThecalRole role)
+{
+  switch (role)
+    {
+    case THECAL_ROLE_PHYSICIAN:
+      return C_ ("role", "physician");
+    case THECAL_ROLE_NURSE:
+      return C_ ("role", "nurse");
+    case THECAL_ROLE_ADMINISTRATOR:
+      return C_ ("role", "administrator");
+    case THECAL_ROLE_DEMO:
+      return C_ ("role", "demo");
+    case THECAL_N_ROLES:
+    default:
+      return thecal_role_name (role);
+    }
+}

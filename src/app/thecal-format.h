@@ -11,6 +11,7 @@
 #include "thecal-drug.h"
 #include "thecal-message.h"
 #include "thecal-quantity.h"
+#include "thecal-record-types.h"
 
 G_BEGIN_DECLS
 
@@ -26,5 +27,7 @@ const char *thecal_format_mode (ThecalMode mode);
 /* The alarm's name and what to do about it (CLINICAL.md §1.7). */
 const char *thecal_format_alarm_name (ThecalProtoAlarm kind);
 const char *thecal_format_alarm_action (ThecalProtoAlarm kind);
+/* The role as people read it, translated ("physician"); thecal_role_name () is the stored value. */
+const char *thecal_format_role (ThecalRole role);
 
 G_END_DECLS

@@ -6,6 +6,8 @@
 
 #include "thecal-patient-list.h"
 
+#include <glib/gi18n.h>
+
 #include "thecal-demo.h"
 
 /* ---- ThecalPatientItem ------------------------------------------------------------------- */
@@ -15,7 +17,7 @@ struct _ThecalPatientItem
   GObject parent_instance;
 
   ThecalPatient *patient;
-  const char *status; /* static, or NULL */
+  const char *status; /* static (a translation), or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (ThecalPatientItem, thecal_patient_item, G_TYPE_OBJECT)
@@ -50,7 +52,8 @@ patient_item_new (ThecalPatient *patient, gboolean demo)
   const ThecalSimPumpDemo *pump = demo_patient != NULL ? thecal_sim_pump_demo_find (demo_patient->serial) : NULL;
 
   self->patient = patient;
-  self->status = pump != NULL ? pump->summary : NULL;
+  /* the demo pump's summary, marked for translation in src/pump */
+  self->status = pump != NULL ? _ (pump->summary) : NULL;
   return self;
 }
 

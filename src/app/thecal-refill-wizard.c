@@ -274,17 +274,34 @@ aspirate_complete (ThecalRefillWizard *self)
 
 /* ---- page 2: the new fill ------------------------------------------------------------------- */
 
+/* @message names the field by @english, or by @translated (the word of the translation in use:
+ * the workflow's messages are translated too, docs/gui.md "Translations"). */
+static gboolean
+message_names (const char *message, const char *english, const char *translated)
+{
+  return strstr (message, english) != NULL || (translated[0] != '\0' && strstr (message, translated) != NULL);
+}
+
 /* Which field a refusal of the workflow is about (its message names it). */
 static GtkWidget *
 error_label_for (ThecalRefillWizard *self, const char *message)
 {
-  if (strstr (message, "expir") != NULL)
+  /* Translators: a piece of the word that names the expiry in your translation of the refill's
+   * refusals ("The expiry date … is not a date", "The drug expired on …"): the refusal is shown
+   * under the field whose word it contains. */
+  if (message_names (message, "expir", C_ ("field named in a refusal", "expir")))
     return self->expiry_error;
-  if (strstr (message, "lot") != NULL)
+  /* Translators: the word for the lot in your translation of "The lot number is required." */
+  if (message_names (message, "lot", C_ ("field named in a refusal", "lot")))
     return self->lot_error;
-  if (strstr (message, "capacity") != NULL || strstr (message, "volume") != NULL)
+  /* Translators: the words for the capacity and the volume in your translation of the refill's
+   * refusals ("The volume added is refused: …"). */
+  if (message_names (message, "capacity", C_ ("field named in a refusal", "capacity"))
+      || message_names (message, "volume", C_ ("field named in a refusal", "volume")))
     return self->added_error;
-  if (strstr (message, "concentration") != NULL)
+  /* Translators: the word for the concentration in your translation of "The concentration must be
+   * above 0." */
+  if (message_names (message, "concentration", C_ ("field named in a refusal", "concentration")))
     return self->concentration_error;
   return self->fill_error;
 }

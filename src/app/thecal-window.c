@@ -8,6 +8,8 @@
 
 #include <glib/gi18n.h>
 
+#include "thecal-format.h"
+
 struct _ThecalWindow
 {
   AdwApplicationWindow parent_instance;
@@ -40,7 +42,7 @@ update_header (ThecalWindow *self)
   g_autofree char *subtitle = NULL;
 
   if (user != NULL)
-    subtitle = g_strdup_printf (_ ("%s (%s), %s"), user->full_name, user->name, thecal_role_name (user->role));
+    subtitle = g_strdup_printf (_ ("%s (%s), %s"), user->full_name, user->name, thecal_format_role (user->role));
   adw_window_title_set_subtitle (ADW_WINDOW_TITLE (self->window_title), subtitle != NULL ? subtitle : "");
   gtk_widget_set_visible (self->sign_out_button, self->session != NULL);
   gtk_widget_set_visible (self->back_button, self->session != NULL && folded && on_overview);

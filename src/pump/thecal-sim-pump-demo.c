@@ -20,6 +20,10 @@
 #define MCG INT64_C (1000)   /* ng */
 #define ML INT64_C (1000000) /* nL */
 
+/* Marks a summary for xgettext (po/POTFILES.in); this layer has no gettext: the app translates the
+ * summary when it shows it (thecal-patient-list.c). */
+#define N_(text) text
+
 /* What five of the demo pumps share: morphine 25 mg/mL at 5 mg/day (0.2 mL/day), 30 days of
  * history, a 45.5 cm catheter. Each entry then says what sets it apart. */
 #define DEMO_MORPHINE_5_MG_A_DAY                                                             \
@@ -29,25 +33,25 @@
 static const ThecalSimPumpDemo demos[] = {
   { .serial = "TR20-000123",
     .model_id = "TR-20",
-    .summary = "morphine 25 mg/mL, 5 mg/day (0.2 mL/day), 12 mL in the reservoir",
+    .summary = N_ ("morphine 25 mg/mL, 5 mg/day (0.2 mL/day), 12 mL in the reservoir"),
     DEMO_MORPHINE_5_MG_A_DAY,
     .reservoir_nl = 12 * ML,
     .battery_bp = 8000 },
   { .serial = "TR20-000124",
     .model_id = "TR-20",
-    .summary = "low reservoir: morphine 25 mg/mL, 5 mg/day, 1.8 mL left (low-reservoir alarm)",
+    .summary = N_ ("low reservoir: morphine 25 mg/mL, 5 mg/day, 1.8 mL left (low-reservoir alarm)"),
     DEMO_MORPHINE_5_MG_A_DAY,
     .reservoir_nl = 1800000,
     .battery_bp = 7000 },
   { .serial = "TR40-000125",
     .model_id = "TR-40",
-    .summary = "near ERI: morphine 25 mg/mL, 5 mg/day, battery reaches ERI in a few days",
+    .summary = N_ ("near ERI: morphine 25 mg/mL, 5 mg/day, battery reaches ERI in a few days"),
     DEMO_MORPHINE_5_MG_A_DAY,
     .reservoir_nl = 20 * ML,
     .battery_bp = 522 },
   { .serial = "TR20-000126",
     .model_id = "TR-20",
-    .summary = "over-infusing +20 %: morphine 25 mg/mL, 5 mg/day; the estimate does not see it",
+    .summary = N_ ("over-infusing +20 %: morphine 25 mg/mL, 5 mg/day; the estimate does not see it"),
     DEMO_MORPHINE_5_MG_A_DAY,
     .reservoir_nl = 10 * ML,
     .battery_bp = 9000,
@@ -57,7 +61,7 @@ static const ThecalSimPumpDemo demos[] = {
     .fault_days_before = 30 },
   { .serial = "TR20-000127",
     .model_id = "TR-20",
-    .summary = "motor stall: morphine 25 mg/mL, 5 mg/day, stalled 2 days ago (critical alarm)",
+    .summary = N_ ("motor stall: morphine 25 mg/mL, 5 mg/day, stalled 2 days ago (critical alarm)"),
     DEMO_MORPHINE_5_MG_A_DAY,
     .reservoir_nl = 14 * ML,
     .battery_bp = 6000,
@@ -66,7 +70,7 @@ static const ThecalSimPumpDemo demos[] = {
     .fault_days_before = 2 },
   { .serial = "TR40-000128",
     .model_id = "TR-40",
-    .summary = "baclofen 2000 mcg/mL, flex: 300 mcg/day by day, 150 mcg/day at night, 30 mL",
+    .summary = N_ ("baclofen 2000 mcg/mL, flex: 300 mcg/day by day, 150 mcg/day at night, 30 mL"),
     .drug_id = "baclofen",
     .concentration_ng_per_ml = 2000 * MCG,
     .mode = THECAL_MODE_FLEX,
