@@ -122,7 +122,8 @@ add_entry (ThecalRefillWizard *self, GtkWidget *box, const char *title, const ch
     gtk_entry_set_placeholder_text (GTK_ENTRY (entry), placeholder);
   if (password)
     gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (entry), TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
+  /* named by its visible label only: GTK 4.8 joins a label property and a labelled-by relation,
+   * and a screen reader would read the name twice */
   gtk_accessible_update_relation (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_RELATION_LABELLED_BY, label, NULL, -1);
   gtk_box_append (GTK_BOX (box), entry);
   *error = add_text (box, "", "error");
@@ -838,7 +839,6 @@ build_pages (ThecalRefillWizard *self)
     gtk_string_list_append (drugs, self->library->drugs[i].display_name);
   label = add_text (self->fill_box, _ ("Drug"), "heading");
   self->drug_dropdown = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (drugs)), NULL);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->drug_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Drug"), -1);
   gtk_accessible_update_relation (GTK_ACCESSIBLE (self->drug_dropdown), GTK_ACCESSIBLE_RELATION_LABELLED_BY, label, NULL, -1);
   gtk_box_append (GTK_BOX (self->fill_box), self->drug_dropdown);
   thecal_refill_wizard_set_drug (self, active->rx.drug_id);

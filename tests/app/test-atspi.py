@@ -119,6 +119,65 @@ def labels(root):
     return [text(n) for n in walk(root) if role(n) == "label"]
 
 
+def entry(root, label):
+    return find(root, lambda n: role(n) in ("text", "entry", "password text") and name(n) == label)
+
+
+def type_into(root, label, value):
+    """Types @value into the entry named @label (AT-SPI EditableText, as an on-screen keyboard does)."""
+    field = wait_for(f"the field {label!r}", lambda: entry(root, label))
+    return Atspi.EditableText.set_text_contents(field, value)
+
+
+def press(root, label, what=None):
+    """Presses the button named @label once it is there and usable."""
+    found = wait_for(what or f"the {label!r} button", lambda: (lambda b: b if b is not None and sensitive(b) else None)(button(root, label)))
+    return found.do_action(0)
+
+
+def window_named(app, title):
+    """The application's top-level window (or dialog) named @title."""
+    for i in range(app.get_child_count()):
+        child = app.get_child_at_index(i)
+        if child is not None and name(child) == title:
+            return child
+    return None
+
+
+def has_label(root, predicate):
+    return find(root, lambda n: role(n) == "label" and predicate(text(n)))
+
+
+def refill(app):
+    """The refill wizard on ROE, Richard, as a nurse would: 0.6 mL back where 1.8 mL was expected (the
+    discrepancy warning and its acknowledgement), 18 mL of the same morphine 25 mg/mL, paula verifies."""
+    check(press(app, "Refill…"), "Refill… opens the wizard")
+    overview = app
+    app = wait_for("the refill window", lambda: window_named(overview, "Refill"))
+    type_into(app, "Aspirated volume", "0.6 mL")
+    warning = wait_for("the discrepancy warning", lambda: has_label(app, lambda t: "pocket fill" in t))
+    check(warning is not None, "0.6 mL back of 1.8 mL expected: the possible pocket fill is named", text(warning))
+    next_button = button(app, "Next")
+    check(next_button is not None and not sensitive(next_button), "Next waits for the acknowledgement")
+    type_into(app, "Acknowledgement (what you checked, at least 10 characters)", "Pocket checked, no swelling")
+    press(app, "Next", "Next after the acknowledgement")
+    type_into(app, "Lot", "LOT-4711")
+    type_into(app, "Expiry (YYYY-MM-DD)", "2027-06-30")
+    type_into(app, "Volume added (at most 20 mL)", "18 mL")
+    press(app, "Next", "Next after the new fill")
+    type_into(app, "Verifier user name", "paula")
+    type_into(app, "Verifier password", "physician password")
+    press(app, "Next", "Next after the verifier")
+    summary = wait_for("the summary", lambda: button(app, "Refill"))
+    check(summary is not None, "the summary offers Refill")
+    press(app, "Refill")
+    confirmed = wait_for("the outcome", lambda: has_label(app, lambda t: t == "Refill Confirmed"))
+    check(confirmed is not None, "the refill is confirmed")
+    press(app, "Close", "Close on the outcome")
+    volume = wait_for("the overview read again", lambda: has_label(overview, lambda t: t == "18 mL of 20 mL"))
+    check(volume is not None, "the overview shows 18 mL of 20 mL after the refill")
+
+
 def main():
     thecal = sys.argv[1]
     env = dict(os.environ)
@@ -181,6 +240,8 @@ def main():
         check("Low reservoir (not acknowledged)" in read and "Refill the pump before the empty date." in read,
               "the active alarm and what to do", repr(read))
         check(len(os.listdir(tmp)) == 1, "the demo record is in a temporary directory", repr(os.listdir(tmp)))
+
+        refill(app)
 
         # close the window as a person would: the app quits and removes the demo record
         close = button(app, "Close")
