@@ -87,7 +87,7 @@ thecal_lock_page_set_session (ThecalLockPage *self, ThecalRecordSession *session
   if (user != NULL)
     {
       who = g_strdup_printf (_ ("%s (%s) is signed in. Type the password to go on."), user->full_name, user->name);
-      note = g_strdup_printf (_ ("Signing in as another user signs %s out. A pump operation under way goes on either way."),
+      note = g_strdup_printf (_ ("Signing in as another user signs %s out; not while a pump operation of theirs is under way."),
                               user->full_name);
     }
   show (self->who_label, who);

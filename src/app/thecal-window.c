@@ -280,6 +280,27 @@ on_active_changed (ThecalWindow *self)
     watch_input (self, dialogs->pdata[i]);
 }
 
+/* Runs on the main thread, in an idle after a window was made: by then a dialog has its
+ * transient parent (@user_data: a reference to the window). */
+static gboolean
+on_toplevels_settled (gpointer user_data)
+{
+  g_autoptr (ThecalWindow) self = user_data;
+
+  on_active_changed (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs on the main thread: a window was made or destroyed anywhere in the app. */
+static void
+on_toplevels_changed (ThecalWindow *self, guint position, guint removed, guint added)
+{
+  (void) position;
+  (void) removed;
+  if (added > 0)
+    g_idle_add (on_toplevels_settled, g_object_ref (self));
+}
+
 void
 thecal_window_lock (ThecalWindow *self)
 {
@@ -528,6 +549,7 @@ install_actions (ThecalWindow *self)
   gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
   watch_input (self, GTK_WIDGET (self));
   g_signal_connect_swapped (self, "notify::is-active", G_CALLBACK (on_active_changed), self);
+  g_signal_connect_object (gtk_window_get_toplevels (), "items-changed", G_CALLBACK (on_toplevels_changed), self, G_CONNECT_SWAPPED);
   self->settings = thecal_settings_new ();
   if (self->settings != NULL)
     g_signal_connect_object (self->settings, "changed::inactivity-timeout-minutes", G_CALLBACK (on_timeout_changed), self,

@@ -212,6 +212,9 @@ START_TEST (test_lock)
   wizard = thecal_overview_page_open_refill (overview);
   ck_assert_ptr_nonnull (wizard);
   ck_assert (gtk_widget_get_visible (wizard));
+  settle (200);
+  /* input in the dialog counts as activity too */
+  ck_assert_ptr_nonnull (g_object_get_data (G_OBJECT (wizard), "thecal-input-watched"));
 
   /* no input for the (test-short) timeout: locked, patient data hidden, the pump still connected */
   thecal_window_set_lock_timeout_ms (window, 300);
