@@ -343,13 +343,30 @@ thecal_window_get_lock_page (ThecalWindow *self)
   return THECAL_LOCK_PAGE (self->lock_page);
 }
 
+/* @window was not destroyed meanwhile (a destroyed window leaves the list of toplevels). */
+static gboolean
+still_open (GtkWindow *window)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (toplevel == window)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 destroy_dialogs (ThecalWindow *self)
 {
   g_autoptr (GPtrArray) dialogs = dialogs_of (self);
 
   for (guint i = 0; self->hidden_windows != NULL && i < self->hidden_windows->len; i++)
-    gtk_window_destroy (self->hidden_windows->pdata[i]);
+    if (still_open (self->hidden_windows->pdata[i]))
+      gtk_window_destroy (self->hidden_windows->pdata[i]);
   g_clear_pointer (&self->hidden_windows, g_ptr_array_unref);
   for (guint i = 0; i < dialogs->len; i++)
     gtk_window_destroy (dialogs->pdata[i]);
@@ -365,7 +382,8 @@ on_unlocked (ThecalWindow *self)
   gtk_stack_set_visible_child_name (GTK_STACK (self->main_stack), "clinic");
   update_header (self);
   for (guint i = 0; self->hidden_windows != NULL && i < self->hidden_windows->len; i++)
-    gtk_window_present (self->hidden_windows->pdata[i]);
+    if (still_open (self->hidden_windows->pdata[i]))
+      gtk_window_present (self->hidden_windows->pdata[i]);
   g_clear_pointer (&self->hidden_windows, g_ptr_array_unref);
   note_activity (self);
   arm_lock_timer (self);

@@ -285,9 +285,34 @@ START_TEST (test_lock_other_user)
   ThecalOverviewPage *overview = connect_low_reservoir (window);
   ThecalLockPage *lock = thecal_window_get_lock_page (window);
   g_autofree char *error = NULL;
+  gpointer wizard;
 
+  /* locked while the pump is being interrogated: nobody else may sign in (that would drop it) */
+  thecal_overview_page_connect (overview);
+  ck_assert (thecal_overview_page_get_busy (overview));
   g_action_group_activate_action (G_ACTION_GROUP (window), "lock", NULL);
   ck_assert (thecal_window_get_locked (window));
+  thecal_lock_page_set_field (lock, "other_name", THECAL_DEMO_PHYSICIAN_NAME);
+  thecal_lock_page_set_field (lock, "other_password", THECAL_DEMO_PHYSICIAN_PASSWORD);
+  thecal_lock_page_request_switch (lock);
+  ck_assert (!thecal_lock_page_get_busy (lock)); /* refused before any password was checked */
+  error = thecal_lock_page_dup_text (lock, "other_error");
+  assert_has (error, "A pump operation of Demo Clinician is under way");
+  g_clear_pointer (&error, g_free);
+  /* the interrogation goes on behind the lock */
+  ck_assert (wait_for (overview_connected, overview));
+  ck_assert_ptr_nonnull (thecal_overview_page_get_visit (overview));
+  ck_assert (thecal_window_get_locked (window));
+  thecal_lock_page_set_field (lock, "password", THECAL_DEMO_USER_PASSWORD);
+  thecal_lock_page_unlock (lock);
+  ck_assert (wait_for (window_unlocked, window));
+  /* the refill wizard open, then locked again: it hides */
+  wizard = thecal_overview_page_open_refill (overview);
+  ck_assert_ptr_nonnull (wizard);
+  g_object_add_weak_pointer (G_OBJECT (wizard), &wizard);
+  thecal_window_lock (window);
+  ck_assert (!gtk_widget_get_visible (wizard));
+
   /* a wrong password of the other person changes nothing */
   thecal_lock_page_set_field (lock, "other_name", THECAL_DEMO_PHYSICIAN_NAME);
   thecal_lock_page_set_field (lock, "other_password", "wrong password");
@@ -304,6 +329,9 @@ START_TEST (test_lock_other_user)
   ck_assert (wait_for (signed_in_as_paula, window));
   ck_assert (!thecal_window_get_locked (window));
   ck_assert_ptr_null (thecal_overview_page_get_visit (overview));
+  /* the demo user's wizard went with them */
+  settle (100);
+  ck_assert_ptr_null (wizard);
   ck_assert (wait_for (list_has_six, window));
   ck_assert (gtk_widget_get_mapped (GTK_WIDGET (thecal_window_get_patients_page (window))));
   gtk_window_destroy (GTK_WINDOW (window));
