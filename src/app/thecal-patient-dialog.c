@@ -130,10 +130,26 @@ on_saved (GObject *source, GAsyncResult *result, gpointer user_data)
   gtk_window_destroy (GTK_WINDOW (self));
 }
 
+/* Every field's text, stripped (a vector of N_FIELDS strings, NULL-terminated). */
+static GStrv
+dup_values (ThecalPatientDialog *self)
+{
+  GStrv values = g_new0 (char *, N_FIELDS + 1);
+
+  for (guint i = 0; i < N_FIELDS; i++)
+    {
+      GtkWidget *row, *error_label;
+
+      field_of (self, field_names[i], &row, &error_label);
+      values[i] = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
+    }
+  return values;
+}
+
 gboolean
 thecal_patient_dialog_save (ThecalPatientDialog *self)
 {
-  g_autofree char *values[N_FIELDS] = { NULL };
+  g_auto (GStrv) values = NULL;
   gboolean accepted = TRUE;
   ThecalPatientInput input;
 
@@ -142,13 +158,13 @@ thecal_patient_dialog_save (ThecalPatientDialog *self)
   if (self->cancellable != NULL)
     return FALSE;
   show_error (self->form_error, NULL);
+  values = dup_values (self);
   for (guint i = 0; i < N_FIELDS; i++)
     {
       GtkWidget *row, *error_label;
       g_autoptr (GError) error = NULL;
 
       field_of (self, field_names[i], &row, &error_label);
-      values[i] = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
       if (i == 4 && self->patient == NULL)
         continue; /* a new patient has no reason to give */
       /* the record's own rules, field by field, so each message stands under its field */
@@ -171,6 +187,7 @@ thecal_patient_dialog_save (ThecalPatientDialog *self)
   };
   self->cancellable = g_cancellable_new ();
   set_busy (self, TRUE);
+  /* the input is copied by the record before the call returns */
   if (self->patient == NULL)
     thecal_record_session_add_patient_async (self->session, &input, self->cancellable, on_saved, g_object_ref (self));
   else
