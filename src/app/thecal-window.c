@@ -191,6 +191,13 @@ note_activity (ThecalWindow *self)
   self->last_activity_us = g_get_monotonic_time ();
 }
 
+void
+thecal_window_note_activity (ThecalWindow *self)
+{
+  g_return_if_fail (THECAL_IS_WINDOW (self));
+  note_activity (self);
+}
+
 /* Runs on the main thread: any input event of the window or of a dialog over it (a key, the
  * pointer moving, a click, a scroll). Never consumes it. */
 static gboolean

@@ -48,6 +48,9 @@ const ThecalWindowAccel *thecal_window_get_accels (void);
 void thecal_window_lock (ThecalWindow *self);
 gboolean thecal_window_get_locked (ThecalWindow *self);
 void thecal_window_set_lock_timeout_ms (ThecalWindow *self, gint64 timeout_ms);
+/* What every key press, click, pointer motion, scroll or touch in the window or a dialog over it
+ * does: the timeout starts again. */
+void thecal_window_note_activity (ThecalWindow *self);
 ThecalLockPage *thecal_window_get_lock_page (ThecalWindow *self);
 /* win.preferences: the Preferences window, transient for this one (NULL while locked). */
 GtkWidget *thecal_window_open_preferences (ThecalWindow *self);

@@ -262,6 +262,44 @@ START_TEST (test_lock)
 }
 END_TEST
 
+START_TEST (test_lock_after_the_last_input)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  gint64 last_input_us;
+  gint64 locked_after_ms;
+
+  /* nobody signed in: nothing to lock */
+  thecal_window_set_lock_timeout_ms (window, 100);
+  settle (400);
+  ck_assert (!thecal_window_get_locked (window));
+  g_action_group_activate_action (G_ACTION_GROUP (window), "lock", NULL); /* disabled */
+  thecal_window_lock (window);
+  ck_assert (!thecal_window_get_locked (window));
+
+  /* input keeps the window open past the timeout; the lock comes a timeout after the last input */
+  thecal_window_set_lock_timeout_ms (window, 800);
+  sign_in_as (window, THECAL_DEMO_USER_NAME, THECAL_DEMO_USER_PASSWORD);
+  for (guint i = 0; i < 16; i++)
+    {
+      thecal_window_note_activity (window);
+      settle (100);
+    }
+  ck_assert (!thecal_window_get_locked (window));
+  thecal_window_note_activity (window);
+  last_input_us = g_get_monotonic_time ();
+  ck_assert (wait_for (window_locked, window));
+  locked_after_ms = (g_get_monotonic_time () - last_input_us) / 1000;
+  ck_assert_msg (locked_after_ms >= 800 && locked_after_ms < 3000, "locked %" G_GINT64_FORMAT " ms after the last input", locked_after_ms);
+
+  /* signing out (thecal_window_sign_out; the action is off while locked) ends the lock with the session */
+  thecal_window_sign_out (window);
+  ck_assert (!thecal_window_get_locked (window));
+  ck_assert_ptr_null (thecal_window_get_session (window));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 static gboolean
 signed_in_as_paula (gpointer window)
 {
@@ -652,7 +690,7 @@ shell_suite (void)
   Suite *suite = suite_create ("shell");
 
   THECAL_TEST_TCASE (suite, "preferences", setup, teardown, 120, test_preferences);
-  THECAL_TEST_TCASE (suite, "lock", setup, teardown, 120, test_lock, test_lock_other_user);
+  THECAL_TEST_TCASE (suite, "lock", setup, teardown, 120, test_lock, test_lock_after_the_last_input, test_lock_other_user);
   THECAL_TEST_TCASE (suite, "shortcuts", setup, teardown, 120, test_shortcuts);
   THECAL_TEST_TCASE (suite, "patients", setup, teardown, 120, test_add_and_edit_patient);
   return suite;
