@@ -13,6 +13,7 @@
 #include "thecal-demo.h"
 #include "thecal-dose-json.h"
 #include "thecal-resources.h"
+#include "thecal-settings.h"
 #include "thecal-window.h"
 
 struct _ThecalApplication
@@ -46,7 +47,9 @@ static gboolean
 load_file (const char *name, gboolean library, void *target, GError **error)
 {
   const char *dir = g_getenv ("THECAL_DATA_DIR");
-  g_autofree char *path = g_build_filename (dir != NULL && dir[0] != '\0' ? dir : THECAL_PKGDATADIR, name, NULL);
+  /* @name: a file of the data directory, or a full path (the drug library chosen in the preferences) */
+  g_autofree char *path = g_path_is_absolute (name) ? g_strdup (name)
+                                                    : g_build_filename (dir != NULL && dir[0] != '\0' ? dir : THECAL_PKGDATADIR, name, NULL);
   g_autofree char *contents = NULL;
   gsize length = 0;
   ThecalDoseError dose_error;
@@ -69,7 +72,10 @@ load_file (const char *name, gboolean library, void *target, GError **error)
 gboolean
 thecal_application_load_data (ThecalPumpModelSet *models, ThecalDrugLibrary *library, GError **error)
 {
-  return load_file ("pump-models.json", FALSE, models, error) && load_file ("drug-library.json", TRUE, library, error);
+  g_autofree char *library_path = thecal_settings_dup_drug_library_path ();
+
+  return load_file ("pump-models.json", FALSE, models, error)
+         && load_file (library_path != NULL ? library_path : "drug-library.json", TRUE, library, error);
 }
 
 static void

@@ -8,6 +8,8 @@
 
 #include <glib/gi18n.h>
 
+#include "thecal-patient-dialog.h"
+
 struct _ThecalPatientsPage
 {
   AdwBin parent_instance;
@@ -15,7 +17,10 @@ struct _ThecalPatientsPage
   GtkWidget *search_entry;
   GtkWidget *list_view;
   GtkWidget *state_label;
+  GtkWidget *add_button;
+  GtkWidget *edit_button;
 
+  ThecalRecordSession *session;
   ThecalPatientList *list;
   GtkSingleSelection *selection;
 };
@@ -127,6 +132,7 @@ on_selection_changed (GtkSelectionModel *model, guint position, guint n_items, T
   (void) model;
   (void) position;
   (void) n_items;
+  gtk_widget_set_sensitive (self->edit_button, gtk_single_selection_get_selected (self->selection) != GTK_INVALID_LIST_POSITION);
   emit_selected (self, gtk_single_selection_get_selected (self->selection));
 }
 
@@ -156,6 +162,8 @@ thecal_patients_page_set_session (ThecalPatientsPage *self, ThecalRecordSession 
   if (self->selection != NULL)
     g_signal_handlers_disconnect_by_data (self->selection, self);
   gtk_list_view_set_model (GTK_LIST_VIEW (self->list_view), NULL);
+  g_set_object (&self->session, session);
+  gtk_widget_set_sensitive (self->edit_button, FALSE);
   g_clear_object (&self->selection);
   g_clear_object (&self->list);
   gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
@@ -196,6 +204,74 @@ thecal_patients_page_select (ThecalPatientsPage *self, guint position)
     gtk_single_selection_set_selected (self->selection, position);
 }
 
+void
+thecal_patients_page_focus_search (ThecalPatientsPage *self)
+{
+  g_return_if_fail (THECAL_IS_PATIENTS_PAGE (self));
+  gtk_widget_grab_focus (self->search_entry);
+}
+
+/* Runs on the main thread: a patient was added or corrected: the list reads the record again. */
+static void
+on_patient_saved (ThecalPatientsPage *self, const ThecalPatient *patient)
+{
+  (void) patient;
+  gtk_widget_set_sensitive (self->edit_button, FALSE);
+  if (self->list != NULL)
+    thecal_patient_list_set_search (self->list, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+}
+
+static GtkWidget *
+open_dialog (ThecalPatientsPage *self, const ThecalPatient *patient)
+{
+  ThecalPatientDialog *dialog = thecal_patient_dialog_new (self->session, patient);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (GTK_IS_WINDOW (root))
+    gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (root));
+  g_signal_connect_object (dialog, "saved", G_CALLBACK (on_patient_saved), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return GTK_WIDGET (dialog);
+}
+
+GtkWidget *
+thecal_patients_page_open_add (ThecalPatientsPage *self)
+{
+  g_return_val_if_fail (THECAL_IS_PATIENTS_PAGE (self), NULL);
+  if (self->session == NULL)
+    return NULL;
+  return open_dialog (self, NULL);
+}
+
+GtkWidget *
+thecal_patients_page_open_edit (ThecalPatientsPage *self)
+{
+  g_autoptr (ThecalPatientItem) item = NULL;
+  guint position;
+
+  g_return_val_if_fail (THECAL_IS_PATIENTS_PAGE (self), NULL);
+  if (self->session == NULL || self->selection == NULL)
+    return NULL;
+  position = gtk_single_selection_get_selected (self->selection);
+  if (position == GTK_INVALID_LIST_POSITION)
+    return NULL;
+  item = g_list_model_get_item (G_LIST_MODEL (self->list), position);
+  return item != NULL ? open_dialog (self, thecal_patient_item_get_patient (item)) : NULL;
+}
+
+/* Runs on the main thread: the Add Patient… and Edit… buttons. */
+static void
+on_add_clicked (ThecalPatientsPage *self)
+{
+  thecal_patients_page_open_add (self);
+}
+
+static void
+on_edit_clicked (ThecalPatientsPage *self)
+{
+  thecal_patients_page_open_edit (self);
+}
+
 static void
 thecal_patients_page_dispose (GObject *object)
 {
@@ -207,6 +283,7 @@ thecal_patients_page_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->selection, self);
   g_clear_object (&self->selection);
   g_clear_object (&self->list);
+  g_clear_object (&self->session);
   G_OBJECT_CLASS (thecal_patients_page_parent_class)->dispose (object);
 }
 
@@ -225,6 +302,10 @@ thecal_patients_page_class_init (ThecalPatientsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ThecalPatientsPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, ThecalPatientsPage, list_view);
   gtk_widget_class_bind_template_child (widget_class, ThecalPatientsPage, state_label);
+  gtk_widget_class_bind_template_child (widget_class, ThecalPatientsPage, add_button);
+  gtk_widget_class_bind_template_child (widget_class, ThecalPatientsPage, edit_button);
+  gtk_widget_class_bind_template_callback (widget_class, on_add_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_edit_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_activate);
 }

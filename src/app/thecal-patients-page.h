@@ -26,5 +26,12 @@ ThecalPatientList *thecal_patients_page_get_list (ThecalPatientsPage *self);
 void thecal_patients_page_set_search (ThecalPatientsPage *self, const char *text);
 /* Selects the row at @position (the same as a click). */
 void thecal_patients_page_select (ThecalPatientsPage *self, guint position);
+/* The search field gets the keyboard focus (win.search, Ctrl+F). */
+void thecal_patients_page_focus_search (ThecalPatientsPage *self);
+/* Add Patient… and Edit… (the selected patient; NULL when none is selected or nobody is signed
+ * in): a ThecalPatientDialog transient for the window; once it saved, the list reads the record
+ * again. The dialog (not a new reference). */
+GtkWidget *thecal_patients_page_open_add (ThecalPatientsPage *self);
+GtkWidget *thecal_patients_page_open_edit (ThecalPatientsPage *self);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 
 #include <adwaita.h>
 
+#include "thecal-lock-page.h"
 #include "thecal-overview-page.h"
 #include "thecal-patients-page.h"
 #include "thecal-sign-in-page.h"
@@ -32,5 +33,26 @@ ThecalOverviewPage *thecal_window_get_overview_page (ThecalWindow *self);
 /* The signed-in session, or NULL. */
 ThecalRecordSession *thecal_window_get_session (ThecalWindow *self);
 void thecal_window_sign_out (ThecalWindow *self);
+
+/* Every accelerator of the app ({ "win.lock", "<Control>l" }, ...; ends with { NULL, NULL }). */
+typedef struct
+{
+  const char *action;
+  const char *accel;
+} ThecalWindowAccel;
+const ThecalWindowAccel *thecal_window_get_accels (void);
+
+/* The lock after inactivity (docs/gui.md): win.lock, or no input for the timeout of the settings
+ * (thecal_window_set_lock_timeout_ms > 0 overrides it, for the tests). Nothing happens while
+ * nobody is signed in. */
+void thecal_window_lock (ThecalWindow *self);
+gboolean thecal_window_get_locked (ThecalWindow *self);
+void thecal_window_set_lock_timeout_ms (ThecalWindow *self, gint64 timeout_ms);
+/* What every key press, click, pointer motion, scroll or touch in the window or a dialog over it
+ * does: the timeout starts again. */
+void thecal_window_note_activity (ThecalWindow *self);
+ThecalLockPage *thecal_window_get_lock_page (ThecalWindow *self);
+/* win.preferences: the Preferences window, transient for this one (NULL while locked). */
+GtkWidget *thecal_window_open_preferences (ThecalWindow *self);
 
 G_END_DECLS

@@ -192,15 +192,33 @@ patient_data_new (const ThecalUser *actor, const char *mrn, const ThecalPatientI
   return data;
 }
 
+gboolean
+thecal_record_check_patient_field (const char *field, const char *value, GError **error)
+{
+  g_return_val_if_fail (field != NULL, FALSE);
+
+  if (g_str_equal (field, "mrn"))
+    return _thecal_record_check_code (_ ("medical record number"), value, error);
+  if (g_str_equal (field, "name"))
+    return _thecal_record_check_text (_ ("patient's name"), value, NAME_MAX_BYTES, TRUE, error);
+  if (g_str_equal (field, "date_of_birth"))
+    return _thecal_record_check_date (_ ("date of birth"), value, TRUE, error);
+  if (g_str_equal (field, "notes"))
+    return _thecal_record_check_text (_ ("notes"), value, NOTES_MAX_BYTES, FALSE, error);
+  if (g_str_equal (field, "reason"))
+    return _thecal_record_check_text (_ ("reason for the correction"), value, REASON_MAX_BYTES, TRUE, error);
+  g_return_val_if_reached (FALSE);
+}
+
 static gboolean
 check_patient_details (const PatientData *data, GError **error)
 {
-  return _thecal_record_check_text (_ ("patient's name"), data->name, NAME_MAX_BYTES, TRUE, error)
-         && _thecal_record_check_date (_ ("date of birth"), data->date_of_birth, TRUE, error)
+  return thecal_record_check_patient_field ("name", data->name, error)
+         && thecal_record_check_patient_field ("date_of_birth", data->date_of_birth, error)
          && (data->opioid_tolerance == THECAL_OPIOID_NAIVE || data->opioid_tolerance == THECAL_OPIOID_TOLERANT
              || (g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_INVALID, _ ("The opioid tolerance is not valid.")),
                  FALSE))
-         && _thecal_record_check_text (_ ("notes"), data->notes, NOTES_MAX_BYTES, FALSE, error);
+         && thecal_record_check_patient_field ("notes", data->notes, error);
 }
 
 /* The search index holds the folded words of the current name (one row per patient). */
@@ -260,7 +278,7 @@ op_add_patient (ThecalRecordDb *db, gpointer user_data, GError **error)
   sqlite3_stmt *stmt;
   gint64 patient_id;
 
-  if (!_thecal_record_check_code (_ ("medical record number"), data->input_mrn, error)
+  if (!thecal_record_check_patient_field ("mrn", data->input_mrn, error)
       || !check_patient_details (data, error))
     return NULL;
   existing = patient_by_mrn (db, data->input_mrn, TRUE, &local_error);
@@ -327,7 +345,7 @@ op_correct_patient (ThecalRecordDb *db, gpointer user_data, GError **error)
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
 
-  if (!_thecal_record_check_text (_ ("reason for the correction"), data->reason, REASON_MAX_BYTES, TRUE, error))
+  if (!thecal_record_check_patient_field ("reason", data->reason, error))
     return NULL;
   current = patient_by_mrn (db, data->mrn != NULL ? data->mrn : "", FALSE, error);
   if (current == NULL)

@@ -160,6 +160,12 @@ void thecal_record_add_patient_async (ThecalRecord *self,
                                       gpointer user_data);
 ThecalPatient *thecal_record_add_patient_finish (ThecalRecord *self, GAsyncResult *result, GError **error);
 
+/* Checks one field of a patient's details as add and correct do, without the database (no
+ * thread, no I/O: the GUI shows each refusal under its field before it submits). @field: "mrn",
+ * "name", "date_of_birth", "notes" or "reason" (of a correction). FALSE with THECAL_DB_ERROR_INVALID
+ * and the record's own message, which names the field. */
+gboolean thecal_record_check_patient_field (const char *field, const char *value, GError **error);
+
 /* A correction: a new version of the details that supersedes the current one (the MRN stays). */
 void thecal_record_correct_patient_async (ThecalRecord *self,
                                           const ThecalUser *actor,

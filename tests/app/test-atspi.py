@@ -132,7 +132,10 @@ def type_into(root, label, value):
 def press(root, label, what=None):
     """Presses the button named @label once it is there and usable."""
     found = wait_for(what or f"the {label!r} button", lambda: (lambda b: b if b is not None and sensitive(b) else None)(button(root, label)))
-    return found.do_action(0)
+    done = found.do_action(0)
+    # GTK merges activations less than 250 ms apart (TESTING.md): the next press must not be lost
+    time.sleep(0.4)
+    return done
 
 
 def window_named(app, title):

@@ -144,6 +144,33 @@ START_TEST (test_patient_input_checks)
       ck_assert_msg (strstr (error->message, cases[i].needle) != NULL, "case %u: “%s” not in: %s", i, cases[i].needle,
                      error->message);
     }
+  /* The same checks field by field, without the database (the GUI shows each under its field). */
+  {
+    static const char *const fields[] = { "mrn", "mrn", "mrn", "name", "name", "date_of_birth", "date_of_birth",
+                                          "date_of_birth", "date_of_birth", NULL };
+    g_autoptr (GError) reason_error = NULL;
+
+    for (guint i = 0; fields[i] != NULL; i++)
+      {
+        const ThecalPatientInput *in = &cases[i].input;
+        const char *value = g_str_equal (fields[i], "mrn") ? in->mrn : g_str_equal (fields[i], "name") ? in->name
+                                                                                                       : in->date_of_birth;
+        g_autoptr (GError) error = NULL;
+
+        ck_assert_msg (!thecal_record_check_patient_field (fields[i], value, &error), "field case %u was accepted", i);
+        assert_error (error, THECAL_DB_ERROR_INVALID);
+        ck_assert_msg (strstr (error->message, cases[i].needle) != NULL, "field case %u: “%s” not in: %s", i, cases[i].needle,
+                       error->message);
+      }
+    ck_assert (thecal_record_check_patient_field ("mrn", "M1234567890123456789012345678901", NULL));
+    ck_assert (thecal_record_check_patient_field ("date_of_birth", "2000-02-29", NULL));
+    ck_assert (thecal_record_check_patient_field ("name", "LEAP, Lea", NULL));
+    ck_assert (thecal_record_check_patient_field ("notes", "", NULL));
+    ck_assert (thecal_record_check_patient_field ("reason", "typo in the name", NULL));
+    ck_assert (!thecal_record_check_patient_field ("reason", "  ", &reason_error));
+    assert_error (reason_error, THECAL_DB_ERROR_INVALID);
+    ck_assert_msg (strstr (reason_error->message, "reason for the correction") != NULL, "%s", reason_error->message);
+  }
   /* 1900-01-01, 29 February of a leap year and a 32-character MRN are fine. */
   {
     ThecalPatientInput input = { "M1234567890123456789012345678901", "OLD, Oscar", "1900-01-01", THECAL_OPIOID_NAIVE, NULL };
