@@ -82,6 +82,7 @@ struct _ThecalProgramDialog
   GtkWidget *minimum_label;
   GtkWidget *stopped_label;
   GtkWidget *periodic_box;
+  GtkWidget *periodic_header;
   GtkWidget *periodic_rows_box;
   GtkWidget *periodic_add_button;
   GtkWidget *periodic_error;
@@ -114,6 +115,7 @@ struct _ThecalProgramDialog
 
   /* progress, outcome */
   GtkWidget *spinner;
+  GtkWidget *steps_box; /* the steps' list: on the progress page, then under the outcome */
   GtkWidget *progress_icons[N_PROGRESS];
   GtkWidget *progress_labels[N_PROGRESS];
   StepState progress[N_PROGRESS];
@@ -315,6 +317,8 @@ renumber (ThecalProgramDialog *self)
     }
   gtk_widget_set_sensitive (self->flex_add_button, self->flex_rows->len < THECAL_FLEX_STEPS_MAX);
   gtk_widget_set_sensitive (self->periodic_add_button, self->periodic_rows->len < THECAL_PERIODIC_BOLUSES_MAX);
+  if (self->periodic_header != NULL)
+    gtk_widget_set_visible (self->periodic_header, self->periodic_rows->len > 0);
 }
 
 static GtkWidget *
@@ -331,6 +335,7 @@ row_entry (GtkWidget *box, const char *placeholder, int width_chars, gboolean ex
 
 static void on_remove_row_clicked (GtkButton *button, gpointer user_data);
 static void on_field_changed (ThecalProgramDialog *self);
+static void on_entry_activate (ThecalProgramDialog *self);
 
 static Row *
 row_new (ThecalProgramDialog *self, GtkWidget *rows_box, gboolean periodic)
@@ -355,6 +360,10 @@ row_new (ThecalProgramDialog *self, GtkWidget *rows_box, gboolean periodic)
   row->error = add_error_label (row->container);
   gtk_widget_set_margin_start (row->error, 40);
   gtk_box_append (GTK_BOX (rows_box), row->container);
+  g_signal_connect_swapped (row->start, "activate", G_CALLBACK (on_entry_activate), self);
+  g_signal_connect_swapped (row->amount, "activate", G_CALLBACK (on_entry_activate), self);
+  if (row->duration != NULL)
+    g_signal_connect_swapped (row->duration, "activate", G_CALLBACK (on_entry_activate), self);
   g_signal_connect_swapped (row->start, "changed", G_CALLBACK (on_field_changed), self);
   g_signal_connect_swapped (row->amount, "changed", G_CALLBACK (on_field_changed), self);
   if (row->duration != NULL)
@@ -1212,8 +1221,10 @@ on_programmed (GObject *source, GAsyncResult *result, gpointer user_data)
       for (int i = 0; i < N_PROGRESS; i++)
         if (self->progress[i] == STEP_ACTIVE)
           self->progress[i] = STEP_FAILED;
+      if (ok)
+        self->progress[PROGRESS_RECORD] = STEP_DONE; /* recorded UNCERTAIN */
       show_progress (self);
-      show_uncertain (self, error != NULL ? error->message : _ ("COMMIT was sent and the pump's answer was lost."));
+      show_uncertain (self, error != NULL ? error->message : _ ("The commit was sent and the pump's answers were lost after it."));
     }
   else
     {
@@ -1230,6 +1241,15 @@ on_programmed (GObject *source, GAsyncResult *result, gpointer user_data)
       else
         text = g_strdup_printf (_ ("%s\nNothing was changed on the pump.\n%s"), error->message, running);
       set_outcome (self, "dialog-error-symbolic", _ ("Not Programmed"), text, TRUE);
+    }
+  /* the steps stay in view under the outcome: where a write that did not confirm stopped */
+  if (self->outcome != THECAL_OUTCOME_CONFIRMED && gtk_widget_get_parent (self->steps_box) == self->progress_box)
+    {
+      g_object_ref (self->steps_box);
+      gtk_box_remove (GTK_BOX (self->progress_box), self->steps_box);
+      gtk_widget_set_halign (self->steps_box, GTK_ALIGN_CENTER);
+      gtk_box_insert_child_after (GTK_BOX (self->outcome_box), self->steps_box, self->outcome_page);
+      g_object_unref (self->steps_box);
     }
   show_page (self, "outcome");
   if (self->outcome != THECAL_OUTCOME_UNCERTAIN)
@@ -1389,6 +1409,16 @@ static void
 on_field_changed (ThecalProgramDialog *self)
 {
   schedule_check (self);
+}
+
+/* Runs on the main thread: Enter in an entry: the pending check at once, then Next (as the header
+ * bar's button, only when the page is complete). */
+static void
+on_entry_activate (ThecalProgramDialog *self)
+{
+  if (self->check_id != 0)
+    run_check (self);
+  thecal_program_dialog_next (self);
 }
 
 /* Runs on the main thread: a field of the review page changed. */
@@ -1780,6 +1810,20 @@ build_pages (ThecalProgramDialog *self)
     add_text (self->edit_box, drug, NULL);
   }
   self->drug_error = add_error_label (self->edit_box);
+  /* what the pump will deliver, and the findings about the whole prescription, at the top */
+  section = add_section (self->edit_box, NULL);
+  gtk_widget_add_css_class (section, "card");
+  gtk_widget_set_margin_top (section, 0);
+  self->daily_label = add_text (section, "", NULL);
+  gtk_widget_set_margin_start (self->daily_label, 12);
+  gtk_widget_set_margin_end (self->daily_label, 12);
+  gtk_widget_set_margin_top (self->daily_label, 8);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->daily_label), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("New daily dose"), -1);
+  self->general_error = add_error_label (section);
+  gtk_widget_set_margin_start (self->general_error, 12);
+  gtk_widget_set_margin_end (self->general_error, 12);
+  gtk_widget_set_margin_bottom (section, 0);
+  gtk_widget_set_margin_bottom (self->general_error, 8);
   self->blocked_label = add_error_label (self->edit_box);
   gtk_widget_add_css_class (self->blocked_label, "error");
 
@@ -1853,6 +1897,7 @@ build_pages (ThecalProgramDialog *self)
       }
   }
   gtk_box_append (GTK_BOX (self->periodic_box), header);
+  self->periodic_header = header;
   self->periodic_rows_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   gtk_box_append (GTK_BOX (self->periodic_box), self->periodic_rows_box);
   self->periodic_add_button = gtk_button_new_with_label (_ ("Add Periodic Bolus"));
@@ -1874,11 +1919,6 @@ build_pages (ThecalProgramDialog *self)
                                        &self->ptm_lockout_error);
   self->ptm_max_entry = add_entry (self->ptm_fields_box, _ ("PTM maximum boluses per 24 h"), _ ("e.g. 4"), &self->ptm_max_error);
   self->ptm_error = add_error_label (section);
-
-  section = add_section (self->edit_box, _ ("Check"));
-  self->daily_label = add_text (section, "", NULL);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->daily_label), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("New daily dose"), -1);
-  self->general_error = add_error_label (section);
 
   /* ---- review ---- */
   add_text (self->review_box, _ ("What changes (running → new)"), "title-4");
@@ -1932,6 +1972,9 @@ build_pages (ThecalProgramDialog *self)
       _ ("Record the outcome"),
     };
 
+    self->steps_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->steps_box), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Steps of the write"), -1);
+    gtk_box_append (GTK_BOX (self->progress_box), self->steps_box);
     for (int i = 0; i < N_PROGRESS; i++)
       {
         GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
@@ -1940,7 +1983,7 @@ build_pages (ThecalProgramDialog *self)
         gtk_widget_set_size_request (self->progress_icons[i], 16, 16);
         gtk_box_append (GTK_BOX (row), self->progress_icons[i]);
         self->progress_labels[i] = add_text (row, steps[i], "dim-label");
-        gtk_box_append (GTK_BOX (self->progress_box), row);
+        gtk_box_append (GTK_BOX (self->steps_box), row);
       }
   }
 
@@ -1965,8 +2008,13 @@ build_pages (ThecalProgramDialog *self)
                              self->ptm_max_entry };
 
     for (gsize i = 0; i < G_N_ELEMENTS (entries); i++)
-      g_signal_connect_swapped (entries[i], "changed", G_CALLBACK (on_field_changed), self);
+      {
+        g_signal_connect_swapped (entries[i], "changed", G_CALLBACK (on_field_changed), self);
+        g_signal_connect_swapped (entries[i], "activate", G_CALLBACK (on_entry_activate), self);
+      }
   }
+  g_signal_connect_swapped (self->reason_entry, "activate", G_CALLBACK (on_entry_activate), self);
+  g_signal_connect_swapped (self->override_entry, "activate", G_CALLBACK (on_entry_activate), self);
   g_signal_connect_swapped (self->mode_dropdown, "notify::selected", G_CALLBACK (on_mode_changed), self);
   g_signal_connect_swapped (self->ptm_check, "toggled", G_CALLBACK (on_ptm_toggled), self);
   g_signal_connect_swapped (self->reason_entry, "changed", G_CALLBACK (on_review_field_changed), self);
@@ -2044,6 +2092,8 @@ thecal_program_dialog_class_init (ThecalProgramDialogClass *klass)
 #undef BIND
   gtk_widget_class_bind_template_callback (widget_class, on_next_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_back_clicked);
+  /* Escape closes (not while the pump is written: close_request refuses) */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
 
 static void

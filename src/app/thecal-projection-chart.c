@@ -200,7 +200,7 @@ thecal_projection_chart_dup_summary (ThecalProjectionChart *self)
 #define MARGIN_LEFT 64.0
 #define MARGIN_RIGHT 16.0
 #define MARGIN_TOP 28.0
-#define PANEL_GAP 40.0
+#define PANEL_GAP 56.0
 #define DOSE_PANEL_HEIGHT 64.0
 
 static const double old_rgb[3] = { 0.47, 0.46, 0.48 }; /* grey: what runs now */
@@ -296,18 +296,25 @@ draw (GtkDrawingArea *area, cairo_t *cr, int width_px, int height_px, gpointer u
         draw_text (widget, cr, text, x0 - 6.0, y, 1.0, &fg);
       }
   }
-  /* x ticks: the dates, five of them */
-  for (int i = 0; i <= 4; i++)
-    {
-      gint64 at = self->now_local_ms + (self->step_ms * THECAL_PROJECTION_CHART_STEPS) / 4 * i;
-      g_autofree char *instant = thecal_format_instant (at);
-      char date[11];
+  /* x ticks: the dates, every whole number of days from now, at most six of them */
+  {
+    gint64 horizon_ms = self->step_ms * THECAL_PROJECTION_CHART_STEPS;
+    gint64 days = horizon_ms / DAY_MS;
+    gint64 every = MAX ((days + 4) / 5, 1);
 
-      g_strlcpy (date, instant, sizeof date); /* "2026-01-08" of "2026-01-08 09:00" */
-      draw_text (widget, cr, date, x_of (self, at, x0, width), y0 + height + 12.0, i == 0 ? 0.0 : i == 4 ? 1.0
-                                                                                                         : 0.5,
-                 &fg);
-    }
+    for (gint64 k = 0; k * every <= days; k++)
+      {
+        gint64 at = self->now_local_ms + k * every * DAY_MS;
+        g_autofree char *instant = thecal_format_instant (at);
+        char date[11];
+        double x = x_of (self, at, x0, width);
+
+        g_strlcpy (date, instant, sizeof date); /* "2026-01-08" of "2026-01-08 09:00" */
+        draw_text (widget, cr, date, x, y0 + height + 12.0, k == 0 ? 0.0 : x > x0 + width - 50.0 ? 1.0
+                                                                                                 : 0.5,
+                   &fg);
+      }
+  }
 
   /* the low-reservoir level */
   {
@@ -391,7 +398,7 @@ draw (GtkDrawingArea *area, cairo_t *cr, int width_px, int height_px, gpointer u
     for (int s = THECAL_PROJECTION_CHART_OLD; s <= THECAL_PROJECTION_CHART_NEW; s++)
       if (self->series[s].present)
         top_ng = MAX (top_ng, MAX (self->series[s].worst_ng_per_day, self->series[s].programmed_ng_per_day));
-    draw_text (widget, cr, _ ("Daily dose"), x0, dose_y0 - 12.0, 0.0, &fg);
+    draw_text (widget, cr, _ ("Daily dose"), x0, dose_y0 - 14.0, 0.0, &fg);
     for (int s = THECAL_PROJECTION_CHART_OLD; s <= THECAL_PROJECTION_CHART_NEW; s++)
       {
         const Series *series = &self->series[s];

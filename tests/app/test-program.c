@@ -75,6 +75,14 @@ dialog_finished (gpointer dialog)
 }
 
 static gboolean
+progress_at_commit (gpointer dialog)
+{
+  g_autofree char *progress = thecal_program_dialog_dup_text (dialog, "progress", NULL);
+
+  return strstr (progress, "→ Commit") != NULL || thecal_program_dialog_get_finished (dialog, NULL);
+}
+
+static gboolean
 dialog_idle (gpointer dialog)
 {
   return !thecal_program_dialog_get_busy (dialog);
@@ -174,6 +182,8 @@ START_TEST (test_program_editor_validation)
   type (dialog, "continuous", "25 mL/day");
   assert_text_has (dialog, "continuous", "Refused:", "error");
   assert_text_has (dialog, "continuous", "24 mL/day", "error");
+  assert_text_has (dialog, "daily", "625 mg/day (25 mL/day)", NULL);
+  screenshot (GTK_WIDGET (dialog), "program-findings.png");
   /* the lowest programmable rate is accepted, below it refused */
   type (dialog, "continuous", "0.048 mL/day");
   assert_text_has (dialog, "continuous", "", NULL);
@@ -193,7 +203,6 @@ START_TEST (test_program_editor_validation)
   assert_text_has (dialog, "general", "30 %", "warning");
   assert_text_has (dialog, "daily", "7 mg/day (0.28 mL/day)", NULL);
   ck_assert (thecal_program_dialog_can_go_next (dialog));
-  screenshot (GTK_WIDGET (dialog), "program-findings.png");
 
   /* within the step limit: no message but the concentration's */
   type (dialog, "continuous", "6 mg/day");
@@ -343,14 +352,20 @@ START_TEST (test_program_confirmed)
   thecal_program_dialog_set_text (dialog, "reason", "Pain not controlled in the evening");
   screenshot (GTK_WIDGET (dialog), "program-review.png");
 
-  /* Program: the progress view, the window cannot be closed meanwhile */
+  /* Program: the progress view, the window cannot be closed meanwhile (a slower wand, 200 ms each
+   * way, so the steps can be seen) */
+  thecal_loopback_transport_set_latency_ms (thecal_demo_link_get_loopback (thecal_overview_page_get_demo_link (overview)), 200);
   thecal_program_dialog_next (dialog);
   ck_assert_str_eq (thecal_program_dialog_get_page (dialog), "progress");
   ck_assert (thecal_program_dialog_get_busy (dialog));
   gtk_window_close (GTK_WINDOW (dialog));
   ck_assert (gtk_widget_get_visible (GTK_WIDGET (dialog)));
   assert_text_has (dialog, "progress", "→ Record the change as pending", NULL);
-  screenshot (GTK_WIDGET (dialog), "program-progress.png");
+  ck_assert (wait_for (progress_at_commit, dialog));
+  assert_text_has (dialog, "progress", "✓ Stage the new prescription on the pump\n✓ Read the staged copy back and compare\n→ Commit", NULL);
+  screenshot_after (GTK_WIDGET (dialog), "program-progress.png", FALSE, 50);
+  gtk_window_close (GTK_WINDOW (dialog));
+  ck_assert (gtk_widget_get_visible (GTK_WIDGET (dialog)));
   ck_assert (wait_for (dialog_finished, dialog));
   ck_assert (thecal_program_dialog_get_finished (dialog, &outcome));
   ck_assert_int_eq (outcome, THECAL_OUTCOME_CONFIRMED);
@@ -600,7 +615,7 @@ START_TEST (test_program_uncertain)
   assert_text_has (dialog, "outcome", "Outcome UNCERTAIN", NULL);
   assert_text_has (dialog, "outcome", "Every change to this pump is blocked", NULL);
   assert_text_has (dialog, "progress", "✓ Commit: the pump switches to it", NULL);
-  assert_text_has (dialog, "progress", "✗ Verify: read the running prescription back", NULL);
+  assert_text_has (dialog, "progress", "✗ Verify: read the running prescription back\n✓ Record the outcome", NULL);
   ck_assert (thecal_program_dialog_can_read_again (dialog));
   ck_assert (thecal_visit_is_blocked (visit, NULL));
   screenshot (GTK_WIDGET (dialog), "program-uncertain.png");
