@@ -12,6 +12,8 @@
  *  - a flex schedule (KOE, Kim: baclofen, two steps) given a third step with a soft-limit
  *    override: Program insensitive until the reason has 10 characters, then confirmed;
  *  - a hard-limit refusal on the review page: Program stays insensitive;
+ *  - a nurse refused by the workflow (prescription.change), nothing written;
+ *  - FAILED: the pump leaves the wand's range at STAGE: unchanged, not blocked;
  *  - UNCERTAIN: the pump leaves the wand's range after COMMIT (the read-back is lost): the visit
  *    blocks further changes (a new editor says so and cannot go on), then "Read the Pump Again"
  *    with the pump back in range resolves it CONFIRMED and the overview shows the new therapy.
@@ -656,13 +658,119 @@ START_TEST (test_program_uncertain)
 }
 END_TEST
 
+/* Runs on the main thread: at STAGE the pump leaves the wand's range: nothing that changes it
+ * arrives, and the write fails before COMMIT. */
+static void
+leave_range_at_stage (ThecalPumpLink *link, guint step, gpointer user_data)
+{
+  OutOfRange *state = user_data;
+
+  (void) link;
+  if (step == THECAL_PROGRAM_STEP_STAGE && !state->out)
+    {
+      thecal_loopback_transport_set_pump_in_range (state->loopback, FALSE);
+      state->out = TRUE;
+    }
+}
+
+/* FAILED: the pump is unchanged, the visit not blocked; the overview reads it again. */
+START_TEST (test_program_failed)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalOverviewPage *overview = connect_patient (window, 1, "DEMO-0002");
+  ThecalVisit *visit = thecal_overview_page_get_visit (overview);
+  ThecalProgramDialog *dialog = open_dialog (overview);
+  OutOfRange state = { thecal_demo_link_get_loopback (thecal_overview_page_get_demo_link (overview)), FALSE };
+  ThecalProgrammingOutcome outcome = THECAL_OUTCOME_PENDING;
+  gulong handler;
+
+  handler = g_signal_connect (thecal_visit_get_link (visit), "program-step", G_CALLBACK (leave_range_at_stage), &state);
+  type (dialog, "continuous", "6 mg/day");
+  thecal_program_dialog_next (dialog);
+  thecal_program_dialog_set_text (dialog, "override", "Concentration as supplied by the pharmacy");
+  thecal_program_dialog_next (dialog); /* Program */
+  ck_assert (wait_for (dialog_finished, dialog));
+  g_signal_handler_disconnect (thecal_visit_get_link (visit), handler);
+  /* back in range: the overview's read after the outcome gets through on its retransmissions */
+  thecal_loopback_transport_set_pump_in_range (state.loopback, TRUE);
+  ck_assert (state.out);
+  ck_assert (thecal_program_dialog_get_finished (dialog, &outcome));
+  {
+    g_autofree char *text = text_of (dialog, "outcome", NULL);
+
+    ck_assert_msg (outcome == THECAL_OUTCOME_FAILED, "%d: %s", outcome, text);
+  }
+  assert_text_has (dialog, "outcome", "Not Programmed", NULL);
+  assert_text_has (dialog, "outcome", "it is unchanged", NULL);
+  assert_text_has (dialog, "outcome", "The pump runs: morphine 25 mg/mL, Continuous, 5 mg/day (0.2 mL/day).", NULL);
+  assert_text_has (dialog, "progress", "✗ Stage the new prescription on the pump", NULL);
+  ck_assert (!thecal_program_dialog_can_read_again (dialog));
+  ck_assert (!thecal_visit_is_blocked (visit, NULL));
+  ck_assert (wait_for (overview_connected, overview));
+  ck_assert_ptr_nonnull (thecal_overview_page_get_visit (overview));
+  assert_overview (overview, "dose", "5 mg/day");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* A nurse may not change a prescription: the workflow refuses (prescription.change) and the
+ * outcome page shows its message; nothing is written. */
+START_TEST (test_program_by_nurse_refused)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, "demo.sqlite", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalRecordSession) admin = NULL;
+  g_autoptr (ThecalRecord) record = thecal_demo_record_create_sync (path, THECAL_RECORD_OPEN_FAST_HASH, &admin, NULL, &error);
+  g_autoptr (ThecalUser) nurse = NULL;
+  ThecalWindow *window;
+  ThecalSignInPage *sign_in;
+  ThecalOverviewPage *overview;
+  ThecalProgramDialog *dialog;
+  ThecalProgrammingOutcome outcome = THECAL_OUTCOME_PENDING;
+
+  ck_assert_msg (record != NULL, "%s", error != NULL ? error->message : "");
+  nurse = thecal_record_session_add_user_sync (admin, "nina", "Nina Nurse", THECAL_ROLE_NURSE, "nurse password", NULL, &error);
+  ck_assert_msg (nurse != NULL, "%s", error != NULL ? error->message : "");
+  window = thecal_window_new (NULL, TRUE, models, library);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
+  thecal_window_set_record (window, record);
+  gtk_window_present (GTK_WINDOW (window));
+  sign_in = thecal_window_get_sign_in_page (window);
+  thecal_sign_in_page_set_credentials (sign_in, "nina", "nurse password");
+  thecal_sign_in_page_submit (sign_in);
+  ck_assert (wait_for (signed_in, window));
+  ck_assert (wait_for (list_has_six, window));
+  overview = thecal_window_get_overview_page (window);
+  thecal_patients_page_select (thecal_window_get_patients_page (window), 1);
+  thecal_overview_page_connect (overview);
+  ck_assert (wait_for (overview_connected, overview));
+  dialog = open_dialog (overview);
+  type (dialog, "continuous", "6 mg/day");
+  thecal_program_dialog_next (dialog);
+  thecal_program_dialog_set_text (dialog, "override", "Concentration as supplied by the pharmacy");
+  thecal_program_dialog_next (dialog); /* Program */
+  ck_assert (wait_for (dialog_finished, dialog));
+  ck_assert (thecal_program_dialog_get_finished (dialog, &outcome));
+  ck_assert_int_eq (outcome, THECAL_OUTCOME_FAILED);
+  assert_text_has (dialog, "outcome", "Not Programmed", NULL);
+  assert_text_has (dialog, "outcome", "prescription.change", NULL);
+  assert_text_has (dialog, "outcome", "Nothing was changed on the pump.", NULL);
+  assert_text_has (dialog, "outcome", "5 mg/day (0.2 mL/day)", NULL);
+  ck_assert (wait_for (overview_connected, overview));
+  assert_overview (overview, "dose", "5 mg/day");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 static Suite *
 program_suite (void)
 {
   Suite *suite = suite_create ("program");
 
   THECAL_TEST_TCASE (suite, "editor", setup, teardown, 120, test_program_editor_validation, test_program_flex_table, test_program_refused);
-  THECAL_TEST_TCASE (suite, "write", setup, teardown, 120, test_program_confirmed, test_program_flex_override, test_program_uncertain);
+  THECAL_TEST_TCASE (suite, "write", setup, teardown, 120, test_program_confirmed, test_program_flex_override, test_program_uncertain,
+                     test_program_failed, test_program_by_nurse_refused);
   return suite;
 }
 
