@@ -1789,6 +1789,7 @@ fill_editor (ThecalProgramDialog *self)
     }
   gtk_widget_set_sensitive (self->ptm_fields_box, rx->ptm.enabled);
   update_mode (self);
+  renumber (self);
   self->filling = FALSE;
 }
 
