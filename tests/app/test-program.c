@@ -763,11 +763,113 @@ START_TEST (test_program_by_nurse_refused)
 }
 END_TEST
 
+/* ---- the chart's horizon and points, on plans made here ------------------------------------------ */
+
+#define DAY_MS G_GINT64_CONSTANT (86400000)
+
+static void
+continuous_plan (const ThecalPumpModel *model, ThecalMode mode, gint64 rate_nl_per_day, ThecalDeliveryPlan *plan)
+{
+  ThecalPrescription rx;
+  ThecalDoseError error;
+
+  thecal_prescription_init (&rx);
+  g_strlcpy (rx.drug_id, "morphine", sizeof rx.drug_id);
+  rx.concentration_ng_per_ml = 25000000;
+  rx.mode = mode;
+  rx.continuous.basis = THECAL_BASIS_RATE;
+  rx.continuous.rate_nl_per_day = rate_nl_per_day;
+  thecal_dose_error_clear (&error);
+  ck_assert_msg (thecal_delivery_plan_resolve (&rx, model, plan, &error), "%s", error.message);
+}
+
+static gint64
+horizon_ms (ThecalProjectionChart *chart, gint64 now)
+{
+  gint64 t = 0;
+
+  ck_assert (thecal_projection_chart_get_point (chart, THECAL_PROJECTION_CHART_OLD, THECAL_PROJECTION_CHART_STEPS, &t, NULL));
+  return t - now;
+}
+
+START_TEST (test_projection_chart_horizon)
+{
+  const ThecalPumpModel *model = thecal_pump_model_set_find (models, "TR-20");
+  const gint64 now = 20458 * DAY_MS + 9 * 3600000; /* 2026-01-05 09:00 */
+  GtkWidget *widget = g_object_ref_sink (thecal_projection_chart_new ());
+  ThecalProjectionChart *chart = THECAL_PROJECTION_CHART (widget);
+  ThecalDeliveryPlan slow, fast, stopped;
+  ThecalProjection slow_p, fast_p, stopped_p;
+  ThecalDoseError error;
+  gint64 v = -1;
+
+  ck_assert_ptr_nonnull (model);
+  continuous_plan (model, THECAL_MODE_CONTINUOUS, 48000, &slow);    /* the TR-20's lowest rate: 1.2 mg/day */
+  continuous_plan (model, THECAL_MODE_CONTINUOUS, 24000000, &fast); /* its highest */
+  continuous_plan (model, THECAL_MODE_STOPPED, 0, &stopped);
+  thecal_dose_error_clear (&error);
+  ck_assert (thecal_project_reservoir (model, &slow, 20000000, now, 0, &slow_p, &error));
+  ck_assert (thecal_project_reservoir (model, &fast, 1800000, now, 0, &fast_p, &error));
+  ck_assert (thecal_project_reservoir (model, &stopped, 1800000, now, 0, &stopped_p, &error));
+
+  /* nothing yet */
+  ck_assert_uint_eq (thecal_projection_chart_get_n_points (chart, THECAL_PROJECTION_CHART_OLD), 0);
+  {
+    g_autofree char *summary = thecal_projection_chart_dup_summary (chart);
+
+    ck_assert_str_eq (summary, "Reservoir projection: nothing to show");
+  }
+
+  /* 20 mL at 0.048 mL/day lasts more than a year: the horizon stops at 180 days; the last point
+   * is 20 mL − 180 × 0.048 mL, exactly */
+  ck_assert (thecal_projection_chart_set_data (chart, model, 20000000, now, &slow, &slow_p, NULL, NULL, NULL));
+  ck_assert_uint_eq (thecal_projection_chart_get_n_points (chart, THECAL_PROJECTION_CHART_OLD), THECAL_PROJECTION_CHART_STEPS + 1);
+  ck_assert_uint_eq (thecal_projection_chart_get_n_points (chart, THECAL_PROJECTION_CHART_NEW), 0);
+  ck_assert_int_eq (horizon_ms (chart, now), 180 * DAY_MS);
+  ck_assert (thecal_projection_chart_get_point (chart, THECAL_PROJECTION_CHART_OLD, THECAL_PROJECTION_CHART_STEPS, NULL, &v));
+  ck_assert_int_eq (v, 20000000 - 180 * 48000);
+  {
+    g_autofree char *summary = thecal_projection_chart_dup_summary (chart);
+
+    ck_assert_msg (strstr (summary, "from 20 mL") != NULL && strstr (summary, "Running prescription: 1.2 mg/day, empty ") != NULL
+                       && strstr (summary, "New prescription") == NULL,
+                   "%s", summary);
+  }
+
+  /* 1.8 mL at 24 mL/day is gone within the day: at least 7 days are shown, the curve at 0 */
+  ck_assert (thecal_projection_chart_set_data (chart, model, 1800000, now, &fast, &fast_p, &slow, &slow_p, NULL));
+  ck_assert_int_eq (horizon_ms (chart, now), 180 * DAY_MS); /* the later empty date rules: the slow one */
+  ck_assert (thecal_projection_chart_set_data (chart, model, 1800000, now, &fast, &fast_p, NULL, NULL, NULL));
+  ck_assert_int_eq (horizon_ms (chart, now), 7 * DAY_MS);
+  ck_assert (thecal_projection_chart_get_point (chart, THECAL_PROJECTION_CHART_OLD, THECAL_PROJECTION_CHART_STEPS, NULL, &v));
+  ck_assert_int_eq (v, 0);
+
+  /* stopped: never empty; no dates known: 30 days, the volume unchanged */
+  ck_assert (thecal_projection_chart_set_data (chart, model, 1800000, now, &stopped, &stopped_p, NULL, NULL, NULL));
+  ck_assert_int_eq (horizon_ms (chart, now), 30 * DAY_MS);
+  ck_assert (thecal_projection_chart_get_point (chart, THECAL_PROJECTION_CHART_OLD, THECAL_PROJECTION_CHART_STEPS, NULL, &v));
+  ck_assert_int_eq (v, 1800000);
+  ck_assert (thecal_projection_chart_set_data (chart, model, 1800000, now, &slow, NULL, NULL, NULL, NULL));
+  ck_assert_int_eq (horizon_ms (chart, now), 30 * DAY_MS);
+  {
+    g_autofree char *summary = thecal_projection_chart_dup_summary (chart);
+
+    ck_assert_msg (strstr (summary, "dates not known") != NULL, "%s", summary);
+  }
+
+  thecal_projection_chart_clear (chart);
+  ck_assert_uint_eq (thecal_projection_chart_get_n_points (chart, THECAL_PROJECTION_CHART_OLD), 0);
+  ck_assert (!thecal_projection_chart_get_point (chart, THECAL_PROJECTION_CHART_OLD, 0, NULL, NULL));
+  g_object_unref (widget);
+}
+END_TEST
+
 static Suite *
 program_suite (void)
 {
   Suite *suite = suite_create ("program");
 
+  THECAL_TEST_TCASE (suite, "chart", setup, teardown, 60, test_projection_chart_horizon);
   THECAL_TEST_TCASE (suite, "editor", setup, teardown, 120, test_program_editor_validation, test_program_flex_table, test_program_refused);
   THECAL_TEST_TCASE (suite, "write", setup, teardown, 120, test_program_confirmed, test_program_flex_override, test_program_uncertain,
                      test_program_failed, test_program_by_nurse_refused);
