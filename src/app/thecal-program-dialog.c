@@ -781,6 +781,13 @@ show_daily (ThecalProgramDialog *self)
     }
   if (plan->ptm_enabled)
     g_string_append_printf (text, _ ("; at most %s with every PTM bolus"), worst);
+  if (self->review->have_projections)
+    {
+      g_autofree char *low = thecal_format_instant (self->review->new_projection.low_alarm_local_ms);
+      g_autofree char *empty = thecal_format_instant (self->review->new_projection.empty_local_ms);
+
+      g_string_append_printf (text, _ ("\nLow-reservoir alarm %s, empty %s"), low, empty);
+    }
   if (self->review->changes->len == 0)
     g_string_append (text, _ ("\nNo change yet: this is what the pump runs."));
   gtk_label_set_text (GTK_LABEL (self->daily_label), text->str);

@@ -290,6 +290,9 @@ START_TEST (test_program_confirmed)
 
   type (dialog, "continuous", "6 mg/day");
   ck_assert (thecal_program_dialog_can_go_next (dialog));
+  /* live: the new dates beside the daily dose (1.8 mL at 0.24 mL/day: empty on the 8th) */
+  assert_text_has (dialog, "daily", "6 mg/day (0.24 mL/day)\nLow-reservoir alarm 2026-01-05 ", NULL);
+  assert_text_has (dialog, "daily", ", empty 2026-01-08 ", NULL);
   thecal_program_dialog_next (dialog);
   ck_assert_str_eq (thecal_program_dialog_get_page (dialog), "review");
 
