@@ -10,6 +10,7 @@
 
 #include "thecal-demo.h"
 #include "thecal-format.h"
+#include "thecal-program-dialog.h"
 #include "thecal-refill-wizard.h"
 
 struct _ThecalOverviewPage
@@ -22,6 +23,7 @@ struct _ThecalOverviewPage
   GtkWidget *connect_button;
   GtkWidget *cancel_button;
   GtkWidget *refill_button;
+  GtkWidget *program_button;
   GtkWidget *spinner;
   GtkWidget *connect_status_label;
   GtkWidget *progress_bar;
@@ -48,7 +50,8 @@ struct _ThecalOverviewPage
   ThecalDemoLink *demo_link; /* demo mode: the patient's simulated pump */
   GCancellable *cancellable; /* the connection in flight */
   guint pulse_id;
-  GtkWidget *wizard; /* the refill wizard open on the connected visit (not owned) */
+  GtkWidget *wizard;         /* the refill wizard open on the connected visit (not owned) */
+  GtkWidget *program_dialog; /* the prescription editor open on the connected visit (not owned) */
 };
 
 G_DEFINE_FINAL_TYPE (ThecalOverviewPage, thecal_overview_page, ADW_TYPE_BIN)
@@ -85,6 +88,7 @@ set_busy (ThecalOverviewPage *self, gboolean busy)
   gtk_widget_set_visible (self->progress_bar, busy);
   gtk_widget_set_sensitive (self->connect_button, !busy && self->patient != NULL && self->session != NULL);
   gtk_widget_set_visible (self->refill_button, !busy && thecal_overview_page_get_visit (self) != NULL);
+  gtk_widget_set_visible (self->program_button, !busy && thecal_overview_page_get_visit (self) != NULL);
   if (busy && self->pulse_id == 0)
     self->pulse_id = g_timeout_add (100, on_pulse, self);
   if (!busy)
@@ -358,6 +362,68 @@ thecal_overview_page_open_refill (ThecalOverviewPage *self)
   return self->wizard;
 }
 
+/* Runs on the main thread: the program dialog's write settled (any outcome). */
+static void
+on_program_finished (ThecalOverviewPage *self)
+{
+  reinterrogate (self);
+  if (self->cancellable != NULL)
+    set_status (self, _ ("Reading the pump again after the change of prescription…"), FALSE);
+}
+
+/* Runs on the main thread: the program dialog was destroyed. */
+static void
+on_program_dialog_destroyed (gpointer user_data, GObject *where_the_object_was)
+{
+  ThecalOverviewPage *self = user_data;
+
+  (void) where_the_object_was;
+  self->program_dialog = NULL;
+}
+
+static void
+close_program_dialog (ThecalOverviewPage *self)
+{
+  if (self->program_dialog == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->program_dialog, self);
+  g_object_weak_unref (G_OBJECT (self->program_dialog), on_program_dialog_destroyed, self);
+  gtk_window_destroy (GTK_WINDOW (self->program_dialog));
+  self->program_dialog = NULL;
+}
+
+GtkWidget *
+thecal_overview_page_open_program (ThecalOverviewPage *self)
+{
+  ThecalVisit *visit;
+  GtkRoot *root;
+
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
+  visit = thecal_overview_page_get_visit (self);
+  if (visit == NULL || self->library == NULL)
+    return NULL;
+  if (self->program_dialog != NULL)
+    {
+      gtk_window_present (GTK_WINDOW (self->program_dialog));
+      return self->program_dialog;
+    }
+  self->program_dialog = GTK_WIDGET (thecal_program_dialog_new (visit, self->library));
+  root = gtk_widget_get_root (GTK_WIDGET (self));
+  if (GTK_IS_WINDOW (root))
+    gtk_window_set_transient_for (GTK_WINDOW (self->program_dialog), GTK_WINDOW (root));
+  g_signal_connect_swapped (self->program_dialog, "finished", G_CALLBACK (on_program_finished), self);
+  g_object_weak_ref (G_OBJECT (self->program_dialog), on_program_dialog_destroyed, self);
+  gtk_window_present (GTK_WINDOW (self->program_dialog));
+  return self->program_dialog;
+}
+
+/* Runs on the main thread: the "Program…" button. */
+static void
+on_program_clicked (ThecalOverviewPage *self)
+{
+  thecal_overview_page_open_program (self);
+}
+
 /* Runs on the main thread: the "Refill…" button. */
 static void
 on_refill_clicked (ThecalOverviewPage *self)
@@ -428,6 +494,7 @@ static void
 drop_connection (ThecalOverviewPage *self)
 {
   close_wizard (self);
+  close_program_dialog (self);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -570,6 +637,7 @@ thecal_overview_page_dispose (GObject *object)
   ThecalOverviewPage *self = THECAL_OVERVIEW_PAGE (object);
 
   close_wizard (self);
+  close_program_dialog (self);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -598,6 +666,7 @@ thecal_overview_page_class_init (ThecalOverviewPageClass *klass)
   BIND (connect_button);
   BIND (cancel_button);
   BIND (refill_button);
+  BIND (program_button);
   BIND (spinner);
   BIND (connect_status_label);
   BIND (progress_bar);
@@ -620,6 +689,7 @@ thecal_overview_page_class_init (ThecalOverviewPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_connect_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_refill_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_program_clicked);
 }
 
 static void

@@ -44,6 +44,11 @@ gboolean thecal_overview_page_get_busy (ThecalOverviewPage *self);
  * same visit, so the gauge shows the new volume. The wizard (not a new reference), or NULL when
  * not connected. */
 GtkWidget *thecal_overview_page_open_refill (ThecalOverviewPage *self);
+/* Opens the prescription editor (thecal-program-dialog.h) on the connected visit, transient for
+ * the window; when its write settles (any outcome) the page interrogates the pump again through
+ * the same visit, so the therapy shown is the one the pump runs. The dialog (not a new
+ * reference), or NULL when not connected. */
+GtkWidget *thecal_overview_page_open_program (ThecalOverviewPage *self);
 /* Demo mode: the link to the patient's simulated pump (its loopback transport takes the demo's
  * faults, e.g. the pump out of range), or NULL. */
 ThecalDemoLink *thecal_overview_page_get_demo_link (ThecalOverviewPage *self);

@@ -798,6 +798,12 @@ thecal_programmer_busy (const ThecalProgrammer *p)
   return p->operation != THECAL_OPERATION_NONE;
 }
 
+ThecalProgrammerStep
+thecal_programmer_step (const ThecalProgrammer *p)
+{
+  return p->operation != THECAL_OPERATION_NONE ? p->step : THECAL_PROGRAMMER_STEP_IDLE;
+}
+
 const uint8_t *
 thecal_programmer_take_output (ThecalProgrammer *p, size_t *length)
 {

@@ -252,6 +252,8 @@ extern "C"
   bool thecal_programmer_begin_resolve (ThecalProgrammer *p, int64_t now_ms, ThecalProtoError *error);
 
   bool thecal_programmer_busy (const ThecalProgrammer *p);
+  /* The step the operation is in (IDLE when none runs): what a progress view shows. */
+  ThecalProgrammerStep thecal_programmer_step (const ThecalProgrammer *p);
 
   /* The frame to transmit now, once (NULL when none). Valid until the next call on @p. */
   const uint8_t *thecal_programmer_take_output (ThecalProgrammer *p, size_t *length);

@@ -90,7 +90,8 @@ struct _ThecalPumpLink
   guint log_max;
   guint log_batch;
   ThecalProgrammerStats stats_at_start;
-  gboolean commit_handed; /* a COMMIT (or REFILL_COMMIT) frame went to the transport in this operation */
+  gboolean commit_handed;         /* a COMMIT (or REFILL_COMMIT) frame went to the transport in this operation */
+  ThecalProgramStep program_step; /* the last "program-step" emitted in this operation */
 
   /* I/O */
   GSource *timer;
@@ -104,6 +105,13 @@ struct _ThecalPumpLink
 };
 
 G_DEFINE_FINAL_TYPE (ThecalPumpLink, thecal_pump_link, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_PROGRAM_STEP,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
 
 static void run (ThecalPumpLink *self);
 static void step_done (ThecalPumpLink *self);
@@ -305,12 +313,58 @@ arm_timer (ThecalPumpLink *self, gint64 deadline_ms)
 
 /* ---- the loop --------------------------------------------------------------------------------- */
 
+/* The programmer's step as a step of two-phase programming (the handshake before it, the
+ * verification read after a refusal counted as the read-back). */
+static ThecalProgramStep
+program_step_of (ThecalProgrammerStep step)
+{
+  switch (step)
+    {
+    case THECAL_PROGRAMMER_STEP_HELLO:
+    case THECAL_PROGRAMMER_STEP_AUTH:
+      return THECAL_PROGRAM_STEP_HANDSHAKE;
+    case THECAL_PROGRAMMER_STEP_STAGE:
+      return THECAL_PROGRAM_STEP_STAGE;
+    case THECAL_PROGRAMMER_STEP_READ_STAGED:
+      return THECAL_PROGRAM_STEP_READ_STAGED;
+    case THECAL_PROGRAMMER_STEP_CANCEL:
+      return THECAL_PROGRAM_STEP_CANCEL;
+    case THECAL_PROGRAMMER_STEP_COMMIT:
+      return THECAL_PROGRAM_STEP_COMMIT;
+    case THECAL_PROGRAMMER_STEP_READ_BACK:
+    case THECAL_PROGRAMMER_STEP_VERIFY:
+      return THECAL_PROGRAM_STEP_READ_BACK;
+    case THECAL_PROGRAMMER_STEP_RESOLVE:
+      return THECAL_PROGRAM_STEP_RESOLVE;
+    case THECAL_PROGRAMMER_STEP_IDLE:
+    case THECAL_PROGRAMMER_STEP_USER:
+    default:
+      return THECAL_PROGRAM_STEP_NONE;
+    }
+}
+
+/* Two-phase programming: "program-step" once per step entered, in order. */
+static void
+emit_program_step (ThecalPumpLink *self)
+{
+  ThecalProgramStep step;
+
+  if (self->op != OP_PROGRAM)
+    return;
+  step = program_step_of (thecal_programmer_step (self->programmer));
+  if (step == THECAL_PROGRAM_STEP_NONE || step == self->program_step)
+    return;
+  self->program_step = step;
+  g_signal_emit (self, signals[SIGNAL_PROGRAM_STEP], 0, (guint) step);
+}
+
 static void
 run (ThecalPumpLink *self)
 {
   const uint8_t *frame;
   size_t length;
 
+  emit_program_step (self);
   while ((frame = thecal_programmer_take_output (self->programmer, &length)) != NULL)
     if (!self->draining && self->connected)
       g_queue_push_tail (&self->outgoing, g_bytes_new (frame, length));
@@ -705,6 +759,7 @@ start_op (ThecalPumpLink *self,
   self->stats.operations++;
   self->stats_at_start = *thecal_programmer_stats (self->programmer);
   self->commit_handed = FALSE;
+  self->program_step = THECAL_PROGRAM_STEP_NONE;
   if (cancellable != NULL)
     {
       self->cancel_source = g_cancellable_source_new (cancellable);
@@ -1163,6 +1218,13 @@ thecal_pump_link_class_init (ThecalPumpLinkClass *klass)
 
   object_class->dispose = thecal_pump_link_dispose;
   object_class->finalize = thecal_pump_link_finalize;
+
+  /* ThecalPumpLink::program-step (guint step: a ThecalProgramStep): two-phase programming (a
+   * program or a refill program) entered @step: HANDSHAKE, STAGE, READ_STAGED, CANCEL, COMMIT,
+   * READ_BACK; once per step, in order, on the owning context. For a progress view: a handler
+   * must not call the link. */
+  signals[SIGNAL_PROGRAM_STEP] = g_signal_new ("program-step", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                               G_TYPE_NONE, 1, G_TYPE_UINT);
 }
 
 static void

@@ -136,6 +136,11 @@ void thecal_pump_link_read_log_async (ThecalPumpLink *self,
                                       gpointer user_data);
 ThecalPumpInterrogation *thecal_pump_link_read_log_finish (ThecalPumpLink *self, GAsyncResult *result, GError **error);
 
+/* Signal "program-step" (guint: a ThecalProgramStep), on the owning context: two-phase
+ * programming (program or refill program) entered a step: HANDSHAKE (when a session is opened
+ * first), STAGE, READ_STAGED, COMMIT, READ_BACK (CANCEL after a refused read-back); once per step,
+ * in order, for a progress view. A handler must not call the link. */
+
 /* Two-phase programming (docs/protocol.md §7) of @rx replacing the prescription @reviewed_active
  * (the checksum of the one the clinician reviewed). TRUE whenever the procedure ran, whatever its
  * outcome: *@report says CONFIRMED, FAILED, UNCERTAIN or CONFLICT. FALSE (nothing was sent) when

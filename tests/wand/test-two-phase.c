@@ -364,6 +364,62 @@ START_TEST (test_refill_program_loss_at_every_step)
 }
 END_TEST
 
+/* ---- the progress signal ---------------------------------------------------------------------- */
+
+/* Runs on the bench's context: the link entered a step. */
+static void
+on_program_step (ThecalPumpLink *link, guint step, gpointer user_data)
+{
+  GArray *steps = user_data;
+
+  (void) link;
+  g_array_append_val (steps, step);
+}
+
+/* "program-step" marks every step of a confirmed program once, in order; nothing is emitted for
+ * the requests of an interrogation. */
+START_TEST (test_program_step_signal)
+{
+  g_autoptr (GArray) steps = g_array_new (FALSE, FALSE, sizeof (guint));
+  const guint expected[] = { THECAL_PROGRAM_STEP_STAGE, THECAL_PROGRAM_STEP_READ_STAGED, THECAL_PROGRAM_STEP_COMMIT,
+                             THECAL_PROGRAM_STEP_READ_BACK };
+  ThecalProgramReport report = program_rx6 ();
+  guint first;
+
+  ck_assert_int_eq (report.outcome, THECAL_PROGRAM_CONFIRMED); /* opens the session: no step signal wanted yet */
+  g_signal_connect (bench.link, "program-step", G_CALLBACK (on_program_step), steps);
+  {
+    g_autoptr (GError) error = NULL;
+    ThecalChecksum reviewed = bench_active_checksum (&bench);
+
+    ck_assert_msg (bench_program (&bench, &rx5, &reviewed, &report, &error), "%s", error != NULL ? error->message : "");
+  }
+  ck_assert_int_eq (report.outcome, THECAL_PROGRAM_CONFIRMED);
+  /* a session may be opened again first (HANDSHAKE); then exactly the four steps */
+  first = steps->len > 0 && g_array_index (steps, guint, 0) == THECAL_PROGRAM_STEP_HANDSHAKE ? 1 : 0;
+  ck_assert_uint_eq (steps->len - first, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    ck_assert_uint_eq (g_array_index (steps, guint, first + i), expected[i]);
+  g_signal_handlers_disconnect_by_data (bench.link, steps);
+}
+END_TEST
+
+/* The first program of a link opens its session: HANDSHAKE comes first. */
+START_TEST (test_program_step_signal_handshake)
+{
+  g_autoptr (GArray) steps = g_array_new (FALSE, FALSE, sizeof (guint));
+  ThecalProgramReport report;
+
+  g_signal_connect (bench.link, "program-step", G_CALLBACK (on_program_step), steps);
+  report = program_rx6 ();
+  ck_assert_int_eq (report.outcome, THECAL_PROGRAM_CONFIRMED);
+  ck_assert_uint_ge (steps->len, 4);
+  ck_assert_uint_eq (g_array_index (steps, guint, steps->len - 4), THECAL_PROGRAM_STEP_STAGE);
+  ck_assert_uint_eq (g_array_index (steps, guint, steps->len - 1), THECAL_PROGRAM_STEP_READ_BACK);
+  g_signal_handlers_disconnect_by_data (bench.link, steps);
+}
+END_TEST
+
 static Suite *
 two_phase_suite (void)
 {
@@ -380,6 +436,7 @@ two_phase_suite (void)
   tcase_add_loop_test (tc, test_refill_program_loss_at_every_step, 0, G_N_ELEMENTS (refill_loss_cases));
   suite_add_tcase (suite, tc);
 
+  THECAL_TEST_TCASE (suite, "progress", setup, teardown, 0, test_program_step_signal, test_program_step_signal_handshake);
   THECAL_TEST_TCASE (suite, "faults at every frame", setup, teardown, 0,
                      test_single_drop_at_every_frame,
                      test_single_corruption_at_every_frame,
