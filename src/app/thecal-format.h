@@ -26,5 +26,8 @@ const char *thecal_format_mode (ThecalMode mode);
 /* The alarm's name and what to do about it (CLINICAL.md §1.7). */
 const char *thecal_format_alarm_name (ThecalProtoAlarm kind);
 const char *thecal_format_alarm_action (ThecalProtoAlarm kind);
+/* A duration (ms, ≥ 0) as "1 h 20 min 5 s": whole units, each part in the dose core's duration
+ * format, so every part can be typed back in. */
+char *thecal_format_duration (gint64 ms);
 
 G_END_DECLS

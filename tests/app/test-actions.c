@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * test-actions.c: boluses, clock synchronisation, alarm acknowledgement and the registration of
+ * a new implant in the GTK app, in process under Xvfb (TESTING.md "GTK 4 without a display"), on
+ * a demo record (thecal-demo.h) and its simulated pumps:
+ *
+ *  - a clinician bolus reviewed (exact volume, duration, the day's worst case) and confirmed;
+ *    refused for too large a dose (the dose field named) and for a bad text; a nurse refused by
+ *    the workflow (`bolus`); UNCERTAIN when the pump leaves the wand's range, blocking until
+ *    "Read the Pump Again" settles it;
+ *  - the pump's clock 10 min ahead (set on the simulated pump): the finding, the confirmation,
+ *    the synchronisation and the finding gone;
+ *  - the motor-stall pump's critical alarm acknowledged after its confirmation, and the
+ *    low-reservoir alarm at once;
+ *
+ * With THECAL_SCREENSHOT_DIR set, each page is saved there as a PNG (docs/gui.md). Exits 77
+ * (skip) without a display.
+ */
+#include "config.h"
+
+#include "app-fixture.h"
+
+#include <adwaita.h>
+#include <string.h>
+
+#include "thecal-bolus-dialog.h"
+#include "thecal-sim-pump.h"
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+static gboolean
+bolus_finished (gpointer dialog)
+{
+  return thecal_bolus_dialog_get_finished (dialog, NULL) && !thecal_bolus_dialog_get_busy (dialog);
+}
+
+static gboolean
+bolus_idle (gpointer dialog)
+{
+  return !thecal_bolus_dialog_get_busy (dialog);
+}
+
+static void
+assert_bolus_has (ThecalBolusDialog *dialog, const char *key, const char *part)
+{
+  g_autofree char *text = thecal_bolus_dialog_dup_text (dialog, key);
+
+  ck_assert_msg (text != NULL && strstr (text, part) != NULL, "%s: “%s” has no “%s”", key, text, part);
+}
+
+static void
+assert_bolus_is (ThecalBolusDialog *dialog, const char *key, const char *expected)
+{
+  g_autofree char *text = thecal_bolus_dialog_dup_text (dialog, key);
+
+  ck_assert_msg (g_strcmp0 (text, expected) == 0, "%s: “%s”, expected “%s”", key, text, expected);
+}
+
+static void
+assert_overview_has (ThecalOverviewPage *overview, const char *key, const char *part)
+{
+  g_autofree char *text = thecal_overview_page_dup_text (overview, key);
+
+  ck_assert_msg (text != NULL && strstr (text, part) != NULL, "%s: “%s” has no “%s”", key, text, part);
+}
+
+static void
+assert_overview_lacks (ThecalOverviewPage *overview, const char *key, const char *part)
+{
+  g_autofree char *text = thecal_overview_page_dup_text (overview, key);
+
+  ck_assert_msg (text != NULL && strstr (text, part) == NULL, "%s: “%s” has “%s”", key, text, part);
+}
+
+/* The overview is idle again and connected (after an action and the read that follows it). */
+static gboolean
+overview_idle_connected (gpointer page)
+{
+  return !thecal_overview_page_get_busy (page) && thecal_overview_page_get_visit (page) != NULL;
+}
+
+static gboolean
+window_gone (gpointer data)
+{
+  return *(GtkWidget **) data == NULL;
+}
+
+/* A demo record with a nurse "nina" added, a window on it, nina signed in and connected to
+ * DEMO-0002 ROE, Richard. */
+static ThecalOverviewPage *
+connect_as_nurse (ThecalWindow **window_out, ThecalRecord **record_out)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, "demo.sqlite", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalRecordSession) admin = NULL;
+  g_autoptr (ThecalUser) nurse = NULL;
+  ThecalRecord *record = thecal_demo_record_create_sync (path, THECAL_RECORD_OPEN_FAST_HASH, &admin, NULL, &error);
+  ThecalWindow *window;
+  ThecalSignInPage *sign_in;
+  ThecalOverviewPage *overview;
+
+  ck_assert_msg (record != NULL, "%s", error != NULL ? error->message : "");
+  nurse = thecal_record_session_add_user_sync (admin, "nina", "Nina Nurse", THECAL_ROLE_NURSE, "nurse password", NULL, &error);
+  ck_assert_msg (nurse != NULL, "%s", error != NULL ? error->message : "");
+  window = thecal_window_new (NULL, TRUE, models, library);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
+  thecal_window_set_record (window, record);
+  gtk_window_present (GTK_WINDOW (window));
+  sign_in = thecal_window_get_sign_in_page (window);
+  thecal_sign_in_page_set_credentials (sign_in, "nina", "nurse password");
+  thecal_sign_in_page_submit (sign_in);
+  ck_assert (wait_for (signed_in, window));
+  ck_assert (wait_for (list_has_six, window));
+  overview = thecal_window_get_overview_page (window);
+  thecal_patients_page_select (thecal_window_get_patients_page (window), 1);
+  thecal_overview_page_connect (overview);
+  ck_assert (wait_for (overview_connected, overview));
+  ck_assert_ptr_nonnull (thecal_overview_page_get_visit (overview));
+  *window_out = window;
+  *record_out = record;
+  return overview;
+}
+
+/* ---- boluses -------------------------------------------------------------------------------- */
+
+/* A clinician bolus of 0.5 mg over 30 min on ROE, Richard (morphine 25 mg/mL, 5 mg/day):
+ * reviewed with the exact volume and duration, given, confirmed; the overview reads the pump
+ * again when the dialog closes. */
+START_TEST (test_bolus_clinician)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalOverviewPage *overview = connect_low_reservoir (window);
+  GtkWidget *widget = thecal_overview_page_open_bolus (overview, THECAL_VISIT_BOLUS_CLINICIAN);
+  ThecalBolusDialog *dialog = THECAL_BOLUS_DIALOG (widget);
+  ThecalProgrammingOutcome outcome = THECAL_OUTCOME_PENDING;
+
+  ck_assert_ptr_nonnull (dialog);
+  g_object_add_weak_pointer (G_OBJECT (widget), (gpointer *) &widget);
+  ck_assert_str_eq (thecal_bolus_dialog_get_page (dialog), "request");
+  ck_assert (!thecal_bolus_dialog_can_go_next (dialog)); /* nothing typed yet */
+  thecal_bolus_dialog_set_field (dialog, "dose", "0.5 mg");
+  thecal_bolus_dialog_set_field (dialog, "duration", "30 min");
+  ck_assert (thecal_bolus_dialog_can_go_next (dialog));
+  screenshot (widget, "bolus-request.png");
+  thecal_bolus_dialog_next (dialog);
+  {
+    g_autofree char *errors = thecal_bolus_dialog_dup_text (dialog, "dose");
+
+    ck_assert_msg (g_strcmp0 (thecal_bolus_dialog_get_page (dialog), "review") == 0, "still on the request: %s", errors);
+  }
+  /* 0.5 mg at 25 mg/mL: 0.02 mL, over the 30 min asked; the day's worst case 5 + 0.5 mg */
+  assert_bolus_is (dialog, "volume", "0.02 mL");
+  assert_bolus_is (dialog, "duration_value", "30 min");
+  assert_bolus_is (dialog, "drug_dose", "500 mcg of morphine");
+  assert_bolus_has (dialog, "day", "5.5 mg/day");
+  assert_bolus_has (dialog, "summary", "0.02 mL");
+  screenshot (widget, "bolus-review.png");
+  if (!thecal_bolus_dialog_can_go_next (dialog))
+    {
+      /* a soft daily limit applies: the reason is asked, at least 10 characters */
+      thecal_bolus_dialog_set_field (dialog, "reason", "short");
+      ck_assert (!thecal_bolus_dialog_can_go_next (dialog));
+      assert_bolus_has (dialog, "reason", "10 characters");
+      thecal_bolus_dialog_set_field (dialog, "reason", "Breakthrough pain, agreed with the pain team");
+    }
+  ck_assert (thecal_bolus_dialog_can_go_next (dialog));
+  thecal_bolus_dialog_next (dialog); /* Give Bolus */
+  ck_assert (wait_for (bolus_finished, dialog));
+  ck_assert (thecal_bolus_dialog_get_finished (dialog, &outcome));
+  {
+    g_autofree char *text = thecal_bolus_dialog_dup_text (dialog, "outcome");
+
+    ck_assert_msg (outcome == THECAL_OUTCOME_CONFIRMED, "outcome %d: %s", outcome, text);
+  }
+  assert_bolus_has (dialog, "outcome", "Bolus Confirmed");
+  assert_bolus_has (dialog, "outcome", "0.02 mL");
+  screenshot (widget, "bolus-confirmed.png");
+  ck_assert (!thecal_visit_bolus_uncertain (thecal_overview_page_get_visit (overview)));
+  /* Close: the overview reads the pump again */
+  thecal_bolus_dialog_next (dialog);
+  ck_assert (wait_for (window_gone, &widget));
+  ck_assert (thecal_overview_page_get_busy (overview));
+  ck_assert (wait_for (overview_idle_connected, overview));
+  assert_overview_has (overview, "status", "Connected");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* What the dose core or the workflow refuses is shown next to the dose field, naming it; nothing
+ * is written. */
+START_TEST (test_bolus_refused)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalOverviewPage *overview = connect_low_reservoir (window);
+  ThecalBolusDialog *dialog = THECAL_BOLUS_DIALOG (thecal_overview_page_open_bolus (overview, THECAL_VISIT_BOLUS_CLINICIAN));
+
+  /* not a dose: the parser's message, the field named */
+  thecal_bolus_dialog_set_field (dialog, "dose", "0.5 mL");
+  thecal_bolus_dialog_set_field (dialog, "duration", "30 min");
+  thecal_bolus_dialog_next (dialog);
+  ck_assert_str_eq (thecal_bolus_dialog_get_page (dialog), "request");
+  assert_bolus_has (dialog, "dose", "Dose: ");
+  /* a bad duration */
+  thecal_bolus_dialog_set_field (dialog, "dose", "0.5 mg");
+  thecal_bolus_dialog_set_field (dialog, "duration", "soon");
+  thecal_bolus_dialog_next (dialog);
+  ck_assert_str_eq (thecal_bolus_dialog_get_page (dialog), "request");
+  assert_bolus_has (dialog, "duration", "Duration: ");
+  /* too large a dose for the time: 50 mg is 2 mL, above the TR-20's 1 mL/h bolus maximum */
+  thecal_bolus_dialog_set_field (dialog, "dose", "50 mg");
+  thecal_bolus_dialog_set_field (dialog, "duration", "1 h");
+  thecal_bolus_dialog_next (dialog);
+  ck_assert_str_eq (thecal_bolus_dialog_get_page (dialog), "request");
+  assert_bolus_has (dialog, "dose", "Dose: ");
+  assert_bolus_has (dialog, "dose", "bolus maximum");
+  screenshot (GTK_WIDGET (dialog), "bolus-refused.png");
+  /* the workflow wrote nothing */
+  ck_assert (!thecal_bolus_dialog_get_finished (dialog, NULL));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* A nurse may see the review, but the workflow refuses the bolus (permission `bolus`, audited):
+ * the refusal is shown as the workflow says it. */
+START_TEST (test_bolus_nurse_refused)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = NULL;
+  ThecalOverviewPage *overview = connect_as_nurse (&window, &record);
+  ThecalBolusDialog *dialog = THECAL_BOLUS_DIALOG (thecal_overview_page_open_bolus (overview, THECAL_VISIT_BOLUS_CLINICIAN));
+  ThecalProgrammingOutcome outcome = THECAL_OUTCOME_PENDING;
+
+  thecal_bolus_dialog_set_field (dialog, "dose", "0.5 mg");
+  thecal_bolus_dialog_set_field (dialog, "duration", "30 min");
+  thecal_bolus_dialog_next (dialog);
+  ck_assert_str_eq (thecal_bolus_dialog_get_page (dialog), "review");
+  thecal_bolus_dialog_set_field (dialog, "reason", "Breakthrough pain, agreed with the pain team");
+  thecal_bolus_dialog_next (dialog);
+  ck_assert (wait_for (bolus_finished, dialog));
+  ck_assert (thecal_bolus_dialog_get_finished (dialog, &outcome));
+  ck_assert_int_eq (outcome, THECAL_OUTCOME_FAILED);
+  assert_bolus_has (dialog, "outcome", "Bolus Not Given");
+  assert_bolus_has (dialog, "outcome", "bolus");
+  screenshot (GTK_WIDGET (dialog), "bolus-nurse-refused.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* The pump leaves the wand's range as the bolus is sent: UNCERTAIN, blocking (Close insensitive,
+ * the window does not close, the visit blocked); "Read the Pump Again" out of range leaves it
+ * UNCERTAIN; back in range it settles it from what the pump reports (this pump never got it). */
+START_TEST (test_bolus_uncertain)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalOverviewPage *overview = connect_low_reservoir (window);
+  ThecalVisit *visit = thecal_overview_page_get_visit (overview);
+  GtkWidget *widget = thecal_overview_page_open_bolus (overview, THECAL_VISIT_BOLUS_CLINICIAN);
+  ThecalBolusDialog *dialog = THECAL_BOLUS_DIALOG (widget);
+  ThecalLoopbackTransport *loopback = thecal_demo_link_get_loopback (thecal_overview_page_get_demo_link (overview));
+  ThecalProgrammingOutcome outcome = THECAL_OUTCOME_PENDING;
+
+  g_object_add_weak_pointer (G_OBJECT (widget), (gpointer *) &widget);
+  thecal_bolus_dialog_set_field (dialog, "dose", "0.5 mg");
+  thecal_bolus_dialog_set_field (dialog, "duration", "30 min");
+  thecal_bolus_dialog_next (dialog);
+  ck_assert_str_eq (thecal_bolus_dialog_get_page (dialog), "review");
+  thecal_bolus_dialog_set_field (dialog, "reason", "Breakthrough pain, agreed with the pain team");
+  thecal_loopback_transport_set_pump_in_range (loopback, FALSE);
+  thecal_bolus_dialog_next (dialog); /* Give Bolus */
+  ck_assert (wait_for (bolus_finished, dialog));
+  ck_assert (thecal_bolus_dialog_get_finished (dialog, &outcome));
+  {
+    g_autofree char *text = thecal_bolus_dialog_dup_text (dialog, "outcome");
+
+    ck_assert_msg (outcome == THECAL_OUTCOME_UNCERTAIN, "outcome %d: %s", outcome, text);
+  }
+  assert_bolus_has (dialog, "outcome", "Outcome UNCERTAIN");
+  assert_bolus_has (dialog, "outcome", "blocked until the pump is read again");
+  ck_assert (thecal_visit_bolus_uncertain (visit));
+  ck_assert (!thecal_bolus_dialog_can_go_next (dialog)); /* Close waits for the read */
+  gtk_window_close (GTK_WINDOW (widget));                /* refused too */
+  settle (50);
+  ck_assert_ptr_nonnull (widget);
+  screenshot (widget, "bolus-uncertain.png");
+
+  /* still out of range: the read fails and the bolus stays UNCERTAIN */
+  thecal_bolus_dialog_read_again (dialog);
+  ck_assert (thecal_bolus_dialog_get_busy (dialog));
+  ck_assert (wait_for (bolus_idle, dialog));
+  thecal_bolus_dialog_get_finished (dialog, &outcome);
+  ck_assert_int_eq (outcome, THECAL_OUTCOME_UNCERTAIN);
+  assert_bolus_has (dialog, "outcome", "Outcome UNCERTAIN");
+  ck_assert (thecal_visit_bolus_uncertain (visit));
+
+  /* back in range: settled */
+  thecal_loopback_transport_set_pump_in_range (loopback, TRUE);
+  thecal_bolus_dialog_read_again (dialog);
+  ck_assert (wait_for (bolus_idle, dialog));
+  thecal_bolus_dialog_get_finished (dialog, &outcome);
+  {
+    g_autofree char *text = thecal_bolus_dialog_dup_text (dialog, "outcome");
+
+    ck_assert_msg (outcome == THECAL_OUTCOME_FAILED || outcome == THECAL_OUTCOME_CONFIRMED, "outcome %d: %s", outcome, text);
+  }
+  assert_bolus_has (dialog, "outcome", "Settled by reading the pump");
+  ck_assert (!thecal_visit_bolus_uncertain (visit));
+  ck_assert (!thecal_visit_is_blocked (visit, NULL));
+  screenshot (widget, "bolus-settled.png");
+  ck_assert (thecal_bolus_dialog_can_go_next (dialog));
+  thecal_bolus_dialog_next (dialog); /* Close */
+  ck_assert (wait_for (window_gone, &widget));
+  ck_assert (wait_for (overview_idle_connected, overview));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* ---- clock ---------------------------------------------------------------------------------- */
+
+/* The simulated pump's clock is set 10 min ahead (as a drifting oscillator would leave it): the
+ * interrogation's finding offers the synchronisation; confirmed, the workflow sets the clock and
+ * the finding is gone on the next read. */
+START_TEST (test_clock_sync)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalOverviewPage *overview = connect_low_reservoir (window);
+  ThecalLoopbackTransport *loopback = thecal_demo_link_get_loopback (thecal_overview_page_get_demo_link (overview));
+  ThecalSimPump *pump = thecal_loopback_transport_get_pump (loopback);
+  ThecalDoseError dose_error;
+  GtkWidget *dialog;
+
+  /* no drift at first: the dialog says so, and cancelling changes nothing */
+  assert_overview_lacks (overview, "findings", "clock");
+  dialog = thecal_overview_page_open_clock_sync (overview);
+  ck_assert_ptr_nonnull (dialog);
+  ck_assert_ptr_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), "within 5 min"));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  settle (50);
+  ck_assert (!thecal_overview_page_get_busy (overview));
+
+  /* the pump's clock 10 min ahead of the true (clinic's) time */
+  thecal_dose_error_clear (&dose_error);
+  thecal_loopback_transport_advance_pump (loopback);
+  ck_assert_msg (thecal_engine_set_clock (&pump->engine, thecal_engine_pump_ms (&pump->engine) + 10 * 60 * 1000, &dose_error), "%s",
+                 dose_error.message);
+  thecal_overview_page_read_again (overview);
+  ck_assert (wait_for (overview_idle_connected, overview));
+  assert_overview_has (overview, "findings", "ahead of the clinic's");
+  dialog = thecal_overview_page_open_clock_sync (overview);
+  ck_assert_ptr_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), "ahead of the clinic's"));
+  ck_assert_ptr_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), "2026-01-05 09:1"));
+  screenshot_after (dialog, "clock-sync.png", TRUE, 300);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "sync");
+  ck_assert (thecal_overview_page_get_busy (overview));
+  ck_assert (wait_for (overview_idle_connected, overview));
+  assert_overview_has (overview, "status", "The pump's clock was 10 min ahead of the clinic's: it now reads the clinic's time.");
+  assert_overview_lacks (overview, "findings", "clock");
+  screenshot (GTK_WIDGET (window), "clock-synced.png");
+
+  /* again: within the bound, nothing changed */
+  dialog = thecal_overview_page_open_clock_sync (overview);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "sync");
+  ck_assert (wait_for (overview_idle_connected, overview));
+  assert_overview_has (overview, "status", "within 5 min of the clinic's");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* ---- alarms --------------------------------------------------------------------------------- */
+
+/* The stalled pump: its critical alarm is acknowledged after a confirmation that says the stall
+ * remains; the pump still reports the stall, acknowledged. */
+START_TEST (test_alarm_ack_critical)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalOverviewPage *overview = thecal_window_get_overview_page (window);
+  GtkWidget *dialog;
+
+  thecal_sign_in_page_submit (thecal_window_get_sign_in_page (window)); /* the demo user, as offered */
+  ck_assert (wait_for (signed_in, window));
+  ck_assert (wait_for (list_has_six, window));
+  thecal_patients_page_select (thecal_window_get_patients_page (window), 4); /* DEMO-0005 LOE, Linda */
+  thecal_overview_page_connect (overview);
+  ck_assert (wait_for (overview_connected, overview));
+  ck_assert_ptr_nonnull (thecal_overview_page_get_visit (overview));
+  assert_overview_has (overview, "alarms", "Motor stall (not acknowledged)");
+  dialog = thecal_overview_page_acknowledge_alarm (overview, THECAL_PROTO_ALARM_MOTOR_STALL);
+  ck_assert_ptr_nonnull (dialog);
+  ck_assert_ptr_nonnull (strstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), "Motor stall"));
+  ck_assert_ptr_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), "It does not clear the cause"));
+  screenshot_after (dialog, "alarm-ack.png", TRUE, 300);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "acknowledge");
+  ck_assert (thecal_overview_page_get_busy (overview));
+  ck_assert (wait_for (overview_idle_connected, overview));
+  assert_overview_has (overview, "status", "The alarm was acknowledged");
+  assert_overview_has (overview, "alarms", "Motor stall: Medication may no longer flow");
+  assert_overview_lacks (overview, "alarms", "not acknowledged");
+  screenshot (GTK_WIDGET (window), "alarm-acknowledged.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* The low-reservoir alarm (not critical) is acknowledged at once; a nurse may do it. */
+START_TEST (test_alarm_ack_by_nurse)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = NULL;
+  ThecalOverviewPage *overview = connect_as_nurse (&window, &record);
+
+  assert_overview_has (overview, "alarms", "Low reservoir (not acknowledged)");
+  ck_assert_ptr_null (thecal_overview_page_acknowledge_alarm (overview, THECAL_PROTO_ALARM_LOW_RESERVOIR));
+  ck_assert (thecal_overview_page_get_busy (overview));
+  ck_assert (wait_for (overview_idle_connected, overview));
+  assert_overview_has (overview, "status", "The alarm was acknowledged");
+  assert_overview_has (overview, "alarms", "Low reservoir: Refill the pump");
+  /* once acknowledged the pump refuses a second acknowledgement: the workflow's message */
+  ck_assert_ptr_null (thecal_overview_page_acknowledge_alarm (overview, THECAL_PROTO_ALARM_LOW_RESERVOIR));
+  ck_assert (wait_for (overview_connected, overview));
+  {
+    g_autofree char *status = thecal_overview_page_dup_text (overview, "status");
+
+    ck_assert_msg (strstr (status, "acknowledge") != NULL, "status: %s", status);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+static Suite *
+actions_suite (void)
+{
+  Suite *suite = suite_create ("actions");
+
+  THECAL_TEST_TCASE (suite, "bolus", setup, teardown, 120, test_bolus_clinician, test_bolus_refused, test_bolus_nurse_refused,
+                     test_bolus_uncertain);
+  THECAL_TEST_TCASE (suite, "clock", setup, teardown, 120, test_clock_sync);
+  THECAL_TEST_TCASE (suite, "alarms", setup, teardown, 120, test_alarm_ack_critical, test_alarm_ack_by_nurse);
+  return suite;
+}
+
+int
+main (void)
+{
+  return app_test_main (actions_suite ());
+}
