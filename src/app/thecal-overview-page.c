@@ -11,6 +11,7 @@
 #include "thecal-bolus-dialog.h"
 #include "thecal-demo.h"
 #include "thecal-format.h"
+#include "thecal-implant-dialog.h"
 #include "thecal-refill-wizard.h"
 #include "thecal-workflow-clock.h"
 
@@ -26,6 +27,7 @@ struct _ThecalOverviewPage
   GtkWidget *refill_button;
   GtkWidget *bolus_button;
   GtkWidget *clock_button;
+  GtkWidget *register_button;
   GtkWidget *spinner;
   GtkWidget *connect_status_label;
   GtkWidget *progress_bar;
@@ -55,6 +57,7 @@ struct _ThecalOverviewPage
   GtkWidget *wizard;        /* the refill wizard open on the connected visit (not owned) */
   GtkWidget *action_dialog; /* the bolus dialog or a confirmation open on the visit (not owned) */
   char *action_note;        /* what the last action did, shown once the pump was read again */
+  gboolean unknown_pump;    /* the connection answered UNKNOWN_PUMP: the link stays for the registration */
 };
 
 G_DEFINE_FINAL_TYPE (ThecalOverviewPage, thecal_overview_page, ADW_TYPE_BIN)
@@ -93,6 +96,7 @@ set_busy (ThecalOverviewPage *self, gboolean busy)
   gtk_widget_set_visible (self->refill_button, !busy && thecal_overview_page_get_visit (self) != NULL);
   gtk_widget_set_visible (self->bolus_button, !busy && thecal_overview_page_get_visit (self) != NULL);
   gtk_widget_set_visible (self->clock_button, !busy && thecal_overview_page_get_visit (self) != NULL);
+  gtk_widget_set_visible (self->register_button, !busy && self->unknown_pump && self->demo_link != NULL);
   if (busy && self->pulse_id == 0)
     self->pulse_id = g_timeout_add (100, on_pulse, self);
   if (!busy)
@@ -321,6 +325,13 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
         set_status (self, _ ("Cancelled: nothing was read. Connect again when ready."), FALSE);
       else
         set_status (self, error->message, TRUE);
+      if (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_UNKNOWN_PUMP))
+        {
+          /* the link stays: "Register This Pump…" registers it through this visit */
+          self->unknown_pump = TRUE;
+          set_busy (self, FALSE);
+          return;
+        }
       g_clear_object (&self->demo_link);
       return;
     }
@@ -683,6 +694,54 @@ on_ack_clicked (GtkButton *button, gpointer user_data)
   thecal_overview_page_acknowledge_alarm (user_data, (ThecalProtoAlarm) GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "thecal-alarm")));
 }
 
+/* Runs on the main thread: the implant dialog is destroyed. Once the registration ran, the page
+ * reads the pump through the same visit: now in the record, it shows its overview. */
+static void
+on_implant_dialog_destroy (ThecalOverviewPage *self, GtkWidget *dialog)
+{
+  if (!thecal_implant_dialog_get_finished (THECAL_IMPLANT_DIALOG (dialog), NULL, NULL))
+    return;
+  self->unknown_pump = FALSE;
+  reinterrogate_saying (self, _ ("Reading the newly registered pump…"));
+}
+
+GtkWidget *
+thecal_overview_page_open_implant (ThecalOverviewPage *self)
+{
+  const ThecalProtoIdentity *identity;
+  const ThecalPumpModel *model;
+  guint8 key[THECAL_PAIRING_KEY_BYTES];
+  GtkWidget *dialog;
+
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
+  if (!self->unknown_pump || self->demo_link == NULL || self->cancellable != NULL || self->patient == NULL || self->library == NULL
+      || self->models == NULL)
+    return NULL;
+  identity = thecal_visit_get_identity (thecal_demo_link_get_visit (self->demo_link));
+  model = identity != NULL ? thecal_pump_model_set_find (self->models, identity->model_id) : NULL;
+  if (model == NULL)
+    {
+      set_status (self, _ ("The pump's model is not in the pump models file: it cannot be registered here."), TRUE);
+      return NULL;
+    }
+  /* the demo pumps are paired with the key the demo derives from the serial (thecal-demo.h) */
+  G_STATIC_ASSERT (THECAL_KEY_SIZE == THECAL_PAIRING_KEY_BYTES);
+  thecal_sim_pump_demo_key (identity->serial, key);
+  dialog = GTK_WIDGET (thecal_implant_dialog_new (thecal_demo_link_get_visit (self->demo_link), self->library, model,
+                                                  identity->serial, self->patient->mrn, self->patient->name, key));
+  memset (key, 0, sizeof key);
+  g_signal_connect_swapped (dialog, "destroy", G_CALLBACK (on_implant_dialog_destroy), self);
+  present_action_dialog (self, dialog);
+  return dialog;
+}
+
+/* Runs on the main thread: the "Register This Pump…" button. */
+static void
+on_register_clicked (ThecalOverviewPage *self)
+{
+  thecal_overview_page_open_implant (self);
+}
+
 void
 thecal_overview_page_read_again (ThecalOverviewPage *self)
 {
@@ -703,6 +762,7 @@ thecal_overview_page_connect (ThecalOverviewPage *self)
     return;
   gtk_widget_set_visible (self->content_box, FALSE);
   g_clear_object (&self->demo_link);
+  self->unknown_pump = FALSE;
   demo_patient = thecal_record_is_demo (thecal_record_session_get_record (self->session)) ? thecal_demo_patient_find (self->patient->mrn)
                                                                                           : NULL;
   if (demo_patient == NULL)
@@ -759,6 +819,7 @@ drop_connection (ThecalOverviewPage *self)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->demo_link);
+  self->unknown_pump = FALSE;
   set_busy (self, FALSE);
   set_status (self, NULL, FALSE);
   gtk_widget_set_visible (self->content_box, FALSE);
@@ -929,6 +990,7 @@ thecal_overview_page_class_init (ThecalOverviewPageClass *klass)
   BIND (refill_button);
   BIND (bolus_button);
   BIND (clock_button);
+  BIND (register_button);
   BIND (spinner);
   BIND (connect_status_label);
   BIND (progress_bar);
@@ -953,6 +1015,7 @@ thecal_overview_page_class_init (ThecalOverviewPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_refill_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_bolus_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_clock_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_register_clicked);
 }
 
 static void

@@ -59,6 +59,11 @@ GtkWidget *thecal_overview_page_open_clock_sync (ThecalOverviewPage *self);
  * once and NULL is returned. The status then says what the workflow answered (a refusal) and the
  * pump is read again. */
 GtkWidget *thecal_overview_page_acknowledge_alarm (ThecalOverviewPage *self, ThecalProtoAlarm kind);
+/* When the connection answered THECAL_VISIT_ERROR_UNKNOWN_PUMP ("Register This Pump…" shown; in
+ * demo mode the pump's key is the demo's), opens the registration of the new implant for the
+ * selected patient (thecal-implant-dialog.h) through the same visit; once it ran and the dialog
+ * is closed, the page reads the pump again. The dialog (not a new reference), or NULL. */
+GtkWidget *thecal_overview_page_open_implant (ThecalOverviewPage *self);
 /* Interrogates the connected pump again through the same visit. */
 void thecal_overview_page_read_again (ThecalOverviewPage *self);
 /* Demo mode: the link to the patient's simulated pump (its loopback transport takes the demo's

@@ -11,7 +11,10 @@
  *  - the pump's clock 10 min ahead (set on the simulated pump): the finding, the confirmation,
  *    the synchronisation and the finding gone;
  *  - the motor-stall pump's critical alarm acknowledged after its confirmation, and the
- *    low-reservoir alarm at once;
+ *    low-reservoir alarm at once (by a nurse), a second acknowledgement refused by the pump;
+ *  - a pump not in the record (a record without DEMO-0006's pump): "Register This Pump…", the
+ *    form's fields named when wrong, the implant registered with its first prescription and the
+ *    priming bolus, the overview then reading it; a nurse refused by the workflow.
  *
  * With THECAL_SCREENSHOT_DIR set, each page is saved there as a PNG (docs/gui.md). Exits 77
  * (skip) without a display.
@@ -24,6 +27,7 @@
 #include <string.h>
 
 #include "thecal-bolus-dialog.h"
+#include "thecal-implant-dialog.h"
 #include "thecal-sim-pump.h"
 
 /* ---- helpers -------------------------------------------------------------------------------- */
@@ -429,6 +433,215 @@ START_TEST (test_alarm_ack_by_nurse)
 }
 END_TEST
 
+/* ---- a new implant -------------------------------------------------------------------------- */
+
+/* A demo record like thecal_demo_record_create_sync ()'s, except that the sixth demo patient
+ * (DEMO-0006 KOE, Kim) has no pump in it: her demo pump TR40-000128 plays a pump just implanted
+ * and not registered yet. */
+static ThecalRecord *
+record_with_unregistered_pump (void)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, "implant.sqlite", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalRecord) record = NULL;
+  g_autoptr (ThecalRecordSession) admin = NULL;
+  g_autoptr (ThecalRecordSession) clinician = NULL;
+  g_autoptr (ThecalUser) demo_user = NULL;
+  g_autoptr (ThecalUser) nurse = NULL;
+
+  record = thecal_record_open_sync (path, THECAL_RECORD_OPEN_CREATE | THECAL_RECORD_OPEN_CREATE_DEMO | THECAL_RECORD_OPEN_FAST_HASH,
+                                    NULL, &error);
+  ck_assert_msg (record != NULL, "%s", error != NULL ? error->message : "");
+  admin = thecal_record_session_first_run_sync (record, THECAL_DEMO_ADMIN_NAME, "Ada Admin", THECAL_DEMO_ADMIN_PASSWORD, NULL, &error);
+  ck_assert_msg (admin != NULL, "%s", error != NULL ? error->message : "");
+  demo_user = thecal_record_session_add_user_sync (admin, THECAL_DEMO_USER_NAME, "Demo Clinician", THECAL_ROLE_DEMO,
+                                                   THECAL_DEMO_USER_PASSWORD, NULL, &error);
+  ck_assert_msg (demo_user != NULL, "%s", error != NULL ? error->message : "");
+  nurse = thecal_record_session_add_user_sync (admin, "nina", "Nina Nurse", THECAL_ROLE_NURSE, "nurse password", NULL, &error);
+  ck_assert_msg (nurse != NULL, "%s", error != NULL ? error->message : "");
+  clinician = thecal_record_session_login_sync (record, THECAL_DEMO_USER_NAME, THECAL_DEMO_USER_PASSWORD, NULL, &error);
+  ck_assert_msg (clinician != NULL, "%s", error != NULL ? error->message : "");
+  for (guint i = 0; i < thecal_demo_patient_count (); i++)
+    {
+      const ThecalDemoPatient *p = thecal_demo_patient_get (i);
+      const ThecalSimPumpDemo *demo = thecal_sim_pump_demo_find (p->serial);
+      ThecalPatientInput patient = { .mrn = p->mrn, .name = p->name, .date_of_birth = p->born, .opioid_tolerance = p->tolerance };
+      guint8 key[THECAL_PAIRING_KEY_BYTES];
+      ThecalPumpInput pump = { .serial = p->serial,
+                               .model_id = demo->model_id,
+                               .patient_mrn = p->mrn,
+                               .implant_date = "2025-06-02",
+                               .catheter_length_mm = demo->catheter_length_mm,
+                               .pairing_key = key };
+      g_autoptr (ThecalPatient) added = thecal_record_session_add_patient_sync (clinician, &patient, NULL, &error);
+      g_autoptr (ThecalPump) implanted = NULL;
+
+      ck_assert_msg (added != NULL, "%s", error != NULL ? error->message : "");
+      if (g_strcmp0 (p->mrn, "DEMO-0006") == 0)
+        continue; /* the new implant */
+      thecal_sim_pump_demo_key (p->serial, key);
+      implanted = thecal_record_session_add_pump_sync (clinician, &pump, NULL, &error);
+      ck_assert_msg (implanted != NULL, "%s", error != NULL ? error->message : "");
+    }
+  return g_steal_pointer (&record);
+}
+
+/* Signs @user in on a window over @record and connects to DEMO-0006: the pump is not in the
+ * record, "Register This Pump…" is offered. */
+static ThecalOverviewPage *
+connect_unregistered (ThecalRecord *record, const char *user, const char *password, ThecalWindow **window_out)
+{
+  ThecalWindow *window = thecal_window_new (NULL, TRUE, models, library);
+  ThecalSignInPage *sign_in = thecal_window_get_sign_in_page (window);
+  ThecalOverviewPage *overview = thecal_window_get_overview_page (window);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
+  thecal_window_set_record (window, record);
+  gtk_window_present (GTK_WINDOW (window));
+  ck_assert (wait_for (record_ready, NULL));
+  thecal_sign_in_page_set_credentials (sign_in, user, password);
+  thecal_sign_in_page_submit (sign_in);
+  ck_assert (wait_for (signed_in, window));
+  ck_assert (wait_for (list_has_six, window));
+  thecal_patients_page_select (thecal_window_get_patients_page (window), 5);
+  ck_assert_str_eq (thecal_overview_page_get_mrn (overview), "DEMO-0006");
+  ck_assert_ptr_null (thecal_overview_page_open_implant (overview)); /* not before the pump answered */
+  thecal_overview_page_connect (overview);
+  ck_assert (wait_for (overview_connected, overview));
+  ck_assert_ptr_null (thecal_overview_page_get_visit (overview));
+  assert_overview_has (overview, "status", "TR40-000128");
+  assert_overview_has (overview, "status", "not in the record");
+  *window_out = window;
+  return overview;
+}
+
+static gboolean
+implant_idle (gpointer dialog)
+{
+  return !thecal_implant_dialog_get_busy (dialog);
+}
+
+static void
+assert_implant_has (ThecalImplantDialog *dialog, const char *key, const char *part)
+{
+  g_autofree char *text = thecal_implant_dialog_dup_text (dialog, key);
+
+  ck_assert_msg (text != NULL && strstr (text, part) != NULL, "%s: “%s” has no “%s”", key, text, part);
+}
+
+static void
+assert_implant_is_empty (ThecalImplantDialog *dialog, const char *key)
+{
+  g_autofree char *text = thecal_implant_dialog_dup_text (dialog, key);
+
+  ck_assert_msg (g_strcmp0 (text, "") == 0, "%s: “%s”", key, text);
+}
+
+/* The pump answers but is not in the record: registered as KOE, Kim's new implant (baclofen
+ * 2000 mcg/mL, 300 mcg/day, the catheter 50 cm), the first prescription written and the priming
+ * bolus given; the overview then shows the pump. Bad fields are named first. */
+START_TEST (test_implant_register)
+{
+  g_autoptr (ThecalRecord) record = record_with_unregistered_pump ();
+  ThecalWindow *window = NULL;
+  ThecalOverviewPage *overview = connect_unregistered (record, THECAL_DEMO_USER_NAME, THECAL_DEMO_USER_PASSWORD, &window);
+  GtkWidget *widget = thecal_overview_page_open_implant (overview);
+  ThecalImplantDialog *dialog = THECAL_IMPLANT_DIALOG (widget);
+  ThecalImplantReport report = { 0 };
+  gboolean ok = FALSE;
+
+  ck_assert_ptr_nonnull (dialog);
+  g_object_add_weak_pointer (G_OBJECT (widget), (gpointer *) &widget);
+  gtk_window_set_default_size (GTK_WINDOW (widget), 620, 900);
+  /* every field wrong: each named next to itself, nothing sent */
+  thecal_implant_dialog_set_field (dialog, "implant_date", "2026-02-30");
+  thecal_implant_dialog_set_field (dialog, "catheter", "45 mL");
+  thecal_implant_dialog_set_field (dialog, "concentration", "2000 mcg");
+  thecal_implant_dialog_set_field (dialog, "dose", "300 mcg");
+  thecal_implant_dialog_set_field (dialog, "priming_rate", "fast");
+  thecal_implant_dialog_next (dialog);
+  ck_assert_str_eq (thecal_implant_dialog_get_page (dialog), "form");
+  assert_implant_has (dialog, "implant_date", "Implant date: ");
+  assert_implant_has (dialog, "catheter", "Catheter length: ");
+  assert_implant_has (dialog, "concentration", "Concentration: ");
+  assert_implant_has (dialog, "dose", "Daily dose: ");
+  assert_implant_has (dialog, "priming_rate", "Priming rate: ");
+  screenshot (widget, "implant-errors.png");
+
+  /* corrected */
+  ck_assert (thecal_implant_dialog_set_drug (dialog, "baclofen"));
+  thecal_implant_dialog_set_field (dialog, "implant_date", "2026-01-05");
+  /* the catheter as implanted: the simulated pump knows its own (50 cm) and refuses a priming
+   * plan for another dead space */
+  ck_assert_int_eq (thecal_sim_pump_demo_find ("TR40-000128")->catheter_length_mm, 500);
+  thecal_implant_dialog_set_field (dialog, "catheter", "50 cm");
+  thecal_implant_dialog_set_field (dialog, "concentration", "2000 mcg/mL");
+  thecal_implant_dialog_set_field (dialog, "dose", "300 mcg/day");
+  thecal_implant_dialog_set_field (dialog, "priming_rate", "");
+  thecal_implant_dialog_set_priming (dialog, TRUE);
+  assert_implant_is_empty (dialog, "implant_date");
+  assert_implant_is_empty (dialog, "catheter");
+  screenshot (widget, "implant.png");
+  thecal_implant_dialog_next (dialog); /* Register */
+  ck_assert (wait_for (implant_idle, dialog));
+  {
+    g_autofree char *outcome = thecal_implant_dialog_dup_text (dialog, "outcome");
+    g_autofree char *form = thecal_implant_dialog_dup_text (dialog, "form");
+    g_autofree char *override = thecal_implant_dialog_dup_text (dialog, "override");
+
+    ck_assert_msg (thecal_implant_dialog_get_finished (dialog, &ok, &report) && ok, "outcome: %s / form: %s / override: %s", outcome,
+                   form, override);
+  }
+  ck_assert_int_eq (report.program_outcome, THECAL_OUTCOME_CONFIRMED);
+  ck_assert (report.priming_given);
+  ck_assert_int_eq (report.priming_outcome, THECAL_OUTCOME_CONFIRMED);
+  assert_implant_has (dialog, "outcome", "Implant Registered");
+  assert_implant_has (dialog, "outcome", "Pump TR40-000128 is registered to KOE, Kim");
+  assert_implant_has (dialog, "outcome", "Priming bolus: confirmed");
+  screenshot (widget, "implant-registered.png");
+  thecal_implant_dialog_next (dialog); /* Close */
+  ck_assert (wait_for (window_gone, &widget));
+  /* the overview reads the newly registered pump */
+  ck_assert (wait_for (overview_idle_connected, overview));
+  {
+    g_autofree char *drug = thecal_overview_page_dup_text (overview, "drug");
+    g_autofree char *dose = thecal_overview_page_dup_text (overview, "dose");
+
+    ck_assert_str_eq (drug, "baclofen");
+    ck_assert_str_eq (dose, "300 mcg/day");
+  }
+  screenshot (GTK_WIDGET (window), "implant-overview.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* A nurse may not register an implant: the workflow's refusal is shown on the form and nothing is
+ * registered (the next connection still finds the pump unknown). */
+START_TEST (test_implant_nurse_refused)
+{
+  g_autoptr (ThecalRecord) record = record_with_unregistered_pump ();
+  ThecalWindow *window = NULL;
+  ThecalOverviewPage *overview = connect_unregistered (record, "nina", "nurse password", &window);
+  ThecalImplantDialog *dialog = THECAL_IMPLANT_DIALOG (thecal_overview_page_open_implant (overview));
+
+  ck_assert (thecal_implant_dialog_set_drug (dialog, "baclofen"));
+  thecal_implant_dialog_set_field (dialog, "implant_date", "2026-01-05");
+  thecal_implant_dialog_set_field (dialog, "catheter", "50 cm");
+  thecal_implant_dialog_set_field (dialog, "concentration", "2000 mcg/mL");
+  thecal_implant_dialog_set_field (dialog, "dose", "300 mcg/day");
+  thecal_implant_dialog_next (dialog);
+  ck_assert (wait_for (implant_idle, dialog));
+  ck_assert_str_eq (thecal_implant_dialog_get_page (dialog), "form");
+  ck_assert (!thecal_implant_dialog_get_finished (dialog, NULL, NULL));
+  assert_implant_has (dialog, "form", "may not");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  thecal_overview_page_connect (overview);
+  ck_assert (wait_for (overview_connected, overview));
+  assert_overview_has (overview, "status", "not in the record");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 static Suite *
 actions_suite (void)
 {
@@ -437,6 +650,7 @@ actions_suite (void)
   THECAL_TEST_TCASE (suite, "bolus", setup, teardown, 120, test_bolus_clinician, test_bolus_refused, test_bolus_nurse_refused,
                      test_bolus_uncertain);
   THECAL_TEST_TCASE (suite, "clock", setup, teardown, 120, test_clock_sync);
+  THECAL_TEST_TCASE (suite, "implant", setup, teardown, 120, test_implant_register, test_implant_nurse_refused);
   THECAL_TEST_TCASE (suite, "alarms", setup, teardown, 120, test_alarm_ack_critical, test_alarm_ack_by_nurse);
   return suite;
 }
