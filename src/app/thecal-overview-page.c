@@ -673,10 +673,10 @@ thecal_overview_page_acknowledge_alarm (ThecalOverviewPage *self, ThecalProtoAla
       return NULL;
     }
   /* a critical alarm: silencing it must not read as dealing with it */
-  heading = g_strdup_printf (_ ("Acknowledge the %s Alarm?"), thecal_format_alarm_name (kind));
-  body = g_strdup_printf (_ ("%s\nAcknowledging silences the pump's alarm and records that you saw it. It does not clear the "
+  heading = g_strdup (_ ("Acknowledge This Critical Alarm?"));
+  body = g_strdup_printf (_ ("%s: %s\nAcknowledging silences the pump's alarm and records that you saw it. It does not clear the "
                              "cause: the pump keeps reporting it until it is dealt with."),
-                          thecal_format_alarm_action (kind));
+                          thecal_format_alarm_name (kind), thecal_format_alarm_action (kind));
   dialog = adw_message_dialog_new (NULL, heading, body);
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("Cancel"), "acknowledge", _ ("Acknowledge"), NULL);
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "acknowledge", ADW_RESPONSE_DESTRUCTIVE);
@@ -702,6 +702,8 @@ on_implant_dialog_destroy (ThecalOverviewPage *self, GtkWidget *dialog)
   if (!thecal_implant_dialog_get_finished (THECAL_IMPLANT_DIALOG (dialog), NULL, NULL))
     return;
   self->unknown_pump = FALSE;
+  g_free (self->action_note);
+  self->action_note = g_strdup (_ ("The new implant is in the record."));
   reinterrogate_saying (self, _ ("Reading the newly registered pump…"));
 }
 

@@ -353,6 +353,7 @@ START_TEST (test_clock_sync)
   thecal_overview_page_read_again (overview);
   ck_assert (wait_for (overview_idle_connected, overview));
   assert_overview_has (overview, "findings", "ahead of the clinic's");
+  screenshot_full (find_descendant (GTK_WIDGET (overview), ADW_TYPE_CLAMP), "clock-drift.png", TRUE);
   dialog = thecal_overview_page_open_clock_sync (overview);
   ck_assert_ptr_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), "ahead of the clinic's"));
   ck_assert_ptr_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), "2026-01-05 09:1"));
@@ -392,9 +393,11 @@ START_TEST (test_alarm_ack_critical)
   ck_assert (wait_for (overview_connected, overview));
   ck_assert_ptr_nonnull (thecal_overview_page_get_visit (overview));
   assert_overview_has (overview, "alarms", "Motor stall (not acknowledged)");
+  screenshot (GTK_WIDGET (window), "alarm-row.png");
   dialog = thecal_overview_page_acknowledge_alarm (overview, THECAL_PROTO_ALARM_MOTOR_STALL);
   ck_assert_ptr_nonnull (dialog);
-  ck_assert_ptr_nonnull (strstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), "Motor stall"));
+  ck_assert_str_eq (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), "Acknowledge This Critical Alarm?");
+  ck_assert_ptr_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), "Motor stall: Medication may no longer flow"));
   ck_assert_ptr_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), "It does not clear the cause"));
   screenshot_after (dialog, "alarm-ack.png", TRUE, 300);
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "acknowledge");
@@ -611,6 +614,26 @@ START_TEST (test_implant_register)
     ck_assert_str_eq (dose, "300 mcg/day");
   }
   screenshot (GTK_WIDGET (window), "implant-overview.png");
+  assert_overview_has (overview, "status", "The new implant is in the record.");
+  /* a priming bolus again (e.g. after a catheter revision): reviewed with the mixing warning,
+   * the volume and duration from the pump's dead space and the 50 cm catheter; not given */
+  {
+    GtkWidget *bolus = thecal_overview_page_open_bolus (overview, THECAL_VISIT_BOLUS_PRIMING);
+    ThecalBolusDialog *priming = THECAL_BOLUS_DIALOG (bolus);
+
+    ck_assert (!thecal_bolus_dialog_set_kind (priming, THECAL_VISIT_BOLUS_BRIDGE)); /* not offered alone */
+    ck_assert (thecal_bolus_dialog_can_go_next (priming));
+    thecal_bolus_dialog_next (priming);
+    ck_assert_str_eq (thecal_bolus_dialog_get_page (priming), "review");
+    assert_bolus_has (priming, "summary", "priming bolus");
+    assert_bolus_has (priming, "warning", "mix");
+    assert_bolus_is (priming, "volume", "0.38 mL");
+    screenshot (bolus, "bolus-priming.png");
+    thecal_bolus_dialog_back (priming);
+    thecal_bolus_dialog_back (priming); /* Cancel */
+    settle (50);
+    ck_assert (!thecal_overview_page_get_busy (overview)); /* nothing written, nothing read */
+  }
   gtk_window_destroy (GTK_WINDOW (window));
 }
 END_TEST
