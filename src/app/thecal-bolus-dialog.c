@@ -363,7 +363,7 @@ static void
 show_uncertain (ThecalBolusDialog *self, const char *why)
 {
   g_autofree char *text
-      = g_strdup_printf (_ ("%s\nThe pump is blocked until the pump is read again: every change waits. Bring the wand over the "
+      = g_strdup_printf (_ ("%s\nEvery change of this pump is blocked until the pump is read again. Bring the wand over the "
                             "pump and press Read the Pump Again."),
                          why);
 
@@ -437,7 +437,7 @@ on_settled (GObject *source, GAsyncResult *result, gpointer user_data)
   else
     {
       self->outcome = THECAL_OUTCOME_FAILED;
-      show_outcome (self, "dialog-information-symbolic", _ ("Bolus Not Given"),
+      show_outcome (self, "action-unavailable-symbolic", _ ("Bolus Not Given"),
                     _ ("Settled by reading the pump: it did not take the bolus and runs its prescription. The pump is no longer "
                        "blocked; give the bolus again if it is still needed."));
     }
