@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "thecal-form.h"
 #include "thecal-format.h"
 
 #define REASON_MIN_CHARS 10
@@ -76,37 +77,6 @@ static const char *const page_titles[][2] = {
 
 /* ---- building ---------------------------------------------------------------------------------- */
 
-static GtkWidget *
-add_text (GtkWidget *box, const char *text, const char *css_class)
-{
-  GtkWidget *label = gtk_label_new (text);
-
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  if (css_class != NULL)
-    gtk_widget_add_css_class (label, css_class);
-  gtk_box_append (GTK_BOX (box), label);
-  return label;
-}
-
-/* A labelled entry with its error label under it; the label names the entry for assistive
- * technologies. */
-static GtkWidget *
-add_entry (GtkWidget *box, const char *title, const char *placeholder, GtkWidget **error)
-{
-  GtkWidget *label = add_text (box, title, "heading");
-  GtkWidget *entry = gtk_entry_new ();
-
-  if (placeholder != NULL)
-    gtk_entry_set_placeholder_text (GTK_ENTRY (entry), placeholder);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
-  gtk_accessible_update_relation (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_RELATION_LABELLED_BY, label, NULL, -1);
-  gtk_box_append (GTK_BOX (box), entry);
-  *error = add_text (box, "", "error");
-  gtk_widget_set_visible (*error, FALSE);
-  return entry;
-}
-
 /* A line "Title: value" of the review; the value label is returned. */
 static GtkWidget *
 add_value (GtkWidget *box, const char *title)
@@ -128,19 +98,6 @@ add_value (GtkWidget *box, const char *title)
   return value;
 }
 
-static void
-set_error (GtkWidget *label, const char *text)
-{
-  gtk_label_set_text (GTK_LABEL (label), text != NULL ? text : "");
-  gtk_widget_set_visible (label, text != NULL && text[0] != '\0');
-}
-
-static const char *
-entry_text (GtkWidget *entry)
-{
-  return gtk_editable_get_text (GTK_EDITABLE (entry));
-}
-
 static const char *
 current_page (ThecalBolusDialog *self)
 {
@@ -157,31 +114,17 @@ selected_kind (ThecalBolusDialog *self)
 
 /* ---- the request ---------------------------------------------------------------------------- */
 
-/* Parses @entry as @kind with the dose core; the field's error label says what is wrong, naming
- * the field. An empty entry with @empty_ok is 0. */
+/* Parses @entry as @kind (thecal_form_parse); an empty entry with @empty_ok is 0. */
 static gboolean
 parse_field (GtkWidget *entry, GtkWidget *error_label, ThecalQuantityKind kind, const char *field, gboolean empty_ok, gint64 *value)
 {
-  ThecalDoseError dose_error = { 0 };
-  int64_t v = 0;
-  const char *text = entry_text (entry);
-
-  if (empty_ok && text[0] == '\0')
+  if (empty_ok && thecal_form_entry_text (entry)[0] == '\0')
     {
       *value = 0;
-      set_error (error_label, NULL);
+      thecal_form_set_error (error_label, NULL);
       return TRUE;
     }
-  if (!thecal_quantity_parse (kind, text, field, &v, &dose_error))
-    {
-      g_autofree char *message = g_strdup_printf (_ ("%s: %s"), field, dose_error.message);
-
-      set_error (error_label, message);
-      return FALSE;
-    }
-  set_error (error_label, NULL);
-  *value = v;
-  return TRUE;
+  return thecal_form_parse (entry, error_label, kind, field, value);
 }
 
 /* The request from the fields; FALSE (the errors shown next to the fields) when one does not
@@ -212,7 +155,7 @@ page_complete (ThecalBolusDialog *self, const char *page)
   if (g_strcmp0 (page, "request") == 0)
     {
       if (selected_kind (self) == THECAL_VISIT_BOLUS_CLINICIAN)
-        return entry_text (self->dose_entry)[0] != '\0' && entry_text (self->duration_entry)[0] != '\0';
+        return thecal_form_entry_text (self->dose_entry)[0] != '\0' && thecal_form_entry_text (self->duration_entry)[0] != '\0';
       return TRUE;
     }
   if (g_strcmp0 (page, "review") == 0)
@@ -234,7 +177,7 @@ update_buttons (ThecalBolusDialog *self)
 
   if (g_strcmp0 (page, "review") == 0 && self->review != NULL && self->review->over_soft_limit)
     {
-      g_autofree char *reason = g_strstrip (g_strdup (entry_text (self->reason_entry)));
+      g_autofree char *reason = g_strstrip (g_strdup (thecal_form_entry_text (self->reason_entry)));
 
       complete = g_utf8_strlen (reason, -1) >= REASON_MIN_CHARS;
     }
@@ -267,20 +210,20 @@ on_field_changed (ThecalBolusDialog *self)
 
   gtk_widget_set_visible (self->clinician_box, clinician);
   gtk_widget_set_visible (self->priming_box, !clinician);
-  set_error (self->request_error, NULL);
+  thecal_form_set_error (self->request_error, NULL);
   if (g_strcmp0 (current_page (self), "review") == 0)
     {
-      g_autofree char *reason = g_strstrip (g_strdup (entry_text (self->reason_entry)));
+      g_autofree char *reason = g_strstrip (g_strdup (thecal_form_entry_text (self->reason_entry)));
 
       if (reason[0] != '\0' && g_utf8_strlen (reason, -1) < REASON_MIN_CHARS)
         {
           g_autofree char *message
               = g_strdup_printf (_ ("Reason: at least %d characters (what was agreed, with whom)."), REASON_MIN_CHARS);
 
-          set_error (self->reason_error, message);
+          thecal_form_set_error (self->reason_error, message);
         }
       else
-        set_error (self->reason_error, NULL);
+        thecal_form_set_error (self->reason_error, NULL);
     }
   update_buttons (self);
 }
@@ -310,10 +253,10 @@ review_request (ThecalBolusDialog *self)
               = g_strdup_printf (_ ("%s: %s"), request.kind == THECAL_VISIT_BOLUS_CLINICIAN ? _ ("Dose") : _ ("Priming rate"),
                                  error->message);
 
-          set_error (request.kind == THECAL_VISIT_BOLUS_CLINICIAN ? self->dose_error : self->priming_rate_error, message);
+          thecal_form_set_error (request.kind == THECAL_VISIT_BOLUS_CLINICIAN ? self->dose_error : self->priming_rate_error, message);
         }
       else
-        set_error (self->request_error, error->message);
+        thecal_form_set_error (self->request_error, error->message);
       return FALSE;
     }
   volume = thecal_format_quantity (THECAL_QUANTITY_VOLUME, self->review->volume_nl);
@@ -342,7 +285,7 @@ review_request (ThecalBolusDialog *self)
   gtk_label_set_text (GTK_LABEL (self->warning_label), self->review->warning != NULL ? self->review->warning : "");
   gtk_widget_set_visible (self->warning_label, self->review->warning != NULL);
   gtk_widget_set_visible (self->reason_box, self->review->over_soft_limit);
-  set_error (self->reason_error, NULL);
+  thecal_form_set_error (self->reason_error, NULL);
   return TRUE;
 }
 
@@ -402,7 +345,7 @@ on_bolus_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 give_bolus (ThecalBolusDialog *self)
 {
-  g_autofree char *reason = g_strstrip (g_strdup (entry_text (self->reason_entry)));
+  g_autofree char *reason = g_strstrip (g_strdup (thecal_form_entry_text (self->reason_entry)));
 
   show_page (self, "progress");
   gtk_spinner_start (GTK_SPINNER (self->spinner));
@@ -624,52 +567,52 @@ build_pages (ThecalBolusDialog *self, ThecalVisitBolusKind kind)
   /* the request */
   runs = g_strdup_printf (_ ("The pump runs %s %s. The basal delivery pauses while a bolus runs."),
                           thecal_format_drug (self->library, active->rx.drug_id), conc);
-  add_text (self->request_box, runs, NULL);
+  thecal_form_add_text (self->request_box, runs, NULL);
   gtk_string_list_append (kinds, _ ("Clinician bolus"));
   gtk_string_list_append (kinds, _ ("Priming bolus (after an implant or a catheter revision)"));
-  label = add_text (self->request_box, _ ("Kind of bolus"), "heading");
+  label = thecal_form_add_text (self->request_box, _ ("Kind of bolus"), "heading");
   self->kind_dropdown = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (kinds)), NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->kind_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Kind of bolus"), -1);
   gtk_accessible_update_relation (GTK_ACCESSIBLE (self->kind_dropdown), GTK_ACCESSIBLE_RELATION_LABELLED_BY, label, NULL, -1);
   gtk_box_append (GTK_BOX (self->request_box), self->kind_dropdown);
   self->clinician_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
   gtk_box_append (GTK_BOX (self->request_box), self->clinician_box);
-  self->dose_entry = add_entry (self->clinician_box, _ ("Dose"), _ ("e.g. 0.5 mg"), &self->dose_error);
-  self->duration_entry = add_entry (self->clinician_box, _ ("Duration"), _ ("e.g. 30 min"), &self->duration_error);
+  self->dose_entry = thecal_form_add_entry (self->clinician_box, _ ("Dose"), _ ("e.g. 0.5 mg"), &self->dose_error);
+  self->duration_entry = thecal_form_add_entry (self->clinician_box, _ ("Duration"), _ ("e.g. 30 min"), &self->duration_error);
   self->priming_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
   gtk_box_append (GTK_BOX (self->request_box), self->priming_box);
-  add_text (self->priming_box,
-            _ ("The priming bolus fills the catheter and the pump's dead space with drug, from the catheter length the record "
-               "holds for this pump."),
-            NULL);
+  thecal_form_add_text (self->priming_box,
+                        _ ("The priming bolus fills the catheter and the pump's dead space with drug, from the catheter length the record "
+                           "holds for this pump."),
+                        NULL);
   rate_title = g_strdup_printf (_ ("Priming rate (empty: the pump's bolus maximum, %s)"), ceiling);
-  self->priming_rate_entry = add_entry (self->priming_box, rate_title, _ ("e.g. 12 mL/day"), &self->priming_rate_error);
-  self->request_error = add_text (self->request_box, "", "error");
+  self->priming_rate_entry = thecal_form_add_entry (self->priming_box, rate_title, _ ("e.g. 12 mL/day"), &self->priming_rate_error);
+  self->request_error = thecal_form_add_text (self->request_box, "", "error");
   gtk_widget_set_visible (self->request_error, FALSE);
 
   /* the review */
-  self->summary_label = add_text (self->review_box, "", "heading");
+  self->summary_label = thecal_form_add_text (self->review_box, "", "heading");
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->summary_label), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Summary"), -1);
   self->volume_label = add_value (self->review_box, _ ("Volume"));
   self->duration_label = add_value (self->review_box, _ ("Duration"));
   self->drug_dose_label = add_value (self->review_box, _ ("Drug reaching the patient"));
   self->day_label = add_value (self->review_box, _ ("Day's worst case with the bolus"));
-  self->warning_label = add_text (self->review_box, "", "warning");
+  self->warning_label = thecal_form_add_text (self->review_box, "", "warning");
   gtk_widget_set_visible (self->warning_label, FALSE);
   self->reason_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
   gtk_box_append (GTK_BOX (self->review_box), self->reason_box);
-  self->reason_entry = add_entry (self->reason_box, _ ("Reason to pass the soft daily limit (at least 10 characters)"), NULL,
-                                  &self->reason_error);
+  self->reason_entry = thecal_form_add_entry (self->reason_box, _ ("Reason to pass the soft daily limit (at least 10 characters)"), NULL,
+                                              &self->reason_error);
   gtk_widget_set_visible (self->reason_box, FALSE);
-  add_text (self->review_box, _ ("Only a physician may give a bolus: the workflow refuses it for anyone else and says why."),
-            "dim-label");
+  thecal_form_add_text (self->review_box, _ ("Only a physician may give a bolus: the workflow refuses it for anyone else and says why."),
+                        "dim-label");
 
   /* progress and outcome */
   self->spinner = gtk_spinner_new ();
   gtk_widget_set_size_request (self->spinner, 32, 32);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->spinner), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Working"), -1);
   gtk_box_append (GTK_BOX (self->progress_box), self->spinner);
-  self->progress_label = add_text (self->progress_box, "", NULL);
+  self->progress_label = thecal_form_add_text (self->progress_box, "", NULL);
   gtk_label_set_xalign (GTK_LABEL (self->progress_label), 0.5);
   gtk_label_set_justify (GTK_LABEL (self->progress_label), GTK_JUSTIFY_CENTER);
   self->outcome_page = adw_status_page_new ();

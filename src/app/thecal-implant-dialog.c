@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "thecal-form.h"
 #include "thecal-format.h"
 
 struct _ThecalImplantDialog
@@ -57,64 +58,6 @@ struct _ThecalImplantDialog
 
 G_DEFINE_FINAL_TYPE (ThecalImplantDialog, thecal_implant_dialog, ADW_TYPE_WINDOW)
 
-/* ---- building ---------------------------------------------------------------------------------- */
-
-static GtkWidget *
-add_text (GtkWidget *box, const char *text, const char *css_class)
-{
-  GtkWidget *label = gtk_label_new (text);
-
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  if (css_class != NULL)
-    gtk_widget_add_css_class (label, css_class);
-  gtk_box_append (GTK_BOX (box), label);
-  return label;
-}
-
-/* Runs on the main thread: an entry changed; its error (of the last Register) no longer holds. */
-static void
-on_entry_changed (GtkEditable *entry, gpointer user_data)
-{
-  GtkWidget *error = user_data;
-
-  (void) entry;
-  gtk_label_set_text (GTK_LABEL (error), "");
-  gtk_widget_set_visible (error, FALSE);
-}
-
-/* A labelled entry with its error label under it; the label names the entry for assistive
- * technologies. */
-static GtkWidget *
-add_entry (GtkWidget *box, const char *title, const char *placeholder, GtkWidget **error)
-{
-  GtkWidget *label = add_text (box, title, "heading");
-  GtkWidget *entry = gtk_entry_new ();
-
-  if (placeholder != NULL)
-    gtk_entry_set_placeholder_text (GTK_ENTRY (entry), placeholder);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
-  gtk_accessible_update_relation (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_RELATION_LABELLED_BY, label, NULL, -1);
-  gtk_box_append (GTK_BOX (box), entry);
-  *error = add_text (box, "", "error");
-  gtk_widget_set_visible (*error, FALSE);
-  g_signal_connect (entry, "changed", G_CALLBACK (on_entry_changed), *error);
-  return entry;
-}
-
-static void
-set_error (GtkWidget *label, const char *text)
-{
-  gtk_label_set_text (GTK_LABEL (label), text != NULL ? text : "");
-  gtk_widget_set_visible (label, text != NULL && text[0] != '\0');
-}
-
-static const char *
-entry_text (GtkWidget *entry)
-{
-  return gtk_editable_get_text (GTK_EDITABLE (entry));
-}
-
 static const char *
 current_page (ThecalImplantDialog *self)
 {
@@ -147,30 +90,11 @@ show_page (ThecalImplantDialog *self, const char *page)
 
 /* ---- the request, from the fields ------------------------------------------------------------- */
 
-/* Parses @entry as @kind with the dose core; the error next to the field names it. */
-static gboolean
-parse_field (GtkWidget *entry, GtkWidget *error_label, ThecalQuantityKind kind, const char *field, gint64 *value)
-{
-  ThecalDoseError dose_error = { 0 };
-  int64_t v = 0;
-
-  if (!thecal_quantity_parse (kind, entry_text (entry), field, &v, &dose_error))
-    {
-      g_autofree char *message = g_strdup_printf (_ ("%s: %s"), field, dose_error.message);
-
-      set_error (error_label, message);
-      return FALSE;
-    }
-  set_error (error_label, NULL);
-  *value = v;
-  return TRUE;
-}
-
 /* The implant date: a real calendar date written YYYY-MM-DD (the form the record stores). */
 static gboolean
 check_date (ThecalImplantDialog *self)
 {
-  const char *text = entry_text (self->implant_date_entry);
+  const char *text = thecal_form_entry_text (self->implant_date_entry);
   gboolean ok = strlen (text) == 10 && text[4] == '-' && text[7] == '-';
 
   for (int i = 0; ok && i < 10; i++)
@@ -182,7 +106,7 @@ check_date (ThecalImplantDialog *self)
 
       ok = year >= 1 && month >= 1 && month <= 12 && day >= 1 && g_date_valid_dmy ((GDateDay) day, (GDateMonth) month, (GDateYear) year);
     }
-  set_error (self->implant_date_error, ok ? NULL : _ ("Implant date: a date written YYYY-MM-DD, e.g. 2026-01-05."));
+  thecal_form_set_error (self->implant_date_error, ok ? NULL : _ ("Implant date: a date written YYYY-MM-DD, e.g. 2026-01-05."));
   return ok;
 }
 
@@ -207,27 +131,27 @@ read_request (ThecalImplantDialog *self, ThecalPrescription *rx, ThecalImplantRe
 
   memset (request, 0, sizeof *request);
   thecal_prescription_init (rx);
-  ok = parse_field (self->catheter_entry, self->catheter_error, THECAL_QUANTITY_LENGTH, _ ("Catheter length"),
-                    &request->catheter_length_mm)
+  ok = thecal_form_parse (self->catheter_entry, self->catheter_error, THECAL_QUANTITY_LENGTH, _ ("Catheter length"),
+                          &request->catheter_length_mm)
        && ok;
-  ok = parse_field (self->concentration_entry, self->concentration_error, THECAL_QUANTITY_CONCENTRATION, _ ("Concentration"),
-                    &concentration)
+  ok = thecal_form_parse (self->concentration_entry, self->concentration_error, THECAL_QUANTITY_CONCENTRATION, _ ("Concentration"),
+                          &concentration)
        && ok;
-  if (!thecal_quantity_parse_rate (entry_text (self->dose_entry), _ ("Daily dose"), &kind, &daily, &dose_error))
+  if (!thecal_quantity_parse_rate (thecal_form_entry_text (self->dose_entry), _ ("Daily dose"), &kind, &daily, &dose_error))
     {
       g_autofree char *message = g_strdup_printf (_ ("%s: %s"), _ ("Daily dose"), dose_error.message);
 
-      set_error (self->dose_error, message);
+      thecal_form_set_error (self->dose_error, message);
       ok = FALSE;
     }
   else
-    set_error (self->dose_error, NULL);
-  if (gtk_switch_get_active (GTK_SWITCH (self->priming_switch)) && entry_text (self->priming_rate_entry)[0] != '\0')
-    ok = parse_field (self->priming_rate_entry, self->priming_rate_error, THECAL_QUANTITY_VOLUME_RATE, _ ("Priming rate"),
-                      &request->priming_rate_nl_per_day)
+    thecal_form_set_error (self->dose_error, NULL);
+  if (gtk_switch_get_active (GTK_SWITCH (self->priming_switch)) && thecal_form_entry_text (self->priming_rate_entry)[0] != '\0')
+    ok = thecal_form_parse (self->priming_rate_entry, self->priming_rate_error, THECAL_QUANTITY_VOLUME_RATE, _ ("Priming rate"),
+                            &request->priming_rate_nl_per_day)
          && ok;
   else
-    set_error (self->priming_rate_error, NULL);
+    thecal_form_set_error (self->priming_rate_error, NULL);
   if (!ok)
     return FALSE;
   g_strlcpy (rx->drug_id, selected_drug_id (self), sizeof rx->drug_id);
@@ -246,10 +170,10 @@ read_request (ThecalImplantDialog *self, ThecalPrescription *rx, ThecalImplantRe
   request->patient_mrn = self->mrn;
   request->serial = self->serial;
   request->model = &self->model;
-  request->implant_date = entry_text (self->implant_date_entry);
+  request->implant_date = thecal_form_entry_text (self->implant_date_entry);
   request->pairing_key = self->key;
   request->prescription = rx;
-  request->override_reason = entry_text (self->override_entry)[0] != '\0' ? entry_text (self->override_entry) : NULL;
+  request->override_reason = thecal_form_entry_text (self->override_entry)[0] != '\0' ? thecal_form_entry_text (self->override_entry) : NULL;
   request->priming = gtk_switch_get_active (GTK_SWITCH (self->priming_switch));
   return TRUE;
 }
@@ -298,8 +222,8 @@ on_registered (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       /* a refusal (permission, a known serial, the dose core): nothing was written; the form
        * stays, the workflow's sentence next to what it concerns */
-      set_error (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_NEEDS_REASON) ? self->override_error : self->form_error,
-                 error->message);
+      thecal_form_set_error (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_NEEDS_REASON) ? self->override_error : self->form_error,
+                             error->message);
       show_page (self, "form");
       return;
     }
@@ -349,8 +273,8 @@ thecal_implant_dialog_next (ThecalImplantDialog *self)
     }
   if (g_strcmp0 (page, "form") != 0 || self->cancellable != NULL)
     return;
-  set_error (self->form_error, NULL);
-  set_error (self->override_error, NULL);
+  thecal_form_set_error (self->form_error, NULL);
+  thecal_form_set_error (self->override_error, NULL);
   if (!read_request (self, &rx, &request))
     return;
   show_page (self, "progress");
@@ -490,22 +414,22 @@ build_form (ThecalImplantDialog *self)
                               "keeps the pump, its catheter and its pairing key, then the pump is interrogated, the first "
                               "prescription written and, when chosen, the priming bolus given. Only a physician may do it."),
                            self->serial, self->model.id, self->patient_name, self->mrn);
-  add_text (self->form_box, intro, NULL);
-  self->implant_date_entry = add_entry (self->form_box, _ ("Implant date (YYYY-MM-DD)"), _ ("YYYY-MM-DD"), &self->implant_date_error);
-  self->catheter_entry = add_entry (self->form_box, _ ("Implanted catheter length"), _ ("e.g. 45 cm"), &self->catheter_error);
+  thecal_form_add_text (self->form_box, intro, NULL);
+  self->implant_date_entry = thecal_form_add_entry (self->form_box, _ ("Implant date (YYYY-MM-DD)"), _ ("YYYY-MM-DD"), &self->implant_date_error);
+  self->catheter_entry = thecal_form_add_entry (self->form_box, _ ("Implanted catheter length"), _ ("e.g. 45 cm"), &self->catheter_error);
 
-  add_text (self->form_box, _ ("First prescription (continuous)"), "title-4");
+  thecal_form_add_text (self->form_box, _ ("First prescription (continuous)"), "title-4");
   for (int i = 0; i < self->library->n_drugs; i++)
     gtk_string_list_append (drugs, self->library->drugs[i].display_name);
-  label = add_text (self->form_box, _ ("Drug"), "heading");
+  label = thecal_form_add_text (self->form_box, _ ("Drug"), "heading");
   self->drug_dropdown = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (drugs)), NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->drug_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Drug"), -1);
   gtk_accessible_update_relation (GTK_ACCESSIBLE (self->drug_dropdown), GTK_ACCESSIBLE_RELATION_LABELLED_BY, label, NULL, -1);
   gtk_box_append (GTK_BOX (self->form_box), self->drug_dropdown);
-  self->concentration_entry = add_entry (self->form_box, _ ("Concentration"), _ ("e.g. 25 mg/mL"), &self->concentration_error);
-  self->dose_entry = add_entry (self->form_box, _ ("Daily dose or rate"), _ ("e.g. 5 mg/day or 0.2 mL/day"), &self->dose_error);
-  self->override_entry = add_entry (self->form_box, _ ("Reason to override a soft limit (only when the prescription meets one)"), NULL,
-                                    &self->override_error);
+  self->concentration_entry = thecal_form_add_entry (self->form_box, _ ("Concentration"), _ ("e.g. 25 mg/mL"), &self->concentration_error);
+  self->dose_entry = thecal_form_add_entry (self->form_box, _ ("Daily dose or rate"), _ ("e.g. 5 mg/day or 0.2 mL/day"), &self->dose_error);
+  self->override_entry = thecal_form_add_entry (self->form_box, _ ("Reason to override a soft limit (only when the prescription meets one)"), NULL,
+                                                &self->override_error);
 
   row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   label = gtk_label_new (_ ("Give the priming bolus after the prescription"));
@@ -521,12 +445,12 @@ build_form (ThecalImplantDialog *self)
   gtk_box_append (GTK_BOX (row), label);
   gtk_box_append (GTK_BOX (row), self->priming_switch);
   gtk_box_append (GTK_BOX (self->form_box), row);
-  add_text (self->form_box,
-            _ ("The catheter and the pump's dead space hold no drug yet: the priming bolus fills them, from the catheter length "
-               "above."),
-            "dim-label");
-  self->priming_rate_entry = add_entry (self->form_box, rate_title, _ ("e.g. 12 mL/day"), &self->priming_rate_error);
-  self->form_error = add_text (self->form_box, "", "error");
+  thecal_form_add_text (self->form_box,
+                        _ ("The catheter and the pump's dead space hold no drug yet: the priming bolus fills them, from the catheter length "
+                           "above."),
+                        "dim-label");
+  self->priming_rate_entry = thecal_form_add_entry (self->form_box, rate_title, _ ("e.g. 12 mL/day"), &self->priming_rate_error);
+  self->form_error = thecal_form_add_text (self->form_box, "", "error");
   gtk_widget_set_visible (self->form_error, FALSE);
   g_signal_connect_swapped (self->priming_switch, "notify::active", G_CALLBACK (on_priming_changed), self);
 
@@ -534,8 +458,8 @@ build_form (ThecalImplantDialog *self)
   gtk_widget_set_size_request (self->spinner, 32, 32);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->spinner), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Registering"), -1);
   gtk_box_append (GTK_BOX (self->progress_box), self->spinner);
-  label = add_text (self->progress_box,
-                    _ ("Registering the implant, interrogating the pump, writing the first prescription and priming…"), NULL);
+  label = thecal_form_add_text (self->progress_box,
+                                _ ("Registering the implant, interrogating the pump, writing the first prescription and priming…"), NULL);
   gtk_label_set_xalign (GTK_LABEL (label), 0.5);
   self->outcome_page = adw_status_page_new ();
   gtk_widget_set_vexpand (self->outcome_page, TRUE);

@@ -9,7 +9,9 @@ set -u
 
 dir=$(mktemp -d) || exit 99
 mkfifo "$dir/display" || exit 99
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$dir/display" 2>"$dir/xvfb.log" &
+# -noreset: each Check test runs in a child of its own, so the last client leaves between tests;
+# a server that resets then refuses the next test's connection for a moment ("cannot open display")
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp -noreset 3>"$dir/display" 2>"$dir/xvfb.log" &
 xvfb=$!
 # the number arrives when the server is ready; a server that dies closes the pipe empty
 read -r number <"$dir/display" || number=
