@@ -452,13 +452,23 @@ close_action_dialog (ThecalOverviewPage *self)
   self->action_dialog = NULL;
 }
 
+/* TRUE (and shown again) while a bolus or implant dialog or a confirmation is open: one at a time
+ * (a bolus left UNCERTAIN keeps its dialog until the pump is read). */
+static gboolean
+action_dialog_open (ThecalOverviewPage *self)
+{
+  if (self->action_dialog == NULL)
+    return FALSE;
+  gtk_window_present (GTK_WINDOW (self->action_dialog));
+  return TRUE;
+}
+
 /* Shows @dialog transient for the page's window and keeps track of it. */
 static void
 present_action_dialog (ThecalOverviewPage *self, GtkWidget *dialog)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
 
-  close_action_dialog (self);
   self->action_dialog = dialog;
   if (GTK_IS_WINDOW (root))
     gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (root));
@@ -485,7 +495,7 @@ thecal_overview_page_open_bolus (ThecalOverviewPage *self, ThecalVisitBolusKind 
 
   g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
   visit = thecal_overview_page_get_visit (self);
-  if (visit == NULL || self->library == NULL)
+  if (visit == NULL || self->library == NULL || action_dialog_open (self))
     return NULL;
   dialog = GTK_WIDGET (thecal_bolus_dialog_new (visit, self->library, kind));
   g_signal_connect_swapped (dialog, "destroy", G_CALLBACK (on_bolus_dialog_destroy), self);
@@ -572,7 +582,7 @@ thecal_overview_page_open_clock_sync (ThecalOverviewPage *self)
 
   g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
   visit = thecal_overview_page_get_visit (self);
-  if (visit == NULL)
+  if (visit == NULL || action_dialog_open (self))
     return NULL;
   findings = thecal_visit_get_findings (visit);
   for (guint i = 0; i < findings->len; i++)
@@ -660,7 +670,7 @@ thecal_overview_page_acknowledge_alarm (ThecalOverviewPage *self, ThecalProtoAla
 
   g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
   visit = thecal_overview_page_get_visit (self);
-  if (visit == NULL)
+  if (visit == NULL || action_dialog_open (self))
     return NULL;
   st = thecal_visit_get_status (visit);
   for (int i = 0; i < st->n_alarms && i < THECAL_PROTO_ALARMS_MAX; i++)
@@ -717,7 +727,7 @@ thecal_overview_page_open_implant (ThecalOverviewPage *self)
 
   g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
   if (!self->unknown_pump || self->demo_link == NULL || self->cancellable != NULL || self->patient == NULL || self->library == NULL
-      || self->models == NULL)
+      || self->models == NULL || action_dialog_open (self))
     return NULL;
   identity = thecal_visit_get_identity (thecal_demo_link_get_visit (self->demo_link));
   model = identity != NULL ? thecal_pump_model_set_find (self->models, identity->model_id) : NULL;

@@ -47,7 +47,8 @@ gboolean thecal_overview_page_get_busy (ThecalOverviewPage *self);
 GtkWidget *thecal_overview_page_open_refill (ThecalOverviewPage *self);
 /* Opens the bolus dialog (thecal-bolus-dialog.h) on @kind on the connected visit; once a bolus was
  * written and the dialog is closed, the page reads the pump again. The dialog (not a new
- * reference), or NULL when not connected. */
+ * reference), or NULL when not connected or while another of the page's dialogs is open (that one
+ * is shown again; the same holds for the clock, alarm and implant dialogs below). */
 GtkWidget *thecal_overview_page_open_bolus (ThecalOverviewPage *self, ThecalVisitBolusKind kind);
 /* Opens the clock synchronisation's confirmation (an AdwMessageDialog: the pump's clock at the
  * interrogation and the visit's "clock_drift" finding; responses "cancel", "sync"); "sync" runs
