@@ -52,10 +52,10 @@ struct _ThecalOverviewPage
   ThecalDrugLibrary *library;
   ThecalPatient *patient;
   ThecalDemoLink *demo_link; /* demo mode: the patient's simulated pump */
-  GCancellable *cancellable; /* the connection in flight */
+  GCancellable *cancellable; /* the connection, or a clock sync or an acknowledgement, in flight */
   guint pulse_id;
   GtkWidget *wizard;        /* the refill wizard open on the connected visit (not owned) */
-  GtkWidget *action_dialog; /* the bolus dialog or a confirmation open on the visit (not owned) */
+  GtkWidget *action_dialog; /* the bolus or implant dialog or a confirmation open (not owned) */
   char *action_note;        /* what the last action did, shown once the pump was read again */
   gboolean unknown_pump;    /* the connection answered UNKNOWN_PUMP: the link stays for the registration */
 };
