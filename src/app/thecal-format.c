@@ -127,3 +127,25 @@ thecal_format_role (ThecalRole role)
       return thecal_role_name (role);
     }
 }
+
+char *
+thecal_format_duration (gint64 ms)
+{
+  static const gint64 unit_ms[] = { INT64_C (86400000), INT64_C (3600000), INT64_C (60000), INT64_C (1000), INT64_C (1) };
+  GString *text = g_string_new (NULL);
+  gint64 rest = MAX (ms, 0);
+
+  /* whole units, largest first: each part in the dose core's duration format */
+  for (gsize i = 0; i < G_N_ELEMENTS (unit_ms); i++)
+    {
+      gint64 part = rest / unit_ms[i] * unit_ms[i];
+      g_autofree char *t = NULL;
+
+      if (part == 0 && !(i + 1 == G_N_ELEMENTS (unit_ms) && text->len == 0))
+        continue;
+      rest -= part;
+      t = thecal_format_quantity (THECAL_QUANTITY_DURATION, part);
+      g_string_append_printf (text, "%s%s", text->len > 0 ? " " : "", t);
+    }
+  return g_string_free (text, FALSE);
+}

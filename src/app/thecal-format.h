@@ -29,5 +29,8 @@ const char *thecal_format_alarm_name (ThecalProtoAlarm kind);
 const char *thecal_format_alarm_action (ThecalProtoAlarm kind);
 /* The role as people read it, translated ("physician"); thecal_role_name () is the stored value. */
 const char *thecal_format_role (ThecalRole role);
+/* A duration (ms, ≥ 0) as "1 h 20 min 5 s": whole units, each part in the dose core's duration
+ * format, so every part can be typed back in. */
+char *thecal_format_duration (gint64 ms);
 
 G_END_DECLS

@@ -8,10 +8,13 @@
 
 #include <glib/gi18n.h>
 
+#include "thecal-bolus-dialog.h"
 #include "thecal-demo.h"
 #include "thecal-format.h"
 #include "thecal-program-dialog.h"
+#include "thecal-implant-dialog.h"
 #include "thecal-refill-wizard.h"
+#include "thecal-workflow-clock.h"
 
 struct _ThecalOverviewPage
 {
@@ -24,6 +27,9 @@ struct _ThecalOverviewPage
   GtkWidget *cancel_button;
   GtkWidget *refill_button;
   GtkWidget *program_button;
+  GtkWidget *bolus_button;
+  GtkWidget *clock_button;
+  GtkWidget *register_button;
   GtkWidget *spinner;
   GtkWidget *connect_status_label;
   GtkWidget *progress_bar;
@@ -48,10 +54,13 @@ struct _ThecalOverviewPage
   ThecalDrugLibrary *library;
   ThecalPatient *patient;
   ThecalDemoLink *demo_link; /* demo mode: the patient's simulated pump */
-  GCancellable *cancellable; /* the connection in flight */
+  GCancellable *cancellable; /* the connection, or a clock sync or an acknowledgement, in flight */
   guint pulse_id;
   GtkWidget *wizard;         /* the refill wizard open on the connected visit (not owned) */
   GtkWidget *program_dialog; /* the prescription editor open on the connected visit (not owned) */
+  GtkWidget *action_dialog;  /* the bolus or implant dialog or a confirmation open (not owned) */
+  char *action_note;         /* what the last action did, shown once the pump was read again */
+  gboolean unknown_pump;     /* the connection answered UNKNOWN_PUMP: the link stays for the registration */
 };
 
 G_DEFINE_FINAL_TYPE (ThecalOverviewPage, thecal_overview_page, ADW_TYPE_BIN)
@@ -89,6 +98,9 @@ set_busy (ThecalOverviewPage *self, gboolean busy)
   gtk_widget_set_sensitive (self->connect_button, !busy && self->patient != NULL && self->session != NULL);
   gtk_widget_set_visible (self->refill_button, !busy && thecal_overview_page_get_visit (self) != NULL);
   gtk_widget_set_visible (self->program_button, !busy && thecal_overview_page_get_visit (self) != NULL);
+  gtk_widget_set_visible (self->bolus_button, !busy && thecal_overview_page_get_visit (self) != NULL);
+  gtk_widget_set_visible (self->clock_button, !busy && thecal_overview_page_get_visit (self) != NULL);
+  gtk_widget_set_visible (self->register_button, !busy && self->unknown_pump && self->demo_link != NULL);
   if (busy && self->pulse_id == 0)
     self->pulse_id = g_timeout_add (100, on_pulse, self);
   if (!busy)
@@ -104,7 +116,7 @@ list_clear (GtkWidget *list)
     gtk_list_box_remove (GTK_LIST_BOX (list), child);
 }
 
-static void
+static GtkWidget *
 list_add (GtkWidget *list, const char *title, const char *subtitle, const char *css_class)
 {
   GtkWidget *row = adw_action_row_new ();
@@ -120,6 +132,7 @@ list_add (GtkWidget *list, const char *title, const char *subtitle, const char *
     gtk_widget_add_css_class (row, css_class);
   gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
   gtk_list_box_append (GTK_LIST_BOX (list), row);
+  return row;
 }
 
 static void
@@ -127,6 +140,21 @@ set_label (GtkWidget *label, char *text /* owned */)
 {
   gtk_label_set_text (GTK_LABEL (label), text != NULL ? text : "—");
   g_free (text);
+}
+
+static void on_ack_clicked (GtkButton *button, gpointer user_data);
+static void on_clock_clicked (ThecalOverviewPage *self);
+
+/* A button at the end of @row: @label, named for assistive technologies by @accessible. */
+static GtkWidget *
+row_add_button (GtkWidget *row, const char *label, const char *accessible)
+{
+  GtkWidget *button = gtk_button_new_with_label (label);
+
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+  return button;
 }
 
 /* Fills the page from the connected visit: only what the visit and the dose core say, formatted. */
@@ -239,12 +267,22 @@ show_interrogation (ThecalOverviewPage *self)
     {
       const ThecalProtoAlarmState *a = &st->alarms[i];
       g_autofree char *title = NULL;
+      GtkWidget *row;
 
       if (!a->condition && !a->raised)
         continue;
       title = g_strdup_printf ("%s%s", thecal_format_alarm_name (a->kind),
                                a->raised && !a->acknowledged ? _ (" (not acknowledged)") : "");
-      list_add (self->alarms_list, title, thecal_format_alarm_action (a->kind), a->critical ? "error" : "warning");
+      row = list_add (self->alarms_list, title, thecal_format_alarm_action (a->kind), a->critical ? "error" : "warning");
+      if (a->raised && !a->acknowledged)
+        {
+          /* the pump acknowledges a raised alarm once (the workflow checks who may) */
+          g_autofree char *name = g_strdup_printf (_ ("Acknowledge the %s alarm"), thecal_format_alarm_name (a->kind));
+          GtkWidget *button = row_add_button (row, _ ("Acknowledge"), name);
+
+          g_object_set_data (G_OBJECT (button), "thecal-alarm", GINT_TO_POINTER ((int) a->kind));
+          g_signal_connect (button, "clicked", G_CALLBACK (on_ack_clicked), self);
+        }
       any = TRUE;
     }
   if (!any)
@@ -258,9 +296,14 @@ show_interrogation (ThecalOverviewPage *self)
 
       if (g_str_has_prefix (f->code, "alarm."))
         continue; /* shown above, with what to do */
-      list_add (self->findings_list, f->message, NULL,
-                f->severity == THECAL_VISIT_FINDING_ALARM ? "error" : f->severity == THECAL_VISIT_FINDING_WARNING ? "warning"
-                                                                                                                  : NULL);
+      GtkWidget *row = list_add (self->findings_list, f->message, NULL,
+                                 f->severity == THECAL_VISIT_FINDING_ALARM     ? "error"
+                                 : f->severity == THECAL_VISIT_FINDING_WARNING ? "warning"
+                                                                               : NULL);
+
+      if (g_strcmp0 (f->code, "clock_drift") == 0)
+        g_signal_connect_swapped (row_add_button (row, _ ("Sync Clock…"), _ ("Sync the pump's clock")), "clicked",
+                                  G_CALLBACK (on_clock_clicked), self);
       any = TRUE;
     }
   if (!any)
@@ -286,10 +329,25 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
         set_status (self, _ ("Cancelled: nothing was read. Connect again when ready."), FALSE);
       else
         set_status (self, error->message, TRUE);
+      if (g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_UNKNOWN_PUMP))
+        {
+          /* the link stays: "Register This Pump…" registers it through this visit */
+          self->unknown_pump = TRUE;
+          set_busy (self, FALSE);
+          return;
+        }
       g_clear_object (&self->demo_link);
       return;
     }
-  set_status (self, _ ("Connected: the pump was interrogated."), FALSE);
+  if (self->action_note != NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_ ("Connected: the pump was interrogated. %s"), self->action_note);
+
+      set_status (self, text, FALSE);
+      g_clear_pointer (&self->action_note, g_free);
+    }
+  else
+    set_status (self, _ ("Connected: the pump was interrogated."), FALSE);
   show_interrogation (self);
   set_busy (self, FALSE);
 }
@@ -297,16 +355,22 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 /* Interrogates the connected pump again through the same visit (after a refill: the gauge shows
  * the new volume; an UNCERTAIN write is settled by the connect). */
 static void
-reinterrogate (ThecalOverviewPage *self)
+reinterrogate_saying (ThecalOverviewPage *self, const char *what)
 {
   if (self->demo_link == NULL || self->patient == NULL || self->cancellable != NULL)
     return;
   gtk_widget_set_visible (self->content_box, FALSE);
   self->cancellable = g_cancellable_new ();
   set_busy (self, TRUE);
-  set_status (self, _ ("Reading the pump again after the refill…"), FALSE);
+  set_status (self, what, FALSE);
   thecal_visit_connect_async (thecal_demo_link_get_visit (self->demo_link), self->patient->mrn, self->cancellable, on_connected,
                               g_object_ref (self));
+}
+
+static void
+reinterrogate (ThecalOverviewPage *self)
+{
+  reinterrogate_saying (self, _ ("Reading the pump again after the refill…"));
 }
 
 /* Runs on the main thread: the wizard's refill returned (any outcome). */
@@ -431,6 +495,338 @@ on_refill_clicked (ThecalOverviewPage *self)
   thecal_overview_page_open_refill (self);
 }
 
+/* ---- boluses, clock, alarms (docs/gui.md "Boluses, clock, alarms, implant") --------------- */
+
+/* Runs on the main thread: the bolus dialog or a confirmation was destroyed. */
+static void
+on_action_dialog_destroyed (gpointer user_data, GObject *where_the_object_was)
+{
+  ThecalOverviewPage *self = user_data;
+
+  (void) where_the_object_was;
+  self->action_dialog = NULL;
+}
+
+static void
+close_action_dialog (ThecalOverviewPage *self)
+{
+  if (self->action_dialog == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->action_dialog, self);
+  g_object_weak_unref (G_OBJECT (self->action_dialog), on_action_dialog_destroyed, self);
+  gtk_window_destroy (GTK_WINDOW (self->action_dialog));
+  self->action_dialog = NULL;
+}
+
+/* TRUE (and shown again) while a bolus or implant dialog or a confirmation is open: one at a time
+ * (a bolus left UNCERTAIN keeps its dialog until the pump is read). */
+static gboolean
+action_dialog_open (ThecalOverviewPage *self)
+{
+  if (self->action_dialog == NULL)
+    return FALSE;
+  gtk_window_present (GTK_WINDOW (self->action_dialog));
+  return TRUE;
+}
+
+/* Shows @dialog transient for the page's window and keeps track of it. */
+static void
+present_action_dialog (ThecalOverviewPage *self, GtkWidget *dialog)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  self->action_dialog = dialog;
+  if (GTK_IS_WINDOW (root))
+    gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (root));
+  gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
+  g_object_weak_ref (G_OBJECT (dialog), on_action_dialog_destroyed, self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* Runs on the main thread: the bolus dialog is destroyed. Once a bolus was written (any outcome;
+ * an UNCERTAIN one the dialog could not settle is settled by this read) the page reads the pump
+ * again through the same visit. */
+static void
+on_bolus_dialog_destroy (ThecalOverviewPage *self, GtkWidget *dialog)
+{
+  if (thecal_bolus_dialog_get_finished (THECAL_BOLUS_DIALOG (dialog), NULL))
+    reinterrogate_saying (self, _ ("Reading the pump again after the bolus…"));
+}
+
+GtkWidget *
+thecal_overview_page_open_bolus (ThecalOverviewPage *self, ThecalVisitBolusKind kind)
+{
+  ThecalVisit *visit;
+  GtkWidget *dialog;
+
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
+  visit = thecal_overview_page_get_visit (self);
+  if (visit == NULL || self->library == NULL || action_dialog_open (self))
+    return NULL;
+  dialog = GTK_WIDGET (thecal_bolus_dialog_new (visit, self->library, kind));
+  g_signal_connect_swapped (dialog, "destroy", G_CALLBACK (on_bolus_dialog_destroy), self);
+  present_action_dialog (self, dialog);
+  return dialog;
+}
+
+/* Runs on the main thread: the "Bolus…" button. */
+static void
+on_bolus_clicked (ThecalOverviewPage *self)
+{
+  thecal_overview_page_open_bolus (self, THECAL_VISIT_BOLUS_CLINICIAN);
+}
+
+/* Runs on the main thread: the clock synchronisation returned. @user_data: the page (a
+ * reference). */
+static void
+on_clock_synced (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (ThecalOverviewPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  gint64 drift_ms = 0, shown_ms = 0;
+  gboolean synced = FALSE;
+  gboolean ok = thecal_visit_sync_clock_finish (THECAL_VISIT (source), result, &drift_ms, &synced, &error);
+  g_autofree char *drift = NULL;
+
+  if (self->demo_link == NULL || THECAL_VISIT (source) != thecal_demo_link_get_visit (self->demo_link))
+    return;
+  g_clear_object (&self->cancellable);
+  set_busy (self, FALSE);
+  if (!ok)
+    {
+      set_status (self, error->message, TRUE);
+      return;
+    }
+  /* shown to the second: the drift is measured across a few milliseconds of the wand's round trip */
+  if (!thecal_round_to_step_i64 (drift_ms < 0 ? -drift_ms : drift_ms, 1000, THECAL_ROUND_NEAREST_HALF_DOWN, &shown_ms))
+    shown_ms = drift_ms < 0 ? -drift_ms : drift_ms;
+  drift = thecal_format_duration (shown_ms);
+  g_free (self->action_note);
+  if (synced)
+    self->action_note = g_strdup_printf (drift_ms < 0 ? _ ("The pump's clock was %s behind the clinic's: it now reads the clinic's time.")
+                                                      : _ ("The pump's clock was %s ahead of the clinic's: it now reads the clinic's time."),
+                                         drift);
+  else
+    self->action_note = g_strdup_printf (_ ("The pump's clock is within 5 min of the clinic's (%s %s): it was not changed."), drift,
+                                         drift_ms < 0 ? _ ("behind") : _ ("ahead"));
+  reinterrogate_saying (self, _ ("Reading the pump again after the clock synchronisation…"));
+}
+
+static void
+start_clock_sync (ThecalOverviewPage *self)
+{
+  ThecalVisit *visit = thecal_overview_page_get_visit (self);
+
+  if (visit == NULL)
+    return;
+  self->cancellable = g_cancellable_new ();
+  set_busy (self, TRUE);
+  set_status (self, _ ("Synchronising the pump's clock: reading it, then setting it to the clinic's time…"), FALSE);
+  thecal_visit_sync_clock_async (visit, self->cancellable, on_clock_synced, g_object_ref (self));
+}
+
+/* Runs on the main thread: the clock confirmation answered. */
+static void
+on_clock_response (AdwMessageDialog *dialog, const char *response, gpointer user_data)
+{
+  ThecalOverviewPage *self = user_data;
+
+  (void) dialog;
+  if (g_strcmp0 (response, "sync") == 0)
+    start_clock_sync (self);
+}
+
+GtkWidget *
+thecal_overview_page_open_clock_sync (ThecalOverviewPage *self)
+{
+  ThecalVisit *visit;
+  GPtrArray *findings;
+  const char *drift_finding = NULL;
+  g_autofree char *pump_clock = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
+  visit = thecal_overview_page_get_visit (self);
+  if (visit == NULL || action_dialog_open (self))
+    return NULL;
+  findings = thecal_visit_get_findings (visit);
+  for (guint i = 0; i < findings->len; i++)
+    if (g_strcmp0 (((const ThecalVisitFinding *) findings->pdata[i])->code, "clock_drift") == 0)
+      drift_finding = ((const ThecalVisitFinding *) findings->pdata[i])->message;
+  pump_clock = thecal_format_instant (thecal_visit_get_status (visit)->pump_ms);
+  body = g_strdup_printf (_ ("At the interrogation the pump's clock read %s.\n%s\nSynchronising reads the pump's clock again and, "
+                             "when it is more than 5 min off, sets it to the clinic's time: flex steps and periodic boluses then "
+                             "run at the intended times."),
+                          pump_clock,
+                          drift_finding != NULL ? drift_finding : _ ("It was within 5 min of the clinic's clock."));
+  dialog = adw_message_dialog_new (NULL, _ ("Synchronise the Pump's Clock?"), body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("Cancel"), "sync", _ ("Sync Clock"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "sync", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "sync");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_clock_response), self);
+  present_action_dialog (self, dialog);
+  return dialog;
+}
+
+/* Runs on the main thread: the "Sync Clock…" buttons. */
+static void
+on_clock_clicked (ThecalOverviewPage *self)
+{
+  thecal_overview_page_open_clock_sync (self);
+}
+
+/* Runs on the main thread: an alarm acknowledgement returned. @user_data: the page (a
+ * reference). */
+static void
+on_alarm_acknowledged (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (ThecalOverviewPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = thecal_visit_ack_alarm_finish (THECAL_VISIT (source), result, &error);
+
+  if (self->demo_link == NULL || THECAL_VISIT (source) != thecal_demo_link_get_visit (self->demo_link))
+    return;
+  g_clear_object (&self->cancellable);
+  set_busy (self, FALSE);
+  if (!ok)
+    {
+      set_status (self, error->message, TRUE);
+      return;
+    }
+  g_free (self->action_note);
+  self->action_note = g_strdup (_ ("The alarm was acknowledged: the pump no longer sounds it, and the record holds who saw it. "
+                                   "Its cause remains until it is dealt with."));
+  reinterrogate_saying (self, _ ("Reading the pump again after the acknowledgement…"));
+}
+
+static void
+start_ack (ThecalOverviewPage *self, ThecalProtoAlarm kind)
+{
+  ThecalVisit *visit = thecal_overview_page_get_visit (self);
+
+  if (visit == NULL)
+    return;
+  self->cancellable = g_cancellable_new ();
+  set_busy (self, TRUE);
+  set_status (self, _ ("Acknowledging the alarm…"), FALSE);
+  thecal_visit_ack_alarm_async (visit, kind, self->cancellable, on_alarm_acknowledged, g_object_ref (self));
+}
+
+/* Runs on the main thread: the confirmation of a critical alarm's acknowledgement answered. */
+static void
+on_ack_response (AdwMessageDialog *dialog, const char *response, gpointer user_data)
+{
+  ThecalOverviewPage *self = user_data;
+
+  if (g_strcmp0 (response, "acknowledge") == 0)
+    start_ack (self, (ThecalProtoAlarm) GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "thecal-alarm")));
+}
+
+GtkWidget *
+thecal_overview_page_acknowledge_alarm (ThecalOverviewPage *self, ThecalProtoAlarm kind)
+{
+  ThecalVisit *visit;
+  const ThecalProtoStatus *st;
+  const ThecalProtoAlarmState *alarm = NULL;
+  g_autofree char *heading = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
+  visit = thecal_overview_page_get_visit (self);
+  if (visit == NULL || action_dialog_open (self))
+    return NULL;
+  st = thecal_visit_get_status (visit);
+  for (int i = 0; i < st->n_alarms && i < THECAL_PROTO_ALARMS_MAX; i++)
+    if (st->alarms[i].kind == kind)
+      alarm = &st->alarms[i];
+  if (alarm == NULL || !alarm->critical)
+    {
+      /* not critical (or not raised: the pump then refuses and the page says so): at once */
+      start_ack (self, kind);
+      return NULL;
+    }
+  /* a critical alarm: silencing it must not read as dealing with it */
+  heading = g_strdup (_ ("Acknowledge This Critical Alarm?"));
+  body = g_strdup_printf (_ ("%s: %s\nAcknowledging silences the pump's alarm and records that you saw it. It does not clear the "
+                             "cause: the pump keeps reporting it until it is dealt with."),
+                          thecal_format_alarm_name (kind), thecal_format_alarm_action (kind));
+  dialog = adw_message_dialog_new (NULL, heading, body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("Cancel"), "acknowledge", _ ("Acknowledge"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "acknowledge", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data (G_OBJECT (dialog), "thecal-alarm", GINT_TO_POINTER ((int) kind));
+  g_signal_connect (dialog, "response", G_CALLBACK (on_ack_response), self);
+  present_action_dialog (self, dialog);
+  return dialog;
+}
+
+/* Runs on the main thread: an alarm row's "Acknowledge" button. */
+static void
+on_ack_clicked (GtkButton *button, gpointer user_data)
+{
+  thecal_overview_page_acknowledge_alarm (user_data, (ThecalProtoAlarm) GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "thecal-alarm")));
+}
+
+/* Runs on the main thread: the implant dialog is destroyed. Once the registration ran, the page
+ * reads the pump through the same visit: now in the record, it shows its overview. */
+static void
+on_implant_dialog_destroy (ThecalOverviewPage *self, GtkWidget *dialog)
+{
+  if (!thecal_implant_dialog_get_finished (THECAL_IMPLANT_DIALOG (dialog), NULL, NULL))
+    return;
+  self->unknown_pump = FALSE;
+  g_free (self->action_note);
+  self->action_note = g_strdup (_ ("The new implant is in the record."));
+  reinterrogate_saying (self, _ ("Reading the newly registered pump…"));
+}
+
+GtkWidget *
+thecal_overview_page_open_implant (ThecalOverviewPage *self)
+{
+  const ThecalProtoIdentity *identity;
+  const ThecalPumpModel *model;
+  guint8 key[THECAL_PAIRING_KEY_BYTES];
+  GtkWidget *dialog;
+
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
+  if (!self->unknown_pump || self->demo_link == NULL || self->cancellable != NULL || self->patient == NULL || self->library == NULL
+      || self->models == NULL || action_dialog_open (self))
+    return NULL;
+  identity = thecal_visit_get_identity (thecal_demo_link_get_visit (self->demo_link));
+  model = identity != NULL ? thecal_pump_model_set_find (self->models, identity->model_id) : NULL;
+  if (model == NULL)
+    {
+      set_status (self, _ ("The pump's model is not in the pump models file: it cannot be registered here."), TRUE);
+      return NULL;
+    }
+  /* the demo pumps are paired with the key the demo derives from the serial (thecal-demo.h) */
+  G_STATIC_ASSERT (THECAL_KEY_SIZE == THECAL_PAIRING_KEY_BYTES);
+  thecal_sim_pump_demo_key (identity->serial, key);
+  dialog = GTK_WIDGET (thecal_implant_dialog_new (thecal_demo_link_get_visit (self->demo_link), self->library, model,
+                                                  identity->serial, self->patient->mrn, self->patient->name, key));
+  memset (key, 0, sizeof key);
+  g_signal_connect_swapped (dialog, "destroy", G_CALLBACK (on_implant_dialog_destroy), self);
+  present_action_dialog (self, dialog);
+  return dialog;
+}
+
+/* Runs on the main thread: the "Register This Pump…" button. */
+static void
+on_register_clicked (ThecalOverviewPage *self)
+{
+  thecal_overview_page_open_implant (self);
+}
+
+void
+thecal_overview_page_read_again (ThecalOverviewPage *self)
+{
+  g_return_if_fail (THECAL_IS_OVERVIEW_PAGE (self));
+  reinterrogate_saying (self, _ ("Reading the pump again…"));
+}
+
 void
 thecal_overview_page_connect (ThecalOverviewPage *self)
 {
@@ -444,6 +840,7 @@ thecal_overview_page_connect (ThecalOverviewPage *self)
     return;
   gtk_widget_set_visible (self->content_box, FALSE);
   g_clear_object (&self->demo_link);
+  self->unknown_pump = FALSE;
   demo_patient = thecal_record_is_demo (thecal_record_session_get_record (self->session)) ? thecal_demo_patient_find (self->patient->mrn)
                                                                                           : NULL;
   if (demo_patient == NULL)
@@ -495,10 +892,13 @@ drop_connection (ThecalOverviewPage *self)
 {
   close_wizard (self);
   close_program_dialog (self);
+  close_action_dialog (self);
+  g_clear_pointer (&self->action_note, g_free);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->demo_link);
+  self->unknown_pump = FALSE;
   set_busy (self, FALSE);
   set_status (self, NULL, FALSE);
   gtk_widget_set_visible (self->content_box, FALSE);
@@ -638,6 +1038,8 @@ thecal_overview_page_dispose (GObject *object)
 
   close_wizard (self);
   close_program_dialog (self);
+  close_action_dialog (self);
+  g_clear_pointer (&self->action_note, g_free);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -667,6 +1069,9 @@ thecal_overview_page_class_init (ThecalOverviewPageClass *klass)
   BIND (cancel_button);
   BIND (refill_button);
   BIND (program_button);
+  BIND (bolus_button);
+  BIND (clock_button);
+  BIND (register_button);
   BIND (spinner);
   BIND (connect_status_label);
   BIND (progress_bar);
@@ -690,6 +1095,9 @@ thecal_overview_page_class_init (ThecalOverviewPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_refill_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_program_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_bolus_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_clock_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_register_clicked);
 }
 
 static void

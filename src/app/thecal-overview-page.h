@@ -17,6 +17,7 @@
 #include "thecal-demo.h"
 #include "thecal-patient-list.h"
 #include "thecal-visit.h"
+#include "thecal-workflow-bolus.h"
 
 G_BEGIN_DECLS
 
@@ -49,6 +50,28 @@ GtkWidget *thecal_overview_page_open_refill (ThecalOverviewPage *self);
  * the same visit, so the therapy shown is the one the pump runs. The dialog (not a new
  * reference), or NULL when not connected. */
 GtkWidget *thecal_overview_page_open_program (ThecalOverviewPage *self);
+/* Opens the bolus dialog (thecal-bolus-dialog.h) on @kind on the connected visit; once a bolus was
+ * written and the dialog is closed, the page reads the pump again. The dialog (not a new
+ * reference), or NULL when not connected or while another of the page's dialogs is open (that one
+ * is shown again; the same holds for the clock, alarm and implant dialogs below). */
+GtkWidget *thecal_overview_page_open_bolus (ThecalOverviewPage *self, ThecalVisitBolusKind kind);
+/* Opens the clock synchronisation's confirmation (an AdwMessageDialog: the pump's clock at the
+ * interrogation and the visit's "clock_drift" finding; responses "cancel", "sync"); "sync" runs
+ * thecal_visit_sync_clock_async, the status says what it did and the pump is read again. NULL when
+ * not connected. */
+GtkWidget *thecal_overview_page_open_clock_sync (ThecalOverviewPage *self);
+/* An alarm row's "Acknowledge": for a critical alarm a confirmation (an AdwMessageDialog,
+ * responses "cancel", "acknowledge") is returned; otherwise thecal_visit_ack_alarm_async starts at
+ * once and NULL is returned. The status then says what the workflow answered (a refusal) and the
+ * pump is read again. */
+GtkWidget *thecal_overview_page_acknowledge_alarm (ThecalOverviewPage *self, ThecalProtoAlarm kind);
+/* When the connection answered THECAL_VISIT_ERROR_UNKNOWN_PUMP ("Register This Pump…" shown; in
+ * demo mode the pump's key is the demo's), opens the registration of the new implant for the
+ * selected patient (thecal-implant-dialog.h) through the same visit; once it ran and the dialog
+ * is closed, the page reads the pump again. The dialog (not a new reference), or NULL. */
+GtkWidget *thecal_overview_page_open_implant (ThecalOverviewPage *self);
+/* Interrogates the connected pump again through the same visit. */
+void thecal_overview_page_read_again (ThecalOverviewPage *self);
 /* Demo mode: the link to the patient's simulated pump (its loopback transport takes the demo's
  * faults, e.g. the pump out of range), or NULL. */
 ThecalDemoLink *thecal_overview_page_get_demo_link (ThecalOverviewPage *self);
