@@ -10,6 +10,7 @@
 
 #include "thecal-demo.h"
 #include "thecal-format.h"
+#include "thecal-history-page.h"
 #include "thecal-refill-wizard.h"
 
 struct _ThecalOverviewPage
@@ -358,6 +359,31 @@ thecal_overview_page_open_refill (ThecalOverviewPage *self)
   return self->wizard;
 }
 
+GtkWidget *
+thecal_overview_page_open_history (ThecalOverviewPage *self)
+{
+  GtkWidget *history;
+  GtkRoot *root;
+
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
+  if (self->session == NULL || self->patient == NULL)
+    return NULL;
+  history = GTK_WIDGET (thecal_history_page_new (self->session, self->patient->mrn, thecal_overview_page_get_visit (self), self->models,
+                                                 self->library));
+  root = gtk_widget_get_root (GTK_WIDGET (self));
+  if (GTK_IS_WINDOW (root))
+    gtk_window_set_transient_for (GTK_WINDOW (history), GTK_WINDOW (root));
+  gtk_window_present (GTK_WINDOW (history));
+  return history;
+}
+
+/* Runs on the main thread: the "History…" button. */
+static void
+on_history_clicked (ThecalOverviewPage *self)
+{
+  thecal_overview_page_open_history (self);
+}
+
 /* Runs on the main thread: the "Refill…" button. */
 static void
 on_refill_clicked (ThecalOverviewPage *self)
@@ -620,6 +646,7 @@ thecal_overview_page_class_init (ThecalOverviewPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_connect_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_refill_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_history_clicked);
 }
 
 static void

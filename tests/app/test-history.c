@@ -1,0 +1,500 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * test-history.c: the history window and the session report in process (docs/gui.md "History",
+ * "Session report"), on the demo record:
+ *  - without a pump read: the record alone (the patient's and the pump's registration), the audit
+ *    chain verified, an empty chart;
+ *  - after connecting to ROE, Richard (the pump's log imported) and a refill changing morphine
+ *    25 → 50 mg/mL (a programming session, a prescription version, a refill, the bridge bolus):
+ *    the timeline's rows, kinds and summaries exactly, newest first; each kind's toggle and the
+ *    search changing the count; the dose chart's steps; the report's text, its PDF (exported
+ *    directly and through GtkPrintOperation) read back with pdftotext, and a PNG of its first page;
+ *  - an administrator refused by the workflow ([history.read]);
+ *  - 1 000 imported pump events: all listed.
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "app-fixture.h"
+#include "thecal-format.h"
+#include "thecal-history-page.h"
+#include "thecal-overview-page.h"
+#include "thecal-refill-wizard.h"
+#include "thecal-report.h"
+
+static gboolean
+history_loaded (gpointer page)
+{
+  return !thecal_history_page_get_loading (page);
+}
+
+static void
+dump (ThecalHistoryPage *page)
+{
+  GListModel *shown = thecal_history_page_get_shown (page);
+
+  for (guint i = 0; i < g_list_model_get_n_items (shown); i++)
+    {
+      g_autoptr (ThecalHistoryEntry) e = g_list_model_get_item (shown, i);
+
+      g_printerr ("# %u %s | %s | %s | %s | %s\n", i, thecal_history_entry_get_time_text (e),
+                  thecal_history_kind_name (thecal_history_entry_get_kind (e)), thecal_history_entry_get_who (e),
+                  thecal_history_entry_get_summary (e), thecal_history_entry_get_detail (e));
+    }
+}
+
+/* Row @index of the timeline as shown: "kind | who | summary". */
+static char *
+row_text (ThecalHistoryPage *page, guint index)
+{
+  g_autoptr (ThecalHistoryEntry) e = g_list_model_get_item (thecal_history_page_get_shown (page), index);
+
+  ck_assert_ptr_nonnull (e);
+  return g_strdup_printf ("%s | %s | %s", thecal_history_kind_name (thecal_history_entry_get_kind (e)), thecal_history_entry_get_who (e),
+                          thecal_history_entry_get_summary (e));
+}
+
+static void
+assert_row (ThecalHistoryPage *page, guint index, const char *expected)
+{
+  g_autofree char *text = row_text (page, index);
+
+  ck_assert_str_eq (text, expected);
+}
+
+static guint
+n_shown (ThecalHistoryPage *page)
+{
+  return g_list_model_get_n_items (thecal_history_page_get_shown (page));
+}
+
+static void
+assert_text (ThecalHistoryPage *page, const char *key, const char *expected)
+{
+  g_autofree char *text = thecal_history_page_dup_text (page, key);
+
+  ck_assert_str_eq (text, expected);
+}
+
+/* The audit line says the chain is intact and how long it is. */
+static void
+assert_audit_intact (ThecalHistoryPage *page)
+{
+  g_autofree char *audit = thecal_history_page_dup_text (page, "audit");
+  gboolean intact = FALSE;
+  gint64 n;
+
+  ck_assert (thecal_history_page_get_audit_done (page, &intact));
+  ck_assert_msg (intact, "audit: %s", audit);
+  ck_assert_msg (g_str_has_prefix (audit, "Audit chain verified: ") && g_str_has_suffix (audit, " entries"), "audit: %s", audit);
+  n = g_ascii_strtoll (audit + strlen ("Audit chain verified: "), NULL, 10);
+  ck_assert_int_gt (n, 10);
+}
+
+/* The newest entry is never older than the one after it. */
+static void
+assert_newest_first (ThecalHistoryPage *page)
+{
+  GListModel *all = thecal_history_page_get_all (page);
+
+  for (guint i = 1; i < g_list_model_get_n_items (all); i++)
+    {
+      g_autoptr (ThecalHistoryEntry) a = g_list_model_get_item (all, i - 1);
+      g_autoptr (ThecalHistoryEntry) b = g_list_model_get_item (all, i);
+
+      ck_assert_int_ge (thecal_history_entry_get_time_ms (a), thecal_history_entry_get_time_ms (b));
+    }
+}
+
+static ThecalHistoryPage *
+open_history (ThecalOverviewPage *overview)
+{
+  ThecalHistoryPage *page = THECAL_HISTORY_PAGE (thecal_overview_page_open_history (overview));
+
+  ck_assert_ptr_nonnull (page);
+  gtk_window_set_default_size (GTK_WINDOW (page), 1000, 820);
+  ck_assert (wait_for (history_loaded, page));
+  return page;
+}
+
+/* The history of a patient whose pump was never read: what the record holds alone. */
+START_TEST (test_history_record_only)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalOverviewPage *overview = thecal_window_get_overview_page (window);
+  ThecalHistoryPage *page;
+
+  thecal_sign_in_page_submit (thecal_window_get_sign_in_page (window));
+  ck_assert (wait_for (signed_in, window));
+  ck_assert (wait_for (list_has_six, window));
+  thecal_patients_page_select (thecal_window_get_patients_page (window), 1);
+  ck_assert_ptr_null (thecal_overview_page_get_visit (overview));
+  page = open_history (overview);
+  ck_assert_ptr_null (thecal_history_page_get_error (page));
+  ck_assert_uint_eq (n_shown (page), 2);
+  assert_row (page, 0, "record | demo | Pump TR20-000124 (TR-20) registered, implanted 2025-06-01, catheter 45.5 cm");
+  assert_row (page, 1, "record | demo | Patient registered: ROE, Richard, MRN DEMO-0002, born 1958-09-30");
+  assert_text (page, "count", "2 entries");
+  assert_audit_intact (page);
+  /* nothing the pump delivered is known yet: no step */
+  ck_assert_uint_eq (thecal_dose_history_chart_get_n_steps (thecal_history_page_get_chart (page)), 0);
+  ck_assert_uint_eq (thecal_dose_history_chart_get_n_refills (thecal_history_page_get_chart (page)), 0);
+  /* the report says what it could not know */
+  {
+    g_autoptr (ThecalReport) report = thecal_history_page_build_report (page);
+    g_autofree char *text = thecal_report_dup_text (report);
+
+    ck_assert_msg (strstr (text, "Before today: no prescription in the record or the pump's log.\n") != NULL, "%s", text);
+    ck_assert_msg (strstr (text, "After: no prescription in the record, and the pump was not read.\n") != NULL, "%s", text);
+    ck_assert_msg (strstr (text, "The pump was not read for this report") != NULL, "%s", text);
+    ck_assert_msg (strstr (text, "No refill today.\n") != NULL, "%s", text);
+  }
+  gtk_window_destroy (GTK_WINDOW (page));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* @path is a PDF (it starts with %PDF) whose text has @a and @b (pdftotext, when installed). */
+static void
+assert_pdf (const char *path, const char *a, const char *b)
+{
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *pdftotext = g_find_program_in_path ("pdftotext");
+
+  ck_assert_msg (g_file_get_contents (path, &contents, &length, &error), "%s", error != NULL ? error->message : "");
+  ck_assert_uint_gt (length, 4);
+  ck_assert (memcmp (contents, "%PDF", 4) == 0);
+  if (pdftotext != NULL)
+    {
+      const char *argv[] = { pdftotext, "-layout", path, "-", NULL };
+      g_autofree char *text = NULL;
+      g_autofree char *flat = NULL;
+      int status = 0;
+
+      ck_assert_msg (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &text, NULL, &status, &error), "%s",
+                     error != NULL ? error->message : "");
+      ck_assert_int_eq (status, 0);
+      /* lines joined; the no-break spaces between numbers and units read as spaces, the word
+       * joiners inside units as nothing */
+      {
+        g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+        g_autofree char *joined = g_strjoinv (" ", lines);
+        g_auto (GStrv) parts = g_strsplit (joined, "\u00a0", -1);
+        g_autofree char *spaced = g_strjoinv (" ", parts);
+        g_auto (GStrv) words = g_strsplit (spaced, "\u2060", -1);
+
+        flat = g_strjoinv ("", words);
+      }
+      ck_assert_msg (strstr (flat, a) != NULL, "%s has no “%s”", path, a);
+      ck_assert_msg (strstr (flat, b) != NULL, "%s has no “%s”", path, b);
+    }
+  else
+    g_print ("# pdftotext is not installed: the PDF's text was not read back\n");
+}
+
+static gboolean
+wizard_finished (gpointer wizard)
+{
+  return thecal_refill_wizard_get_finished (wizard, NULL);
+}
+
+static gboolean
+overview_idle (gpointer overview)
+{
+  return !thecal_overview_page_get_busy (overview) && thecal_overview_page_get_visit (overview) != NULL;
+}
+
+/* The refill of ROE, Richard changing morphine 25 → 50 mg/mL, verified by paula, confirmed; then
+ * the overview has read the pump again (its log imported). */
+static void
+refill_with_change (ThecalOverviewPage *overview)
+{
+  ThecalRefillWizard *wizard = THECAL_REFILL_WIZARD (thecal_overview_page_open_refill (overview));
+  ThecalProgrammingOutcome outcome;
+
+  ck_assert_ptr_nonnull (wizard);
+  thecal_refill_wizard_set_field (wizard, "aspirated", "1.8 mL");
+  thecal_refill_wizard_next (wizard);
+  thecal_refill_wizard_set_field (wizard, "concentration", "50 mg/mL");
+  thecal_refill_wizard_set_field (wizard, "lot", "MO-2611-B");
+  thecal_refill_wizard_set_field (wizard, "expiry", "2030-06-30");
+  thecal_refill_wizard_set_field (wizard, "added", "18 mL");
+  thecal_refill_wizard_next (wizard);
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "review");
+  thecal_refill_wizard_set_field (wizard, "override", "Fewer refills: agreed with the pain team");
+  thecal_refill_wizard_next (wizard);
+  thecal_refill_wizard_set_field (wizard, "verifier_name", THECAL_DEMO_PHYSICIAN_NAME);
+  thecal_refill_wizard_set_field (wizard, "verifier_password", THECAL_DEMO_PHYSICIAN_PASSWORD);
+  thecal_refill_wizard_next (wizard);
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "summary");
+  thecal_refill_wizard_next (wizard); /* Refill */
+  ck_assert (wait_for (wizard_finished, wizard));
+  ck_assert (thecal_refill_wizard_get_finished (wizard, &outcome));
+  {
+    g_autofree char *text = thecal_refill_wizard_dup_text (wizard, "outcome");
+
+    ck_assert_msg (outcome == THECAL_OUTCOME_CONFIRMED, "outcome: %s", text);
+  }
+  settle (50);
+  ck_assert (wait_for (overview_idle, overview));
+  thecal_refill_wizard_next (wizard); /* Close */
+}
+
+/* Connected to ROE, Richard, refilled with a change of concentration: the whole timeline. */
+START_TEST (test_history_after_refill)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalOverviewPage *overview = connect_low_reservoir (window);
+  ThecalHistoryPage *page;
+
+  refill_with_change (overview);
+  page = open_history (overview);
+  dump (page);
+  ck_assert_ptr_null (thecal_history_page_get_error (page));
+  assert_audit_intact (page);
+  assert_newest_first (page);
+
+  /* everything: the session (the record's clock) is the newest; the registrations; then the
+   * refill day on the pump's clock and the pump's log back to its start */
+  ck_assert_uint_eq (n_shown (page), 13);
+  assert_text (page, "count", "13 entries");
+  assert_row (page, 0, "session | demo | Pump TR20-000124 programmed, confirmed: concentration 25 mg/mL → 50 mg/mL");
+  assert_row (page, 12, "event | pump TR20-000124 | Pump started with 7.8 mL in the reservoir");
+  screenshot (GTK_WIDGET (page), "history.png");
+
+  /* one kind at a time: exact rows, newest first */
+  for (int k = 0; k < THECAL_HISTORY_N_KINDS; k++)
+    thecal_history_page_set_kind_shown (page, (ThecalHistoryKind) k, FALSE);
+  ck_assert_uint_eq (n_shown (page), 0);
+  assert_text (page, "count", "0 of 13 entries shown");
+  thecal_history_page_set_kind_shown (page, THECAL_HISTORY_SESSION, TRUE);
+  ck_assert_uint_eq (n_shown (page), 1);
+  thecal_history_page_set_kind_shown (page, THECAL_HISTORY_SESSION, FALSE);
+  thecal_history_page_set_kind_shown (page, THECAL_HISTORY_PRESCRIPTION, TRUE);
+  ck_assert_uint_eq (n_shown (page), 1);
+  assert_row (page, 0, "prescription | demo | First recorded: morphine 50 mg/mL, Continuous 5 mg/day");
+  thecal_history_page_set_kind_shown (page, THECAL_HISTORY_PRESCRIPTION, FALSE);
+  thecal_history_page_set_kind_shown (page, THECAL_HISTORY_REFILL, TRUE);
+  ck_assert_uint_eq (n_shown (page), 1);
+  assert_row (page, 0, "refill | demo | 18 mL of morphine 50 mg/mL added; 1.8 mL aspirated of 1.8 mL expected; verified by paula");
+  thecal_history_page_set_kind_shown (page, THECAL_HISTORY_REFILL, FALSE);
+  thecal_history_page_set_kind_shown (page, THECAL_HISTORY_BOLUS, TRUE);
+  ck_assert_uint_eq (n_shown (page), 0); /* the bridge bolus has started, not ended: a pump event */
+  thecal_history_page_set_kind_shown (page, THECAL_HISTORY_BOLUS, FALSE);
+  thecal_history_page_set_kind_shown (page, THECAL_HISTORY_ALARM, TRUE);
+  ck_assert_uint_eq (n_shown (page), 2);
+  assert_row (page, 0, "alarm | pump TR20-000124 | Low reservoir alarm cleared");
+  assert_row (page, 1, "alarm | pump TR20-000124 | Low reservoir alarm raised (reservoir estimate 2 mL)");
+  thecal_history_page_set_kind_shown (page, THECAL_HISTORY_ALARM, FALSE);
+  thecal_history_page_set_kind_shown (page, THECAL_HISTORY_EVENT, TRUE);
+  ck_assert_uint_eq (n_shown (page), 6);
+  assert_row (page, 0, "event | pump TR20-000124 | Bridge bolus started: 0.3685 mL planned");
+  assert_row (page, 1, "event | pump TR20-000124 | Pump prescription set: Continuous, 5 mg/day (0.1 mL/day at 50 mg/mL)");
+  assert_row (page, 2, "event | pump TR20-000124 | Reservoir set to 18 mL at 50 mg/mL");
+  assert_row (page, 3, "event | pump TR20-000124 | Pump prescription set: Continuous, 5 mg/day (0.2 mL/day at 25 mg/mL)");
+  assert_row (page, 4, "event | pump TR20-000124 | Reservoir set to 7.8 mL at 25 mg/mL");
+  assert_row (page, 5, "event | pump TR20-000124 | Pump started with 7.8 mL in the reservoir");
+  thecal_history_page_set_kind_shown (page, THECAL_HISTORY_RECORD, TRUE);
+  ck_assert_uint_eq (n_shown (page), 8);
+  /* every kind but the pump's own events, then a search */
+  for (int k = 0; k < THECAL_HISTORY_N_KINDS; k++)
+    thecal_history_page_set_kind_shown (page, (ThecalHistoryKind) k, k != THECAL_HISTORY_EVENT);
+  ck_assert_uint_eq (n_shown (page), 7);
+  assert_text (page, "count", "7 of 13 entries shown");
+  screenshot (GTK_WIDGET (page), "history-filtered.png");
+  thecal_history_page_set_search (page, "PAULA");
+  ck_assert_uint_eq (n_shown (page), 1);
+  assert_row (page, 0, "refill | demo | 18 mL of morphine 50 mg/mL added; 1.8 mL aspirated of 1.8 mL expected; verified by paula");
+  thecal_history_page_set_search (page, "soft limit overridden"); /* in the session's details */
+  ck_assert_uint_eq (n_shown (page), 1);
+  assert_row (page, 0, "session | demo | Pump TR20-000124 programmed, confirmed: concentration 25 mg/mL → 50 mg/mL");
+  thecal_history_page_set_search (page, "no such thing");
+  ck_assert_uint_eq (n_shown (page), 0);
+  thecal_history_page_set_search (page, "");
+  thecal_history_page_set_kind_shown (page, THECAL_HISTORY_EVENT, TRUE);
+  ck_assert_uint_eq (n_shown (page), 13);
+
+  /* the chart: 5 mg/day of 25 mg/mL from the pump's start, 5 mg/day of morphine 50 mg/mL after the
+   * refill (the record's version and the pump's log of it are one step), the refill marked */
+  {
+    ThecalDoseHistoryChart *chart = thecal_history_page_get_chart (page);
+    const ThecalDoseStep *first, *second;
+    g_autofree char *start = NULL;
+
+    ck_assert_uint_eq (thecal_dose_history_chart_get_n_steps (chart), 2);
+    first = thecal_dose_history_chart_get_step (chart, 0);
+    second = thecal_dose_history_chart_get_step (chart, 1);
+    start = thecal_format_instant (first->at_ms);
+    ck_assert_str_eq (start, "2025-12-06 09:00");
+    ck_assert_int_eq (first->dose_ng_per_day, 5000000);
+    ck_assert_int_eq (first->concentration_ng_per_ml, 25000000);
+    ck_assert (first->from_pump_log);
+    ck_assert_int_eq (second->dose_ng_per_day, 5000000);
+    ck_assert_int_eq (second->concentration_ng_per_ml, 50000000);
+    ck_assert_str_eq (second->drug_id, "morphine");
+    ck_assert_int_gt (second->at_ms, first->at_ms);
+    ck_assert_uint_eq (thecal_dose_history_chart_get_n_refills (chart), 1);
+    ck_assert_uint_eq (thecal_dose_history_chart_get_n_unresolved (chart), 0);
+    ck_assert_msg (g_str_has_prefix (thecal_dose_history_chart_get_description (chart), "From 2025-12-06 09:00: 5 mg/day (25 mg/mL)\n"
+                                                                                        "From 2026-01-05 09:00: 5 mg/day (morphine 50 mg/mL)\n"
+                                                                                        "Refill 2026-01-05 09:00: 18 mL added\n"),
+                   "%s", thecal_dose_history_chart_get_description (chart));
+  }
+
+  /* the session report: its text, the PDF (direct and through GtkPrintOperation), a PNG */
+  {
+    g_autoptr (ThecalReport) report = thecal_history_page_build_report (page);
+    g_autofree char *text = thecal_report_dup_text (report);
+    g_autofree char *pdf = g_build_filename (tmp_dir, "report.pdf", NULL);
+    g_autofree char *printed = g_build_filename (tmp_dir, "report-printed.pdf", NULL);
+    g_autoptr (GError) error = NULL;
+    const char *lines[] = {
+      "Session report: ROE, Richard\n",
+      "by Demo Clinician (demo)",
+      "MRN DEMO-0002 · born 1958-09-30 · opioid-tolerant\n",
+      "TR20-000124 (TR-20), implanted 2025-06-01, catheter 45.5 cm\n",
+      "reservoir 18 mL of 20 mL; battery 68.73 %",
+      "Before today (no version in the record; the pump's log): 5 mg/day at 25 mg/mL\n",
+      "(confirmed; reason: Refill with a drug or concentration change",
+      "concentration 25 mg/mL → 50 mg/mL (soft limit overridden: Fewer refills: agreed with the pain team)\n",
+      "Now, as read from the pump: morphine 50 mg/mL, Continuous 5 mg/day; daily dose 5 mg/day (0.1 mL/day)\n",
+      "pump TR20-000124: 18 mL of morphine 50 mg/mL added (lot MO-2611-B, expires 2030-06-30); 1.8 mL aspirated of 1.8 mL expected; by "
+      "demo, verified by paula\n",
+      "Findings\nNo finding.\n",
+      "Alarms\nNo active alarm at the pump.\n",
+      ": Low reservoir alarm raised (reservoir estimate 2 mL)\n",
+      ": Low reservoir alarm cleared\n",
+      "Audit trail\nAudit chain verified: ",
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (lines); i++)
+      ck_assert_msg (strstr (text, lines[i]) != NULL, "the report has no “%s”:\n%s", lines[i], text);
+    ck_assert_int_eq (thecal_report_count_pages (report), 1);
+
+    ck_assert_msg (thecal_history_page_export_pdf (page, pdf, &error), "%s", error != NULL ? error->message : "");
+    assert_pdf (pdf, "ROE, Richard", "5 mg/day (0.1 mL/day)");
+    ck_assert_msg (thecal_report_print_to_file (report, printed, &error), "%s", error != NULL ? error->message : "");
+    assert_pdf (printed, "ROE, Richard", "18 mL of morphine 50 mg/mL added");
+    if (g_getenv ("THECAL_SCREENSHOT_DIR") != NULL)
+      {
+        g_autofree char *png = g_build_filename (g_getenv ("THECAL_SCREENSHOT_DIR"), "report.png", NULL);
+
+        g_mkdir_with_parents (g_getenv ("THECAL_SCREENSHOT_DIR"), 0755);
+        ck_assert_msg (thecal_report_export_png (report, png, 0, 1.5, &error), "%s", error != NULL ? error->message : "");
+      }
+  }
+  gtk_window_destroy (GTK_WINDOW (page));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* An administrator has no clinical data: the workflow refuses [history.read] and the window says
+ * so; the audit chain may still be verified ([audit.verify]). */
+START_TEST (test_history_refused)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalRecordSession) admin = thecal_record_session_login_sync (record, THECAL_DEMO_ADMIN_NAME, THECAL_DEMO_ADMIN_PASSWORD, NULL, &error);
+  ThecalHistoryPage *page;
+
+  ck_assert_msg (admin != NULL, "%s", error != NULL ? error->message : "");
+  page = thecal_history_page_new (admin, "DEMO-0002", NULL, models, library);
+  gtk_window_present (GTK_WINDOW (page));
+  ck_assert (wait_for (history_loaded, page));
+  ck_assert_ptr_nonnull (thecal_history_page_get_error (page));
+  ck_assert_msg (strstr (thecal_history_page_get_error (page), "history") != NULL, "%s", thecal_history_page_get_error (page));
+  ck_assert_uint_eq (n_shown (page), 0);
+  ck_assert_ptr_null (thecal_history_page_build_report (page));
+  ck_assert (!thecal_history_page_export_pdf (page, "/nonexistent/report.pdf", &error));
+  assert_audit_intact (page);
+  screenshot (GTK_WIDGET (page), "history-refused.png");
+  gtk_window_destroy (GTK_WINDOW (page));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+static gboolean
+imported (gpointer data)
+{
+  return *(ThecalEventImport **) data != NULL;
+}
+
+/* Runs on the main thread: the record imported the events. */
+static void
+on_imported (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  *(ThecalEventImport **) user_data = thecal_record_import_events_finish (THECAL_RECORD (source), result, &error);
+  ck_assert_msg (*(ThecalEventImport **) user_data != NULL, "%s", error != NULL ? error->message : "");
+}
+
+/* A patient with years of history: 1 000 pump events, every one listed (the view makes rows only
+ * for what is on screen). */
+START_TEST (test_history_thousand_events)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalRecordSession) session = thecal_record_session_login_sync (record, THECAL_DEMO_USER_NAME, THECAL_DEMO_USER_PASSWORD, NULL, &error);
+  g_autoptr (GArray) events = g_array_new (FALSE, TRUE, sizeof (ThecalPumpEventInput));
+  g_autoptr (GPtrArray) details = g_ptr_array_new_with_free_func (g_free);
+  ThecalEventImport *import = NULL;
+  ThecalHistoryPage *page;
+  gint64 start;
+
+  ck_assert_msg (session != NULL, "%s", error != NULL ? error->message : "");
+  for (int i = 0; i < 1000; i++)
+    {
+      /* a patient (PTM) bolus every 9 hours: 0.05 mL, i % 4 + 1 in the last 24 h */
+      char *detail = g_strdup_printf ("{\"type\":4,\"code\":0,\"args\":[50000,%d,600000]}", i % 4 + 1);
+      ThecalPumpEventInput e = { .sequence = i + 1, .pump_time_ms = INT64_C (1700000000000) + (gint64) i * 9 * 3600 * 1000, .kind = "ptm_granted", .detail = detail };
+
+      g_ptr_array_add (details, detail);
+      g_array_append_val (events, e);
+    }
+  thecal_record_import_events_async (record, thecal_record_session_get_user (session), "TR20-000124", (const ThecalPumpEventInput *) (void *) events->data,
+                                     events->len, NULL, on_imported, &import);
+  ck_assert (wait_for (imported, &import));
+  ck_assert_uint_eq (import->inserted, 1000);
+  g_free (import);
+  start = g_get_monotonic_time ();
+  page = thecal_history_page_new (session, "DEMO-0002", NULL, models, library);
+  gtk_window_present (GTK_WINDOW (page));
+  ck_assert (wait_for (history_loaded, page));
+  /* a figure for people, not a timed assertion (DESIGN.md: bench/ measures) */
+  g_print ("# 1 000 events read and listed in %" G_GINT64_FORMAT " ms\n", (g_get_monotonic_time () - start) / 1000);
+  ck_assert_uint_eq (n_shown (page), 1002);
+  /* the registrations (the record's clock, today) are newer than the pump's log of 2023–2024 */
+  assert_row (page, 0, "record | demo | Pump TR20-000124 (TR-20) registered, implanted 2025-06-01, catheter 45.5 cm");
+  assert_row (page, 2, "bolus | pump TR20-000124 | Patient (PTM) bolus granted: 0.05 mL (4 in 24 h)");
+  assert_row (page, 1001, "bolus | pump TR20-000124 | Patient (PTM) bolus granted: 0.05 mL (1 in 24 h)");
+  thecal_history_page_set_kind_shown (page, THECAL_HISTORY_BOLUS, FALSE);
+  ck_assert_uint_eq (n_shown (page), 2);
+  gtk_window_destroy (GTK_WINDOW (page));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+static Suite *
+history_suite (void)
+{
+  Suite *suite = suite_create ("history");
+
+  THECAL_TEST_TCASE (suite, "history", setup, teardown, 120, test_history_record_only, test_history_after_refill, test_history_refused,
+                     test_history_thousand_events);
+  return suite;
+}
+
+int
+main (void)
+{
+  return app_test_main (history_suite ());
+}
