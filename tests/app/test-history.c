@@ -30,21 +30,6 @@ history_loaded (gpointer page)
   return !thecal_history_page_get_loading (page);
 }
 
-static void
-dump (ThecalHistoryPage *page)
-{
-  GListModel *shown = thecal_history_page_get_shown (page);
-
-  for (guint i = 0; i < g_list_model_get_n_items (shown); i++)
-    {
-      g_autoptr (ThecalHistoryEntry) e = g_list_model_get_item (shown, i);
-
-      g_printerr ("# %u %s | %s | %s | %s | %s\n", i, thecal_history_entry_get_time_text (e),
-                  thecal_history_kind_name (thecal_history_entry_get_kind (e)), thecal_history_entry_get_who (e),
-                  thecal_history_entry_get_summary (e), thecal_history_entry_get_detail (e));
-    }
-}
-
 /* Row @index of the timeline as shown: "kind | who | summary". */
 static char *
 row_text (ThecalHistoryPage *page, guint index)
@@ -254,8 +239,8 @@ START_TEST (test_history_after_refill)
   ThecalHistoryPage *page;
 
   refill_with_change (overview);
+  screenshot (GTK_WIDGET (window), "overview-history-button.png");
   page = open_history (overview);
-  dump (page);
   ck_assert_ptr_null (thecal_history_page_get_error (page));
   assert_audit_intact (page);
   assert_newest_first (page);
@@ -420,6 +405,58 @@ START_TEST (test_history_refused)
 }
 END_TEST
 
+/* Someone edits the record behind Thecal's back with the sqlite3 shell: the history says so,
+ * clearly, naming the first entry altered. */
+START_TEST (test_history_audit_broken)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalOverviewPage *overview = thecal_window_get_overview_page (window);
+  g_autofree char *sqlite3 = g_find_program_in_path ("sqlite3");
+  g_autofree char *db = g_build_filename (tmp_dir, "demo.sqlite", NULL);
+  g_autofree char *audit = NULL;
+  g_autoptr (GError) error = NULL;
+  ThecalHistoryPage *page;
+  gboolean intact = TRUE;
+  int status = 0;
+
+  if (sqlite3 == NULL)
+    {
+      g_print ("# sqlite3 is not installed: the broken chain is not shown\n");
+      gtk_window_destroy (GTK_WINDOW (window));
+      return;
+    }
+  {
+    const char *argv[] = { sqlite3, db, "DROP TRIGGER audit_append_only_update; UPDATE audit SET reason = 'edited' WHERE seq = 4", NULL };
+
+    ck_assert_msg (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, &error), "%s",
+                   error != NULL ? error->message : "");
+    ck_assert_int_eq (status, 0);
+  }
+  thecal_sign_in_page_submit (thecal_window_get_sign_in_page (window));
+  ck_assert (wait_for (signed_in, window));
+  ck_assert (wait_for (list_has_six, window));
+  thecal_patients_page_select (thecal_window_get_patients_page (window), 1);
+  page = open_history (overview);
+  ck_assert (thecal_history_page_get_audit_done (page, &intact));
+  ck_assert (!intact);
+  audit = thecal_history_page_dup_text (page, "audit");
+  ck_assert_msg (g_str_has_prefix (audit, "AUDIT CHAIN BROKEN at entry 4 (altered): Entry 4 was altered"), "audit: %s", audit);
+  ck_assert_msg (g_str_has_suffix (audit, "Do not rely on this record; report it."), "audit: %s", audit);
+  /* the history itself is still shown, and the report carries the same line */
+  ck_assert_uint_eq (n_shown (page), 2);
+  {
+    g_autoptr (ThecalReport) report = thecal_history_page_build_report (page);
+    g_autofree char *text = thecal_report_dup_text (report);
+
+    ck_assert_msg (strstr (text, "Audit trail\nAUDIT CHAIN BROKEN at entry 4") != NULL, "%s", text);
+  }
+  screenshot (GTK_WIDGET (page), "history-audit-broken.png");
+  gtk_window_destroy (GTK_WINDOW (page));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 static gboolean
 imported (gpointer data)
 {
@@ -488,7 +525,7 @@ history_suite (void)
 {
   Suite *suite = suite_create ("history");
 
-  THECAL_TEST_TCASE (suite, "history", setup, teardown, 120, test_history_record_only, test_history_after_refill, test_history_refused,
+  THECAL_TEST_TCASE (suite, "history", setup, teardown, 120, test_history_record_only, test_history_after_refill, test_history_refused, test_history_audit_broken,
                      test_history_thousand_events);
   return suite;
 }
