@@ -368,6 +368,28 @@ source_label (gint64 source)
 }
 
 static const char *
+ptm_refusal_label (gint64 code)
+{
+  switch (code)
+    {
+    case THECAL_PTM_REFUSED_DISABLED:
+      return _ ("PTM is not enabled");
+    case THECAL_PTM_REFUSED_LOCKOUT:
+      return _ ("the lockout interval had not passed");
+    case THECAL_PTM_REFUSED_DAILY_MAX:
+      return _ ("the maximum per 24 h was reached");
+    case THECAL_PTM_REFUSED_RESERVOIR_EMPTY:
+      return _ ("the reservoir was empty");
+    case THECAL_PTM_REFUSED_NOT_DELIVERING:
+      return _ ("the pump was not delivering");
+    case THECAL_PTM_REFUSED_BOLUS_IN_PROGRESS:
+      return _ ("another bolus was running");
+    default:
+      return _ ("refused by the pump");
+    }
+}
+
+static const char *
 alarm_label (gint64 code)
 {
   return thecal_format_alarm_name (code >= 0 && code < THECAL_PROTO_ALARM_N_KINDS ? (ThecalProtoAlarm) code : THECAL_PROTO_ALARM_N_KINDS);
@@ -433,7 +455,7 @@ add_event (GPtrArray *entries, const ThecalPumpEvent *e, const char *serial, GPt
   else if (g_strcmp0 (e->kind, "ptm_refused") == 0)
     {
       kind = THECAL_HISTORY_BOLUS;
-      summary = g_strdup_printf (_ ("Patient (PTM) bolus refused: %s"), thecal_ptm_outcome_name ((ThecalPtmOutcome) code));
+      summary = g_strdup_printf (_ ("Patient (PTM) bolus refused: %s"), ptm_refusal_label (code));
     }
   else if (g_strcmp0 (e->kind, "alarm_raised") == 0)
     {

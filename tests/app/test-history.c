@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "app-fixture.h"
+#include "thecal-dose-json.h"
 #include "thecal-format.h"
 #include "thecal-history-page.h"
 #include "thecal-overview-page.h"
@@ -405,6 +406,221 @@ START_TEST (test_history_refused)
 }
 END_TEST
 
+/* ---- the timeline and the chart from a record made by hand: every kind of entry ------------- */
+
+#define DAY_MS INT64_C (86400000)
+#define T0 INT64_C (1767225600000) /* 2026-01-01 00:00 */
+
+static ThecalPumpEvent *
+event (gint64 sequence, gint64 day, const char *kind, int type, int code, gint64 a0, gint64 a1, gint64 a2)
+{
+  ThecalPumpEvent *e = g_new0 (ThecalPumpEvent, 1);
+
+  e->sequence = sequence;
+  e->pump_time_ms = T0 + day * DAY_MS;
+  e->kind = g_strdup (kind);
+  e->detail = type < 0 ? g_strdup ("not json") : g_strdup_printf ("{\"type\":%d,\"code\":%d,\"args\":[%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT "]}", type, code, a0, a1, a2);
+  e->imported_utc_ms = T0 + 40 * DAY_MS;
+  e->imported_by = g_strdup ("nina");
+  return e;
+}
+
+static ThecalRecordedPrescription *
+version (const char *serial, int number, gint64 day, gint64 dose_ng_per_day, gint64 concentration, gboolean superseded)
+{
+  ThecalRecordedPrescription *r = g_new0 (ThecalRecordedPrescription, 1);
+  ThecalPrescription rx;
+  char *json;
+
+  thecal_prescription_init (&rx);
+  g_strlcpy (rx.drug_id, "hydromorphone", sizeof rx.drug_id);
+  rx.concentration_ng_per_ml = concentration;
+  rx.mode = THECAL_MODE_CONTINUOUS;
+  rx.continuous.basis = THECAL_BASIS_DOSE;
+  rx.continuous.dose_ng_per_day = dose_ng_per_day;
+  json = thecal_prescription_to_json (&rx);
+  r->pump_serial = g_strdup (serial);
+  r->version = number;
+  r->effective_from_utc_ms = T0 + day * DAY_MS;
+  r->effective_to_utc_ms = G_MAXINT64;
+  r->superseded = superseded;
+  r->source = THECAL_RX_SOURCE_ENTERED;
+  r->json = g_strdup (json);
+  r->recorded_utc_ms = r->effective_from_utc_ms;
+  r->recorded_by = g_strdup ("paula");
+  free (json);
+  return r;
+}
+
+static ThecalPatientRecord *
+record_by_hand (void)
+{
+  ThecalPatientRecord *r = g_new0 (ThecalPatientRecord, 1);
+  ThecalPump *pump = g_new0 (ThecalPump, 1);
+  ThecalPump *other = g_new0 (ThecalPump, 1);
+  ThecalRefill *refill = g_new0 (ThecalRefill, 1);
+  ThecalAlarmSeen *seen = g_new0 (ThecalAlarmSeen, 1);
+  ThecalProgrammingSession *session = g_new0 (ThecalProgrammingSession, 1);
+  ThecalProgrammingChange *change = g_new0 (ThecalProgrammingChange, 1);
+  struct
+  {
+    const char *kind;
+    int type, code;
+    gint64 a0, a1, a2;
+  } events[] = {
+    { "engine_start", 0, 0, 20000000, 0, 10000 },
+    { "prescription_set", 1, 1, 100000, 0, 2000000 }, /* 0.1 mL/day at 2 mg/mL: 0.2 mg/day */
+    { "bolus_end", 3, 3, 500000, 500000, 1 },         /* a clinician bolus, completed */
+    { "bolus_end", 3, 4, 100000, 250000, 0 },         /* a priming bolus, stopped */
+    { "bolus_end", 3, 1, 20000, 20000, 1 },           /* a periodic bolus: a pump event */
+    { "ptm_refused", 5, 2, 3600000, 4, 0 },           /* lockout */
+    { "alarm_acknowledged", 8, 0, 0, 0, 0 },          /* low reservoir */
+    { "clock_set", 10, 0, T0 + 5 * DAY_MS, T0 + 5 * DAY_MS + 60000, 0 },
+    { "fault_injected", 11, 2, 0, T0, 0 },
+    { "motor_restarted", 12, 0, 0, 0, 0 },
+    { "prescription_set", 1, 0, 0, 0, 2000000 }, /* stopped */
+    { "mystery", -1, 0, 0, 0, 0 },               /* unreadable detail */
+  };
+
+  r->patient = g_new0 (ThecalPatient, 1);
+  r->patient->mrn = g_strdup ("H-1");
+  r->patient->name = g_strdup ("HAND, Made");
+  r->patient->date_of_birth = g_strdup ("1970-01-01");
+  r->patient->notes = g_strdup ("");
+  r->patient->recorded_by = g_strdup ("nina");
+  r->patient_versions = g_ptr_array_new_with_free_func ((GDestroyNotify) thecal_patient_free);
+  g_ptr_array_add (r->patient_versions, thecal_patient_copy (r->patient));
+  r->pumps = g_ptr_array_new_with_free_func ((GDestroyNotify) thecal_pump_free);
+  pump->serial = g_strdup ("TR20-1");
+  pump->model_id = g_strdup ("TR-20");
+  pump->implant_date = g_strdup ("2025-12-31");
+  pump->catheter_length_mm = 455;
+  pump->recorded_by = g_strdup ("nina");
+  pump->recorded_utc_ms = T0;
+  g_ptr_array_add (r->pumps, pump);
+  other->serial = g_strdup ("XX-1");
+  other->model_id = g_strdup ("no such model");
+  other->implant_date = g_strdup ("2025-12-31");
+  other->supersedes = 1;
+  other->status = THECAL_PUMP_EXPLANTED;
+  other->explant_date = g_strdup ("2026-01-02");
+  other->reason = g_strdup ("infection");
+  other->recorded_by = g_strdup ("paula");
+  other->recorded_utc_ms = T0 + DAY_MS;
+  g_ptr_array_add (r->pumps, other);
+  r->prescriptions = g_ptr_array_new_with_free_func ((GDestroyNotify) thecal_recorded_prescription_free);
+  g_ptr_array_add (r->prescriptions, version ("TR20-1", 1, 20, 400000, 2000000, FALSE)); /* 0.4 mg/day */
+  g_ptr_array_add (r->prescriptions, version ("TR20-1", 2, 21, 900000, 2000000, TRUE));  /* corrected: never took effect */
+  g_ptr_array_add (r->prescriptions, version ("TR20-1", 3, 22, 600000, 2000000, FALSE)); /* 0.6 mg/day */
+  g_ptr_array_add (r->prescriptions, version ("XX-1", 1, 23, 600000, 2000000, FALSE));   /* unknown model */
+  r->sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) thecal_programming_session_free);
+  session->pump_serial = g_strdup ("TR20-1");
+  session->started_utc_ms = T0 + 22 * DAY_MS;
+  session->started_by = g_strdup ("paula");
+  session->reason = g_strdup ("more pain at night");
+  session->changes = g_ptr_array_new_with_free_func ((GDestroyNotify) thecal_programming_change_free);
+  change->field = g_strdup ("continuous.dose");
+  change->old_value = g_strdup ("0.4 mg/day");
+  change->new_value = g_strdup ("0.6 mg/day");
+  g_ptr_array_add (session->changes, change);
+  session->outcome = THECAL_OUTCOME_UNCERTAIN;
+  session->outcome_utc_ms = T0 + 22 * DAY_MS;
+  session->outcome_by = g_strdup ("paula");
+  g_ptr_array_add (r->sessions, session);
+  r->refills = g_ptr_array_new_with_free_func ((GDestroyNotify) thecal_refill_free);
+  refill->pump_serial = g_strdup ("TR20-1");
+  refill->performed_utc_ms = T0 + 30 * DAY_MS;
+  refill->expected_nl = 5000000;
+  refill->aspirated_nl = 4500000;
+  refill->discrepancy_nl = 500000;
+  refill->added_nl = 20000000;
+  refill->drug_id = g_strdup ("hydromorphone");
+  refill->concentration_ng_per_ml = 2000000;
+  refill->lot = g_strdup ("H-1");
+  refill->expiry_date = g_strdup ("2027-01-01");
+  refill->performed_by = g_strdup ("nina");
+  refill->verified_by = g_strdup ("paula");
+  g_ptr_array_add (r->refills, refill);
+  r->events = g_ptr_array_new_with_free_func ((GDestroyNotify) thecal_pump_event_free);
+  r->event_serials = g_ptr_array_new_with_free_func (g_free);
+  for (gsize i = 0; i < G_N_ELEMENTS (events); i++)
+    {
+      g_ptr_array_add (r->events, event ((gint64) i + 1, (gint64) i, events[i].kind, events[i].type, events[i].code, events[i].a0, events[i].a1, events[i].a2));
+      g_ptr_array_add (r->event_serials, g_strdup ("TR20-1"));
+    }
+  r->alarms = g_ptr_array_new_with_free_func ((GDestroyNotify) thecal_alarm_seen_free);
+  seen->pump_serial = g_strdup ("TR20-1");
+  seen->kind = g_strdup ("motor_stall");
+  seen->pump_time_ms = G_MININT64;
+  seen->seen_utc_ms = T0 + 31 * DAY_MS;
+  seen->seen_by = g_strdup ("paula");
+  g_ptr_array_add (r->alarms, seen);
+  return r;
+}
+
+START_TEST (test_history_every_kind)
+{
+  g_autoptr (ThecalPatientRecord) record = record_by_hand ();
+  g_autoptr (GListStore) store = thecal_history_build (record, library);
+  g_autoptr (GArray) steps = g_array_new (FALSE, TRUE, sizeof (ThecalDoseStep));
+  g_autoptr (GArray) refills = g_array_new (FALSE, TRUE, sizeof (ThecalDoseRefillMark));
+  const char *expected[] = {
+    "alarm | paula | Motor stall alarm seen and acknowledged on pump TR20-1",
+    "refill | nina | 20 mL of HYDROmorphone 2 mg/mL added; 4.5 mL aspirated of 5 mL expected; verified by paula",
+    "prescription | paula | First recorded: HYDROmorphone 2 mg/mL, Continuous 600 mcg/day", /* XX-1 */
+    "session | paula | Pump TR20-1 programmed, UNCERTAIN: continuous.dose 0.4 mg/day → 0.6 mg/day",
+    /* version 3 follows version 1: version 2 was corrected */
+    "prescription | paula | HYDROmorphone 2 mg/mL, Continuous 400 mcg/day → HYDROmorphone 2 mg/mL, Continuous 600 mcg/day",
+    "prescription | paula | HYDROmorphone 2 mg/mL, Continuous 400 mcg/day → HYDROmorphone 2 mg/mL, Continuous 900 mcg/day",
+    "prescription | paula | First recorded: HYDROmorphone 2 mg/mL, Continuous 400 mcg/day",
+    "event | pump TR20-1 | Pump event mystery",
+    "event | pump TR20-1 | Pump prescription set: Stopped, 0 mcg/day (0 mL/day at 2 mg/mL)",
+    "event | pump TR20-1 | Motor restarted after a transient stall",
+    "event | pump TR20-1 | Simulated fault: motor_stall",
+    "event | pump TR20-1 | Pump clock set: 2026-01-06 00:00 → 2026-01-06 00:01",
+    "alarm | pump TR20-1 | Low reservoir alarm acknowledged at the pump",
+    "bolus | pump TR20-1 | Patient (PTM) bolus refused: the lockout interval had not passed",
+    "event | pump TR20-1 | Periodic bolus: 0.02 mL delivered of 0.02 mL planned", /* scheduled therapy, not a bolus row */
+    "bolus | pump TR20-1 | Priming bolus stopped: 0.1 mL delivered of 0.25 mL planned",
+    "bolus | pump TR20-1 | Clinician bolus: 0.5 mL delivered of 0.5 mL planned",
+    "event | pump TR20-1 | Pump prescription set: Continuous, 200 mcg/day (0.1 mL/day at 2 mg/mL)",
+    "record | paula | Pump XX-1 explanted on 2026-01-02 (infection)",
+    "event | pump TR20-1 | Pump started with 20 mL in the reservoir",
+    "record | nina | Pump TR20-1 (TR-20) registered, implanted 2025-12-31, catheter 45.5 cm",
+    "record | nina | Patient registered: HAND, Made, MRN H-1, born 1970-01-01",
+  };
+  guint unresolved;
+  gint64 end_ms = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (store)) && i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autoptr (ThecalHistoryEntry) e = g_list_model_get_item (G_LIST_MODEL (store), i);
+      g_autofree char *text = g_strdup_printf ("%s | %s | %s", thecal_history_kind_name (thecal_history_entry_get_kind (e)),
+                                               thecal_history_entry_get_who (e), thecal_history_entry_get_summary (e));
+
+      ck_assert_msg (g_strcmp0 (text, expected[i]) == 0, "row %u: “%s”, expected “%s”", i, text, expected[i]);
+    }
+  ck_assert_uint_eq (g_list_model_get_n_items (G_LIST_MODEL (store)), G_N_ELEMENTS (expected));
+
+  /* the chart: the pump's 0.2 mg/day, stopped, then the record's 0.4 and 0.6 mg/day (the corrected
+   * 0.9 never took effect; the pump of an unknown model cannot be resolved) */
+  unresolved = thecal_dose_history_compute (record, models, steps, refills, &end_ms);
+  ck_assert_uint_eq (unresolved, 1);
+  ck_assert_uint_eq (steps->len, 4);
+  ck_assert_int_eq (g_array_index (steps, ThecalDoseStep, 0).dose_ng_per_day, 200000);
+  ck_assert_int_eq (g_array_index (steps, ThecalDoseStep, 0).at_ms, T0 + 1 * DAY_MS);
+  ck_assert_int_eq (g_array_index (steps, ThecalDoseStep, 1).dose_ng_per_day, 0);
+  ck_assert_int_eq (g_array_index (steps, ThecalDoseStep, 1).at_ms, T0 + 10 * DAY_MS);
+  ck_assert_int_eq (g_array_index (steps, ThecalDoseStep, 2).dose_ng_per_day, 400000);
+  ck_assert_str_eq (g_array_index (steps, ThecalDoseStep, 2).drug_id, "hydromorphone");
+  ck_assert_int_eq (g_array_index (steps, ThecalDoseStep, 3).dose_ng_per_day, 600000);
+  ck_assert_int_eq (g_array_index (steps, ThecalDoseStep, 3).at_ms, T0 + 22 * DAY_MS);
+  ck_assert_uint_eq (refills->len, 1);
+  ck_assert_int_eq (g_array_index (refills, ThecalDoseRefillMark, 0).added_nl, 20000000);
+  ck_assert_int_eq (end_ms, T0 + 30 * DAY_MS);
+}
+END_TEST
+
 /* Someone edits the record behind Thecal's back with the sqlite3 shell: the history says so,
  * clearly, naming the first entry altered. */
 START_TEST (test_history_audit_broken)
@@ -525,6 +741,7 @@ history_suite (void)
 {
   Suite *suite = suite_create ("history");
 
+  THECAL_TEST_TCASE (suite, "entries", setup, teardown, 60, test_history_every_kind);
   THECAL_TEST_TCASE (suite, "history", setup, teardown, 120, test_history_record_only, test_history_after_refill, test_history_refused, test_history_audit_broken,
                      test_history_thousand_events);
   return suite;
