@@ -250,7 +250,7 @@ draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_da
     draw_text (cr, layout, last, X (end_ms), top + plot_h + bottom / 2.0 + 2, 1);
   }
 
-  /* refills: a dashed vertical line each */
+  /* refills: a dashed vertical line each, a triangle on the time axis */
   cairo_save (cr);
   gdk_cairo_set_source_rgba (cr, &refill);
   cairo_set_dash (cr, (double[]){ 4, 3 }, 2, 0);
@@ -262,9 +262,9 @@ draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_da
       cairo_move_to (cr, x, top);
       cairo_line_to (cr, x, top + plot_h);
       cairo_stroke (cr);
-      cairo_move_to (cr, x - 5, top);
-      cairo_line_to (cr, x + 5, top);
-      cairo_line_to (cr, x, top + 7);
+      cairo_move_to (cr, x - 5, top + plot_h);
+      cairo_line_to (cr, x + 5, top + plot_h);
+      cairo_line_to (cr, x, top + plot_h - 7);
       cairo_close_path (cr);
       cairo_fill (cr);
     }

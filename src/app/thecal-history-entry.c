@@ -414,8 +414,7 @@ add_event (GPtrArray *entries, const ThecalPumpEvent *e, const char *serial, GPt
   {
     g_autofree char *imported = thecal_format_instant (e->imported_utc_ms);
 
-    detail = g_strdup_printf (_ ("Pump %s, log entry %" G_GINT64_FORMAT " (%s); imported %s by %s"), serial, e->sequence, e->kind, imported,
-                              e->imported_by);
+    detail = g_strdup_printf (_ ("Log entry %" G_GINT64_FORMAT " (%s); imported %s by %s"), e->sequence, e->kind, imported, e->imported_by);
   }
   if (!parsed)
     summary = g_strdup_printf (_ ("Pump event %s"), e->kind);
