@@ -182,7 +182,7 @@ on_verified (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (ThecalAuditVerification) verification = thecal_record_session_verify_audit_finish (THECAL_RECORD_SESSION (source), result, &error);
   g_autofree char *text = NULL;
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->all == NULL /* the window was closed */)
     return;
   self->verifying = FALSE;
   self->audit_done = TRUE;
@@ -218,41 +218,57 @@ on_verified (GObject *source, GAsyncResult *result, gpointer user_data)
   set_audit (self, text, "dialog-error-symbolic", "error");
 }
 
-/* Runs on the main thread: the record's thread read the patient's record. @user_data: the page
- * (a reference). */
-static void
-on_record_read (GObject *source, GAsyncResult *result, gpointer user_data)
+/* The entries of a record, built on a worker thread (a record of years makes thousands). */
+typedef struct
 {
-  g_autoptr (ThecalHistoryPage) self = user_data;
-  g_autoptr (GError) error = NULL;
-  ThecalPatientRecord *record = thecal_record_session_get_patient_record_finish (THECAL_RECORD_SESSION (source), result, &error);
-  g_autoptr (GListStore) store = NULL;
-  g_autofree char *title = NULL;
+  ThecalPatientRecord *record;
+  const ThecalDrugLibrary *library; /* the page's: it outlives the task (the task holds the page) */
+} BuildData;
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+static void
+build_data_free (BuildData *data)
+{
+  g_clear_pointer (&data->record, thecal_patient_record_free);
+  g_free (data);
+}
+
+/* Runs on a worker thread of the GTask pool: only reads the record it owns. */
+static void
+build_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  BuildData *data = task_data;
+
+  (void) source;
+  (void) cancellable;
+  g_task_return_pointer (task, thecal_history_build (data->record, data->library), g_object_unref);
+}
+
+/* Runs on the main thread: the entries are built; the page shows them, the chart and the buttons. */
+static void
+on_built (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ThecalHistoryPage *self = THECAL_HISTORY_PAGE (source);
+  BuildData *data = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GListStore) store = g_task_propagate_pointer (G_TASK (result), NULL);
+  g_autoptr (GPtrArray) items = NULL;
+  g_autofree char *title = NULL;
+  ThecalPatientRecord *record;
+
+  (void) user_data;
+  if (store == NULL || self->all == NULL /* cancelled, or the window was closed */)
     return;
+  record = g_steal_pointer (&data->record);
   self->reading = FALSE;
   gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), FALSE);
-  if (record == NULL)
-    {
-      g_free (self->error);
-      self->error = g_strdup (error->message);
-      adw_status_page_set_description (ADW_STATUS_PAGE (self->error_page), error->message);
-      gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "error");
-      return;
-    }
   g_clear_pointer (&self->record, thecal_patient_record_free);
   self->record = record;
   title = g_strdup_printf (_ ("%s · MRN %s"), record->patient->name, record->patient->mrn);
   adw_window_title_set_subtitle (ADW_WINDOW_TITLE (self->window_title), title);
-  store = thecal_history_build (record, self->library);
-  g_list_store_remove_all (self->all);
+  /* one change for the whole list, not one per entry */
+  items = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0, n = g_list_model_get_n_items (G_LIST_MODEL (store)); i < n; i++)
-    {
-      g_autoptr (GObject) item = g_list_model_get_item (G_LIST_MODEL (store), i);
-
-      g_list_store_append (self->all, item);
-    }
+    g_ptr_array_add (items, g_list_model_get_item (G_LIST_MODEL (store), i));
+  g_list_store_splice (self->all, 0, g_list_model_get_n_items (G_LIST_MODEL (self->all)), items->pdata, items->len);
   update_count (self);
   thecal_dose_history_chart_set_record (THECAL_DOSE_HISTORY_CHART (self->chart), record, self->models, self->library);
   {
@@ -273,6 +289,42 @@ on_record_read (GObject *source, GAsyncResult *result, gpointer user_data)
   gtk_widget_set_sensitive (self->print_button, TRUE);
   gtk_widget_set_sensitive (self->export_button, TRUE);
   gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "history");
+}
+
+/* Runs on the main thread: the record's thread read the patient's record. @user_data: the page (a
+ * reference). */
+static void
+on_record_read (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (ThecalHistoryPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  ThecalPatientRecord *record = thecal_record_session_get_patient_record_finish (THECAL_RECORD_SESSION (source), result, &error);
+  g_autoptr (GTask) task = NULL;
+  BuildData *data;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->all == NULL /* the window was closed */)
+    {
+      g_clear_pointer (&record, thecal_patient_record_free);
+      return;
+    }
+  if (record == NULL)
+    {
+      self->reading = FALSE;
+      gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), FALSE);
+      g_free (self->error);
+      self->error = g_strdup (error->message);
+      adw_status_page_set_description (ADW_STATUS_PAGE (self->error_page), error->message);
+      gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "error");
+      return;
+    }
+  data = g_new0 (BuildData, 1);
+  data->record = record;
+  data->library = self->library;
+  task = g_task_new (self, self->cancellable, on_built, NULL);
+  g_task_set_source_tag (task, on_record_read);
+  g_task_set_return_on_cancel (task, FALSE);
+  g_task_set_task_data (task, data, (GDestroyNotify) build_data_free);
+  g_task_run_in_thread (task, build_thread);
 }
 
 void
@@ -397,7 +449,7 @@ on_export_response (GtkNativeDialog *dialog, int response, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autofree char *message = NULL;
 
-  if (response == GTK_RESPONSE_ACCEPT)
+  if (response == GTK_RESPONSE_ACCEPT && self->all != NULL /* the window is still open */)
     {
       file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       path = file != NULL ? g_file_get_path (file) : NULL;

@@ -118,6 +118,11 @@ START_TEST (test_history_record_only)
   ck_assert (wait_for (list_has_six, window));
   thecal_patients_page_select (thecal_window_get_patients_page (window), 1);
   ck_assert_ptr_null (thecal_overview_page_get_visit (overview));
+  /* closed before the record answered: the answer is dropped */
+  page = THECAL_HISTORY_PAGE (thecal_overview_page_open_history (overview));
+  ck_assert (thecal_history_page_get_loading (page));
+  gtk_window_destroy (GTK_WINDOW (page));
+  settle (300);
   page = open_history (overview);
   ck_assert_ptr_null (thecal_history_page_get_error (page));
   ck_assert_uint_eq (n_shown (page), 2);
@@ -729,6 +734,19 @@ START_TEST (test_history_thousand_events)
   /* a figure for people, not a timed assertion (DESIGN.md: bench/ measures) */
   g_print ("# 1 000 events read and listed in %" G_GINT64_FORMAT " ms\n", (g_get_monotonic_time () - start) / 1000);
   ck_assert_uint_eq (n_shown (page), 1002);
+  {
+    /* what the app's worker thread does with the answer: build the entries (a figure, not
+     * asserted) */
+    g_autoptr (ThecalPatientRecord) whole = thecal_record_session_get_patient_record_sync (session, "DEMO-0002", NULL, &error);
+    g_autoptr (GListStore) store = NULL;
+    gint64 built;
+
+    ck_assert_msg (whole != NULL, "%s", error != NULL ? error->message : "");
+    built = g_get_monotonic_time ();
+    store = thecal_history_build (whole, library);
+    g_print ("# the 1 002 entries built in %" G_GINT64_FORMAT " µs\n", g_get_monotonic_time () - built);
+    ck_assert_uint_eq (g_list_model_get_n_items (G_LIST_MODEL (store)), 1002);
+  }
   /* the registrations (the record's clock, today) are newer than the pump's log of 2023–2024 */
   assert_row (page, 0, "record | demo | Pump TR20-000124 (TR-20) registered, implanted 2025-06-01, catheter 45.5 cm");
   assert_row (page, 2, "bolus | pump TR20-000124 | Patient (PTM) bolus granted: 0.05 mL (4 in 24 h)");
