@@ -19,9 +19,11 @@
 #define A4_HEIGHT_PT 841.89
 #define MARGIN_PT 56.69
 
-static void
-section_free (ThecalReportSection *section)
+void
+thecal_report_section_free (ThecalReportSection *section)
 {
+  if (section == NULL)
+    return;
   g_free (section->heading);
   g_ptr_array_unref (section->lines);
   g_free (section);
@@ -218,7 +220,7 @@ thecal_report_gather (const ThecalReportInput *in)
   record = in->record;
 
   report = g_new0 (ThecalReport, 1);
-  report->sections = g_ptr_array_new_with_free_func ((GDestroyNotify) section_free);
+  report->sections = g_ptr_array_new_with_free_func ((GDestroyNotify) thecal_report_section_free);
   report->title = g_strdup_printf (_ ("Session report: %s"), record->patient->name);
   now = thecal_format_instant (in->now_utc_ms);
   report->generated = g_strdup_printf (_ ("Printed %s (UTC) by %s (%s), from the record of this patient"), now, in->user->full_name,
@@ -456,8 +458,17 @@ thecal_report_draw (const ThecalReport *report, cairo_t *cr, double width, doubl
 
   g_return_val_if_fail (report != NULL && cr != NULL, 0);
   layout = pango_cairo_create_layout (cr);
-  /* cairo units are points here: 72 per inch, whatever the surface */
+  /* cairo units are points here: 72 per inch, whatever the surface; no hinted metrics, so that
+   * the pages break at the same lines on paper, in the PDF and in a PNG */
   pango_cairo_context_set_resolution (pango_layout_get_context (layout), 72);
+  {
+    cairo_font_options_t *options = cairo_font_options_create ();
+
+    cairo_font_options_set_hint_metrics (options, CAIRO_HINT_METRICS_OFF);
+    cairo_font_options_set_hint_style (options, CAIRO_HINT_STYLE_NONE);
+    pango_cairo_context_set_font_options (pango_layout_get_context (layout), options);
+    cairo_font_options_destroy (options);
+  }
   pango_layout_context_changed (layout);
   place (cr, layout, BLOCK_TITLE, report->title, width, height, page, &at_page, &y);
   place (cr, layout, BLOCK_GENERATED, report->generated, width, height, page, &at_page, &y);
@@ -500,7 +511,8 @@ check_surface (cairo_surface_t *surface, const char *path, GError **error)
 int
 thecal_report_count_pages (const ThecalReport *report)
 {
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 1, 1);
+  /* a PDF surface without output: the metrics of the PDF itself */
+  cairo_surface_t *surface = cairo_pdf_surface_create (NULL, A4_WIDTH_PT, A4_HEIGHT_PT);
   cairo_t *cr = cairo_create (surface);
   int pages = thecal_report_draw (report, cr, A4_WIDTH_PT - 2 * MARGIN_PT, A4_HEIGHT_PT - 2 * MARGIN_PT, -1);
 

@@ -34,6 +34,7 @@ typedef struct
   GPtrArray *sections; /* ThecalReportSection */
 } ThecalReport;
 
+void thecal_report_section_free (ThecalReportSection *section);
 void thecal_report_free (ThecalReport *report);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThecalReport, thecal_report_free)
 

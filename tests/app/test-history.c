@@ -630,6 +630,50 @@ START_TEST (test_history_every_kind)
 }
 END_TEST
 
+/* A long report breaks into A4 pages, each with its footer; the PDF has as many pages. */
+START_TEST (test_report_pages)
+{
+  g_autoptr (ThecalReport) report = g_new0 (ThecalReport, 1);
+  ThecalReportSection *section = g_new0 (ThecalReportSection, 1);
+  g_autofree char *pdf = g_build_filename (tmp_dir, "long.pdf", NULL);
+  g_autoptr (GError) error = NULL;
+  int pages;
+
+  report->title = g_strdup ("Session report: LONG, Lisa");
+  report->generated = g_strdup ("Printed today");
+  report->sections = g_ptr_array_new_with_free_func ((GDestroyNotify) thecal_report_section_free);
+  section->heading = g_strdup ("Refills today");
+  section->lines = g_ptr_array_new_with_free_func (g_free);
+  for (int i = 0; i < 120; i++)
+    g_ptr_array_add (section->lines, g_strdup_printf ("Refill %d: 20 mL of morphine 25 mg/mL added; 1.8 mL aspirated of 1.8 mL expected; by nina, "
+                                                      "verified by paula",
+                                                      i + 1));
+  g_ptr_array_add (report->sections, section);
+  pages = thecal_report_count_pages (report);
+  ck_assert_int_ge (pages, 3);
+  ck_assert_msg (thecal_report_export_pdf (report, pdf, &error), "%s", error != NULL ? error->message : "");
+  assert_pdf (pdf, "Refill 120: 20 mL", "page 1 of");
+  if (g_find_program_in_path ("pdfinfo") != NULL)
+    {
+      g_autofree char *pdfinfo = g_find_program_in_path ("pdfinfo");
+      const char *argv[] = { pdfinfo, pdf, NULL };
+      g_autofree char *out = NULL;
+      const char *line;
+      int status = 0;
+
+      ck_assert (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, &error));
+      line = strstr (out, "\nPages:");
+      ck_assert_ptr_nonnull (line);
+      ck_assert_int_eq (g_ascii_strtoll (line + strlen ("\nPages:"), NULL, 10), pages);
+    }
+  {
+    g_autofree char *last = g_strdup_printf ("page %d of %d", pages, pages);
+
+    assert_pdf (pdf, last, "Refill 1: 20 mL");
+  }
+}
+END_TEST
+
 /* Someone edits the record behind Thecal's back with the sqlite3 shell: the history says so,
  * clearly, naming the first entry altered. */
 START_TEST (test_history_audit_broken)
@@ -763,7 +807,7 @@ history_suite (void)
 {
   Suite *suite = suite_create ("history");
 
-  THECAL_TEST_TCASE (suite, "entries", setup, teardown, 60, test_history_every_kind);
+  THECAL_TEST_TCASE (suite, "entries", setup, teardown, 60, test_history_every_kind, test_report_pages);
   THECAL_TEST_TCASE (suite, "history", setup, teardown, 120, test_history_record_only, test_history_after_refill, test_history_refused, test_history_audit_broken,
                      test_history_thousand_events);
   return suite;
