@@ -77,13 +77,11 @@ filter_entry (gpointer item, gpointer user_data)
 static void
 refilter (ThecalHistoryPage *self)
 {
-  GtkAdjustment *adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->list_view));
-
   gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
   update_count (self);
-  /* the newest entry that matches comes first: show it */
-  if (adjustment != NULL)
-    gtk_adjustment_set_value (adjustment, gtk_adjustment_get_lower (adjustment));
+  /* the newest entry that matches comes first: show it (GtkListView's own action) */
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->shown)) > 0)
+    gtk_widget_activate_action (self->list_view, "list.scroll-to-item", "u", 0);
 }
 
 /* ---- the rows --------------------------------------------------------------------------------- */
