@@ -672,6 +672,7 @@ START_TEST (test_report_pages)
   g_autoptr (ThecalReport) report = g_new0 (ThecalReport, 1);
   ThecalReportSection *section = g_new0 (ThecalReportSection, 1);
   g_autofree char *pdf = g_build_filename (tmp_dir, "long.pdf", NULL);
+  g_autofree char *pdfinfo = g_find_program_in_path ("pdfinfo");
   g_autoptr (GError) error = NULL;
   int pages;
 
@@ -689,9 +690,8 @@ START_TEST (test_report_pages)
   ck_assert_int_ge (pages, 3);
   ck_assert_msg (thecal_report_export_pdf (report, pdf, &error), "%s", error != NULL ? error->message : "");
   assert_pdf (pdf, "Refill 120: 20 mL", "page 1 of");
-  if (g_find_program_in_path ("pdfinfo") != NULL)
+  if (pdfinfo != NULL)
     {
-      g_autofree char *pdfinfo = g_find_program_in_path ("pdfinfo");
       const char *argv[] = { pdfinfo, pdf, NULL };
       g_autofree char *out = NULL;
       const char *line;
