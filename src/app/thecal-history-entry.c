@@ -6,6 +6,7 @@
 
 #include "thecal-history-entry.h"
 
+#include <cJSON.h>
 #include <glib/gi18n.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -506,6 +507,62 @@ add_alarms_seen (GPtrArray *entries, const ThecalPatientRecord *record)
     }
 }
 
+/* The "summary" a bolus write's request carries (thecal-workflow-bolus.c), or NULL. */
+static char *
+request_summary (const char *request_json)
+{
+  cJSON *object = request_json != NULL ? cJSON_Parse (request_json) : NULL;
+  const cJSON *summary = cJSON_GetObjectItemCaseSensitive (object, "summary");
+  char *text = cJSON_IsString (summary) && summary->valuestring[0] != '\0' ? g_strdup (summary->valuestring) : NULL;
+
+  cJSON_Delete (object);
+  return text;
+}
+
+char *
+thecal_history_write_summary (const ThecalPumpWrite *w)
+{
+  g_autofree char *summary = NULL;
+
+  g_return_val_if_fail (w != NULL, NULL);
+  if (w->kind == THECAL_PUMP_WRITE_REFILL && w->outcome == THECAL_OUTCOME_CONFIRMED)
+    return NULL; /* the refill's own entry */
+  if (w->kind == THECAL_PUMP_WRITE_BOLUS)
+    {
+      summary = request_summary (w->request_json);
+      return g_strdup_printf (_ ("Bolus on pump %s, %s: %s"), w->pump_serial, outcome_label (w->outcome),
+                              summary != NULL ? summary : _ ("(no description)"));
+    }
+  return g_strdup_printf (w->outcome == THECAL_OUTCOME_FAILED ? _ ("Refill of pump %s not done: %s") : _ ("Refill of pump %s not confirmed: %s"),
+                          w->pump_serial, outcome_label (w->outcome));
+}
+
+static void
+add_writes (GPtrArray *entries, const GPtrArray *writes)
+{
+  for (guint i = 0; writes != NULL && i < writes->len; i++)
+    {
+      const ThecalPumpWrite *w = writes->pdata[i];
+      char *summary = thecal_history_write_summary (w);
+      GString *detail;
+
+      if (summary == NULL)
+        continue;
+      detail = g_string_new (NULL);
+      g_string_append_printf (detail, _ ("Reason: %s"), w->reason != NULL ? w->reason : "");
+      if (w->outcome != THECAL_OUTCOME_PENDING)
+        {
+          g_autofree char *when = thecal_format_instant (w->outcome_utc_ms);
+
+          g_string_append_printf (detail, _ ("\nOutcome %s at %s by %s"), outcome_label (w->outcome), when, w->outcome_by);
+          if (w->outcome_note != NULL && w->outcome_note[0] != '\0')
+            g_string_append_printf (detail, ": %s", w->outcome_note);
+        }
+      add_entry (entries, w->kind == THECAL_PUMP_WRITE_BOLUS ? THECAL_HISTORY_BOLUS : THECAL_HISTORY_REFILL, w->started_utc_ms,
+                 w->started_utc_ms, w->started_by, summary, g_string_free (detail, FALSE));
+    }
+}
+
 static void
 add_registrations (GPtrArray *entries, const ThecalPatientRecord *record, GPtrArray *strings)
 {
@@ -549,7 +606,7 @@ compare_newest_first (gconstpointer a, gconstpointer b)
 }
 
 GListStore *
-thecal_history_build (const ThecalPatientRecord *record, const ThecalDrugLibrary *library)
+thecal_history_build (const ThecalPatientRecord *record, const GPtrArray *writes, const ThecalDrugLibrary *library)
 {
   g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
@@ -564,6 +621,7 @@ thecal_history_build (const ThecalPatientRecord *record, const ThecalDrugLibrary
   for (guint i = 0; i < record->events->len; i++)
     add_event (entries, record->events->pdata[i], record->event_serials->pdata[i], strings);
   add_alarms_seen (entries, record);
+  add_writes (entries, writes);
   g_ptr_array_sort (entries, compare_newest_first);
   g_list_store_splice (store, 0, 0, entries->pdata, entries->len);
   return store;

@@ -62,7 +62,15 @@ char *thecal_history_prescription_summary (const char *json, const ThecalDrugLib
 /* The same from a prescription. */
 char *thecal_history_rx_summary (const ThecalPrescription *rx, const ThecalDrugLibrary *library);
 
-/* Every entry of @record, newest first (a GListStore of ThecalHistoryEntry). */
-GListStore *thecal_history_build (const ThecalPatientRecord *record, const ThecalDrugLibrary *library);
+/* The summary of a pump write's entry ("Bolus on pump …, confirmed: …", "Refill of pump … not
+ * done: FAILED"); NULL for a refill write that ended CONFIRMED (no entry of its own). */
+char *thecal_history_write_summary (const ThecalPumpWrite *write);
+
+/* Every entry of @record and of @writes (ThecalPumpWrite of the patient's pumps, from
+ * thecal_record_session_list_pump_writes; may be NULL), newest first (a GListStore of
+ * ThecalHistoryEntry). A bolus written through Thecal is a Bolus entry (who asked for what, and
+ * the outcome); a refill write is an entry only when it did not end CONFIRMED (a confirmed one is
+ * the refill's own entry). Runs on any thread: it reads only its arguments. */
+GListStore *thecal_history_build (const ThecalPatientRecord *record, const GPtrArray *writes, const ThecalDrugLibrary *library);
 
 G_END_DECLS

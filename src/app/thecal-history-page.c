@@ -42,6 +42,7 @@ struct _ThecalHistoryPage
   gboolean audit_intact;
   char *error;
   ThecalPatientRecord *record;
+  GPtrArray *writes; /* ThecalPumpWrite of the patient's pumps */
   GListStore *all;
   GtkFilterListModel *shown;
   GtkCustomFilter *filter;
@@ -220,6 +221,8 @@ on_verified (GObject *source, GAsyncResult *result, gpointer user_data)
 typedef struct
 {
   ThecalPatientRecord *record;
+  GPtrArray *writes;                /* ThecalPumpWrite, gathered pump by pump */
+  GPtrArray *serials;               /* char *: the patient's pumps still to ask about */
   const ThecalDrugLibrary *library; /* the page's: it outlives the task (the task holds the page) */
 } BuildData;
 
@@ -227,6 +230,8 @@ static void
 build_data_free (BuildData *data)
 {
   g_clear_pointer (&data->record, thecal_patient_record_free);
+  g_clear_pointer (&data->writes, g_ptr_array_unref);
+  g_clear_pointer (&data->serials, g_ptr_array_unref);
   g_free (data);
 }
 
@@ -238,7 +243,7 @@ build_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
 
   (void) source;
   (void) cancellable;
-  g_task_return_pointer (task, thecal_history_build (data->record, data->library), g_object_unref);
+  g_task_return_pointer (task, thecal_history_build (data->record, data->writes, data->library), g_object_unref);
 }
 
 /* Runs on the main thread: the entries are built; the page shows them, the chart and the buttons. */
@@ -256,6 +261,8 @@ on_built (GObject *source, GAsyncResult *result, gpointer user_data)
   if (store == NULL || self->all == NULL /* cancelled, or the window was closed */)
     return;
   record = g_steal_pointer (&data->record);
+  g_clear_pointer (&self->writes, g_ptr_array_unref);
+  self->writes = g_steal_pointer (&data->writes);
   self->reading = FALSE;
   gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), FALSE);
   g_clear_pointer (&self->record, thecal_patient_record_free);
@@ -289,6 +296,85 @@ on_built (GObject *source, GAsyncResult *result, gpointer user_data)
   gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "history");
 }
 
+static void
+show_read_error (ThecalHistoryPage *self, const char *message)
+{
+  self->reading = FALSE;
+  gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), FALSE);
+  g_free (self->error);
+  self->error = g_strdup (message);
+  adw_status_page_set_description (ADW_STATUS_PAGE (self->error_page), message);
+  gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "error");
+}
+
+/* The entries are built on a worker thread from what was read. */
+static void
+start_build (ThecalHistoryPage *self, BuildData *data /* owned */)
+{
+  g_autoptr (GTask) task = g_task_new (self, self->cancellable, on_built, NULL);
+
+  g_task_set_source_tag (task, start_build);
+  g_task_set_return_on_cancel (task, FALSE);
+  g_task_set_task_data (task, data, (GDestroyNotify) build_data_free);
+  g_task_run_in_thread (task, build_thread);
+}
+
+typedef struct
+{
+  ThecalHistoryPage *self; /* a reference */
+  BuildData *data;
+} ListStep;
+
+static void list_next_pump_writes (ThecalHistoryPage *self, BuildData *data);
+
+/* Runs on the main thread: the record listed one pump's writes. */
+static void
+on_pump_writes_listed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ListStep *step = user_data;
+  g_autoptr (ThecalHistoryPage) self = step->self;
+  BuildData *data = step->data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) writes = thecal_record_session_list_pump_writes_finish (THECAL_RECORD_SESSION (source), result, &error);
+
+  g_free (step);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->all == NULL /* the window was closed */)
+    {
+      build_data_free (data);
+      return;
+    }
+  if (writes == NULL)
+    {
+      /* the history without the writes would hide attempts that failed: say so instead */
+      g_autofree char *message = g_strdup_printf (_ ("The refills and boluses written to the pump could not be read: %s"), error->message);
+
+      build_data_free (data);
+      show_read_error (self, message);
+      return;
+    }
+  g_ptr_array_extend_and_steal (data->writes, g_steal_pointer (&writes));
+  list_next_pump_writes (self, data);
+}
+
+/* Asks the record for the writes of the next pump of the patient, or builds when none is left. */
+static void
+list_next_pump_writes (ThecalHistoryPage *self, BuildData *data)
+{
+  ListStep *step;
+  g_autofree char *serial = NULL;
+
+  if (data->serials->len == 0)
+    {
+      start_build (self, data);
+      return;
+    }
+  serial = g_ptr_array_steal_index (data->serials, 0);
+  step = g_new0 (ListStep, 1);
+  step->self = g_object_ref (self);
+  step->data = data;
+  thecal_record_session_list_pump_writes_async (self->session, serial, self->cancellable, on_pump_writes_listed, step);
+}
+
 /* Runs on the main thread: the record's thread read the patient's record. @user_data: the page (a
  * reference). */
 static void
@@ -297,7 +383,6 @@ on_record_read (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (ThecalHistoryPage) self = user_data;
   g_autoptr (GError) error = NULL;
   ThecalPatientRecord *record = thecal_record_session_get_patient_record_finish (THECAL_RECORD_SESSION (source), result, &error);
-  g_autoptr (GTask) task = NULL;
   BuildData *data;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->all == NULL /* the window was closed */)
@@ -307,22 +392,26 @@ on_record_read (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (record == NULL)
     {
-      self->reading = FALSE;
-      gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), FALSE);
-      g_free (self->error);
-      self->error = g_strdup (error->message);
-      adw_status_page_set_description (ADW_STATUS_PAGE (self->error_page), error->message);
-      gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "error");
+      show_read_error (self, error->message);
       return;
     }
   data = g_new0 (BuildData, 1);
   data->record = record;
   data->library = self->library;
-  task = g_task_new (self, self->cancellable, on_built, NULL);
-  g_task_set_source_tag (task, on_record_read);
-  g_task_set_return_on_cancel (task, FALSE);
-  g_task_set_task_data (task, data, (GDestroyNotify) build_data_free);
-  g_task_run_in_thread (task, build_thread);
+  data->writes = g_ptr_array_new_with_free_func ((GDestroyNotify) thecal_pump_write_free);
+  data->serials = g_ptr_array_new_with_free_func (g_free);
+  /* each pump of the patient once (the record lists every version of every pump) */
+  for (guint i = 0; i < record->pumps->len; i++)
+    {
+      const char *serial = ((const ThecalPump *) record->pumps->pdata[i])->serial;
+      gboolean seen = FALSE;
+
+      for (guint j = 0; j < data->serials->len && !seen; j++)
+        seen = g_strcmp0 (data->serials->pdata[j], serial) == 0;
+      if (!seen)
+        g_ptr_array_add (data->serials, g_strdup (serial));
+    }
+  list_next_pump_writes (self, data);
 }
 
 void
@@ -402,6 +491,7 @@ thecal_history_page_build_report (ThecalHistoryPage *self)
     return NULL;
   midnight = g_date_time_new_local (g_date_time_get_year (now), g_date_time_get_month (now), g_date_time_get_day_of_month (now), 0, 0, 0);
   input.record = self->record;
+  input.writes = self->writes;
   input.visit = self->visit != NULL && thecal_visit_is_connected (self->visit) ? self->visit : NULL;
   input.user = thecal_record_session_get_user (self->session);
   input.library = self->library;
@@ -560,6 +650,7 @@ thecal_history_page_dispose (GObject *object)
   g_clear_object (&self->session);
   g_clear_object (&self->visit);
   g_clear_pointer (&self->record, thecal_patient_record_free);
+  g_clear_pointer (&self->writes, g_ptr_array_unref);
   G_OBJECT_CLASS (thecal_history_page_parent_class)->dispose (object);
 }
 

@@ -314,6 +314,26 @@ thecal_report_gather (const ThecalReportInput *in)
                                           r->expiry_date, aspirated, expected, r->discrepancy_flagged ? _ (" (discrepancy flagged)") : "",
                                           r->performed_by, r->verified_by));
     }
+  /* boluses asked for today, and refills that did not end confirmed, from the pump writes */
+  {
+    GPtrArray *boluses = add_section (report, _ ("Boluses today"));
+
+    for (guint i = 0; in->writes != NULL && i < in->writes->len; i++)
+      {
+        const ThecalPumpWrite *w = in->writes->pdata[i];
+        g_autofree char *summary = NULL;
+        g_autofree char *when = NULL;
+
+        if (w->started_utc_ms < in->since_utc_ms || w->started_utc_ms > in->now_utc_ms
+            || (summary = thecal_history_write_summary (w)) == NULL)
+          continue;
+        when = thecal_format_instant (w->started_utc_ms);
+        add_line (w->kind == THECAL_PUMP_WRITE_BOLUS ? boluses : refills,
+                  g_strdup_printf (_ ("%s by %s: %s (%s)"), when, w->started_by, summary, w->outcome_note != NULL ? w->outcome_note : w->reason));
+      }
+    if (boluses->len == 0)
+      add_line (boluses, g_strdup (_ ("No bolus asked for today.")));
+  }
   if (refills->len == 0)
     add_line (refills, g_strdup (_ ("No refill today.")));
 
@@ -331,7 +351,7 @@ thecal_report_gather (const ThecalReportInput *in)
     if (alarms != NULL)
       g_ptr_array_extend_and_steal (lines, g_steal_pointer (&alarms));
     /* alarms the pump logged, or acknowledged, that the record took in today */
-    history = thecal_history_build (record, in->library);
+    history = thecal_history_build (record, in->writes, in->library);
     for (guint i = g_list_model_get_n_items (G_LIST_MODEL (history)); i > 0; i--)
       {
         g_autoptr (ThecalHistoryEntry) entry = g_list_model_get_item (G_LIST_MODEL (history), i - 1);

@@ -44,6 +44,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThecalReport, thecal_report_free)
 typedef struct
 {
   const ThecalPatientRecord *record;
+  const GPtrArray *writes; /* ThecalPumpWrite of the patient's pumps, or NULL */
   ThecalVisit *visit;
   const ThecalUser *user;
   const ThecalDrugLibrary *library;

@@ -286,19 +286,23 @@ START_TEST (test_history_after_refill)
   assert_audit_intact (page);
   assert_newest_first (page);
 
-  /* everything: the session (the record's clock) is the newest; the registrations; then the
-   * refill day on the pump's clock and the pump's log back to its start */
-  ck_assert_uint_eq (n_shown (page), 13);
-  assert_text (page, "count", "13 entries");
-  assert_row (page, 0, "session | demo | Pump TR20-000124 programmed, confirmed: concentration 25 mg/mL → 50 mg/mL");
-  assert_row (page, 12, "event | pump TR20-000124 | Pump started with 7.8 mL in the reservoir");
+  /* everything: the bridge bolus written with the change and the session (the record's clock) are
+   * the newest; the registrations; then the refill day on the pump's clock and the pump's log
+   * back to its start */
+  ck_assert_uint_eq (n_shown (page), 14);
+  assert_text (page, "count", "14 entries");
+  assert_row (page, 0,
+              "bolus | demo | Bolus on pump TR20-000124, confirmed: A bridge bolus of 0.3685 mL (9.2125 mg of morphine) over 1 day 20 h 13 "
+              "min 12 s; the basal delivery pauses while it runs.");
+  assert_row (page, 1, "session | demo | Pump TR20-000124 programmed, confirmed: concentration 25 mg/mL → 50 mg/mL");
+  assert_row (page, 13, "event | pump TR20-000124 | Pump started with 7.8 mL in the reservoir");
   screenshot (GTK_WIDGET (page), "history.png");
 
   /* one kind at a time: exact rows, newest first */
   for (int k = 0; k < THECAL_HISTORY_N_KINDS; k++)
     thecal_history_page_set_kind_shown (page, (ThecalHistoryKind) k, FALSE);
   ck_assert_uint_eq (n_shown (page), 0);
-  assert_text (page, "count", "0 of 13 entries shown");
+  assert_text (page, "count", "0 of 14 entries shown");
   thecal_history_page_set_kind_shown (page, THECAL_HISTORY_SESSION, TRUE);
   ck_assert_uint_eq (n_shown (page), 1);
   thecal_history_page_set_kind_shown (page, THECAL_HISTORY_SESSION, FALSE);
@@ -311,7 +315,11 @@ START_TEST (test_history_after_refill)
   assert_row (page, 0, "refill | demo | 18 mL of morphine 50 mg/mL added; 1.8 mL aspirated of 1.8 mL expected; verified by paula");
   thecal_history_page_set_kind_shown (page, THECAL_HISTORY_REFILL, FALSE);
   thecal_history_page_set_kind_shown (page, THECAL_HISTORY_BOLUS, TRUE);
-  ck_assert_uint_eq (n_shown (page), 0); /* the bridge bolus has started, not ended: a pump event */
+  /* the bridge bolus as written through Thecal; the pump's log has its start only (a pump event) */
+  ck_assert_uint_eq (n_shown (page), 1);
+  assert_row (page, 0,
+              "bolus | demo | Bolus on pump TR20-000124, confirmed: A bridge bolus of 0.3685 mL (9.2125 mg of morphine) over 1 day 20 h 13 "
+              "min 12 s; the basal delivery pauses while it runs.");
   thecal_history_page_set_kind_shown (page, THECAL_HISTORY_BOLUS, FALSE);
   thecal_history_page_set_kind_shown (page, THECAL_HISTORY_ALARM, TRUE);
   ck_assert_uint_eq (n_shown (page), 2);
@@ -331,8 +339,8 @@ START_TEST (test_history_after_refill)
   /* every kind but the pump's own events, then a search */
   for (int k = 0; k < THECAL_HISTORY_N_KINDS; k++)
     thecal_history_page_set_kind_shown (page, (ThecalHistoryKind) k, k != THECAL_HISTORY_EVENT);
-  ck_assert_uint_eq (n_shown (page), 7);
-  assert_text (page, "count", "7 of 13 entries shown");
+  ck_assert_uint_eq (n_shown (page), 8);
+  assert_text (page, "count", "8 of 14 entries shown");
   screenshot (GTK_WIDGET (page), "history-filtered.png");
   thecal_history_page_set_search (page, "PAULA");
   ck_assert_uint_eq (n_shown (page), 1);
@@ -344,7 +352,7 @@ START_TEST (test_history_after_refill)
   ck_assert_uint_eq (n_shown (page), 0);
   thecal_history_page_set_search (page, "");
   thecal_history_page_set_kind_shown (page, THECAL_HISTORY_EVENT, TRUE);
-  ck_assert_uint_eq (n_shown (page), 13);
+  ck_assert_uint_eq (n_shown (page), 14);
 
   /* the chart: 5 mg/day of 25 mg/mL from the pump's start, 5 mg/day of morphine 50 mg/mL after the
    * refill (the record's version and the pump's log of it are one step), the refill marked */
@@ -396,6 +404,8 @@ START_TEST (test_history_after_refill)
       "Alarms\nNo active alarm at the pump.\n",
       ": Low reservoir alarm raised (reservoir estimate 2 mL)\n",
       ": Low reservoir alarm cleared\n",
+      "Boluses today\n",
+      " by demo: Bolus on pump TR20-000124, confirmed: A bridge bolus of 0.3685 mL",
       "Audit trail\nAudit chain verified: ",
     };
 
@@ -415,6 +425,67 @@ START_TEST (test_history_after_refill)
         g_mkdir_with_parents (g_getenv ("THECAL_SCREENSHOT_DIR"), 0755);
         ck_assert_msg (thecal_report_export_png (report, png, 0, 1.5, &error), "%s", error != NULL ? error->message : "");
       }
+  }
+  gtk_window_destroy (GTK_WINDOW (page));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
+/* A refill whose answer was lost (the pump out of range): UNCERTAIN, then settled FAILED by the
+ * next connection. The record holds no refill, and the history shows the attempt. */
+START_TEST (test_history_refill_not_done)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  ThecalOverviewPage *overview = connect_low_reservoir (window);
+  ThecalRefillWizard *wizard = THECAL_REFILL_WIZARD (thecal_overview_page_open_refill (overview));
+  ThecalLoopbackTransport *loopback = thecal_demo_link_get_loopback (thecal_overview_page_get_demo_link (overview));
+  ThecalProgrammingOutcome outcome = THECAL_OUTCOME_PENDING;
+  ThecalHistoryPage *page;
+
+  thecal_refill_wizard_set_field (wizard, "aspirated", "1.8 mL");
+  thecal_refill_wizard_next (wizard);
+  thecal_refill_wizard_set_field (wizard, "lot", "MO-2611-A");
+  thecal_refill_wizard_set_field (wizard, "expiry", "2030-06-30");
+  thecal_refill_wizard_set_field (wizard, "added", "18 mL");
+  thecal_refill_wizard_next (wizard);
+  thecal_refill_wizard_set_field (wizard, "verifier_name", THECAL_DEMO_PHYSICIAN_NAME);
+  thecal_refill_wizard_set_field (wizard, "verifier_password", THECAL_DEMO_PHYSICIAN_PASSWORD);
+  thecal_refill_wizard_next (wizard);
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "summary");
+  thecal_loopback_transport_set_pump_in_range (loopback, FALSE);
+  thecal_refill_wizard_next (wizard); /* Refill */
+  ck_assert (wait_for (wizard_finished, wizard));
+  ck_assert (thecal_refill_wizard_get_finished (wizard, &outcome));
+  ck_assert_int_eq (outcome, THECAL_OUTCOME_UNCERTAIN);
+  ck_assert (wait_for (overview_connected, overview));
+  ck_assert_ptr_null (thecal_overview_page_get_visit (overview));
+
+  /* the history without a connection: the write still UNCERTAIN */
+  page = open_history (overview);
+  thecal_history_page_set_search (page, "Refill of pump");
+  ck_assert_uint_eq (n_shown (page), 1);
+  assert_row (page, 0, "refill | demo | Refill of pump TR20-000124 not confirmed: UNCERTAIN");
+  gtk_window_destroy (GTK_WINDOW (page));
+
+  /* a new connection settles it */
+  thecal_overview_page_connect (overview);
+  ck_assert (wait_for (overview_connected, overview));
+  ck_assert_ptr_nonnull (thecal_overview_page_get_visit (overview));
+  page = open_history (overview);
+  for (int k = 0; k < THECAL_HISTORY_N_KINDS; k++)
+    thecal_history_page_set_kind_shown (page, (ThecalHistoryKind) k, k == THECAL_HISTORY_REFILL);
+  ck_assert_uint_eq (n_shown (page), 1);
+  assert_row (page, 0, "refill | demo | Refill of pump TR20-000124 not done: FAILED");
+  {
+    g_autoptr (ThecalHistoryEntry) e = g_list_model_get_item (thecal_history_page_get_shown (page), 0);
+    g_autoptr (ThecalReport) report = thecal_history_page_build_report (page);
+    g_autofree char *text = thecal_report_dup_text (report);
+
+    ck_assert_msg (strstr (thecal_history_entry_get_detail (e), "Outcome FAILED at ") != NULL, "%s", thecal_history_entry_get_detail (e));
+    ck_assert_msg (strstr (text, "Refills today\n") != NULL && strstr (text, " by demo: Refill of pump TR20-000124 not done: FAILED (") != NULL,
+                   "%s", text);
+    ck_assert_msg (strstr (text, "No bolus asked for today.\n") != NULL, "%s", text);
   }
   gtk_window_destroy (GTK_WINDOW (page));
   gtk_window_destroy (GTK_WINDOW (window));
@@ -606,7 +677,7 @@ record_by_hand (void)
 START_TEST (test_history_every_kind)
 {
   g_autoptr (ThecalPatientRecord) record = record_by_hand ();
-  g_autoptr (GListStore) store = thecal_history_build (record, library);
+  g_autoptr (GListStore) store = thecal_history_build (record, NULL, library);
   g_autoptr (GArray) steps = g_array_new (FALSE, TRUE, sizeof (ThecalDoseStep));
   g_autoptr (GArray) refills = g_array_new (FALSE, TRUE, sizeof (ThecalDoseRefillMark));
   const char *expected[] = {
@@ -823,7 +894,7 @@ START_TEST (test_history_thousand_events)
 
     ck_assert_msg (whole != NULL, "%s", error != NULL ? error->message : "");
     built = g_get_monotonic_time ();
-    store = thecal_history_build (whole, library);
+    store = thecal_history_build (whole, NULL, library);
     g_print ("# the 1 002 entries built in %" G_GINT64_FORMAT " µs\n", g_get_monotonic_time () - built);
     ck_assert_uint_eq (g_list_model_get_n_items (G_LIST_MODEL (store)), 1002);
   }
@@ -844,7 +915,7 @@ history_suite (void)
   Suite *suite = suite_create ("history");
 
   THECAL_TEST_TCASE (suite, "entries", setup, teardown, 60, test_history_every_kind, test_report_pages);
-  THECAL_TEST_TCASE (suite, "history", setup, teardown, 120, test_history_record_only, test_history_after_refill, test_history_refused, test_history_audit_broken,
+  THECAL_TEST_TCASE (suite, "history", setup, teardown, 120, test_history_record_only, test_history_after_refill, test_history_refill_not_done, test_history_refused, test_history_audit_broken,
                      test_history_thousand_events);
   return suite;
 }
