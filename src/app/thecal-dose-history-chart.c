@@ -185,35 +185,37 @@ draw_text (cairo_t *cr, PangoLayout *layout, const char *text, double x, double 
   pango_cairo_show_layout (cr, layout);
 }
 
-/* Runs on the main thread: GTK draws the chart. */
-static void
-draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+void
+thecal_dose_history_draw (cairo_t *cr,
+                          PangoLayout *layout,
+                          double width,
+                          double height,
+                          const GArray *steps,
+                          const GArray *refills,
+                          gint64 last_ms,
+                          const ThecalDrugLibrary *library,
+                          const GdkRGBA *foreground)
 {
-  ThecalDoseHistoryChart *self = THECAL_DOSE_HISTORY_CHART (area);
-  GdkRGBA fg, accent = { 0.11, 0.44, 0.85, 1 }, refill = { 0.15, 0.6, 0.35, 1 };
-  g_autoptr (PangoLayout) layout = NULL;
+  const GdkRGBA fg = *foreground, accent = { 0.11, 0.44, 0.85, 1 }, refill = { 0.15, 0.6, 0.35, 1 };
   const double left = 84, right = 16, top = 12, bottom = 28;
   double plot_w = width - left - right, plot_h = height - top - bottom;
   gint64 start_ms, end_ms, max_dose = 0;
   double span, y_max;
 
-  (void) user_data;
-  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (self)), &fg);
-  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
   if (plot_w <= 10 || plot_h <= 10)
     return;
-  if (self->steps->len == 0)
+  if (steps->len == 0)
     {
       gdk_cairo_set_source_rgba (cr, &fg);
       draw_text (cr, layout, _ ("No prescription in the record or the pump's log yet."), width / 2.0, height / 2.0, 0.5);
       return;
     }
-  start_ms = g_array_index (self->steps, ThecalDoseStep, 0).at_ms;
-  for (guint i = 0; i < self->refills->len; i++)
-    start_ms = MIN (start_ms, g_array_index (self->refills, ThecalDoseRefillMark, i).at_ms);
-  end_ms = MAX (self->end_ms, start_ms + 24 * 3600 * 1000);
-  for (guint i = 0; i < self->steps->len; i++)
-    max_dose = MAX (max_dose, g_array_index (self->steps, ThecalDoseStep, i).dose_ng_per_day);
+  start_ms = g_array_index (steps, ThecalDoseStep, 0).at_ms;
+  for (guint i = 0; i < refills->len; i++)
+    start_ms = MIN (start_ms, g_array_index (refills, ThecalDoseRefillMark, i).at_ms);
+  end_ms = MAX (last_ms, start_ms + 24 * 3600 * 1000);
+  for (guint i = 0; i < steps->len; i++)
+    max_dose = MAX (max_dose, g_array_index (steps, ThecalDoseStep, i).dose_ng_per_day);
   /* a little room after the last instant, so that the latest step shows */
   span = (double) (end_ms - start_ms) * 1.08;
   y_max = max_dose > 0 ? (double) max_dose * 1.25 : 1.0;
@@ -255,9 +257,9 @@ draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_da
   gdk_cairo_set_source_rgba (cr, &refill);
   cairo_set_dash (cr, (double[]){ 4, 3 }, 2, 0);
   cairo_set_line_width (cr, 1.5);
-  for (guint i = 0; i < self->refills->len; i++)
+  for (guint i = 0; i < refills->len; i++)
     {
-      double x = X (g_array_index (self->refills, ThecalDoseRefillMark, i).at_ms);
+      double x = X (g_array_index (refills, ThecalDoseRefillMark, i).at_ms);
 
       cairo_move_to (cr, x, top);
       cairo_line_to (cr, x, top + plot_h);
@@ -273,10 +275,10 @@ draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_da
   /* the steps */
   gdk_cairo_set_source_rgba (cr, &accent);
   cairo_set_line_width (cr, 2.5);
-  for (guint i = 0; i < self->steps->len; i++)
+  for (guint i = 0; i < steps->len; i++)
     {
-      const ThecalDoseStep *s = &g_array_index (self->steps, ThecalDoseStep, i);
-      gint64 until = i + 1 < self->steps->len ? g_array_index (self->steps, ThecalDoseStep, i + 1).at_ms : end_ms;
+      const ThecalDoseStep *s = &g_array_index (steps, ThecalDoseStep, i);
+      gint64 until = i + 1 < steps->len ? g_array_index (steps, ThecalDoseStep, i + 1).at_ms : end_ms;
 
       if (i == 0)
         cairo_move_to (cr, X (s->at_ms), Y (s->dose_ng_per_day));
@@ -290,9 +292,9 @@ draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_da
   {
     double previous_end = -1, row = 0;
 
-    for (guint i = 0; i < self->steps->len; i++)
+    for (guint i = 0; i < steps->len; i++)
       {
-        const ThecalDoseStep *s = &g_array_index (self->steps, ThecalDoseStep, i);
+        const ThecalDoseStep *s = &g_array_index (steps, ThecalDoseStep, i);
         g_autofree char *concentration = thecal_format_quantity (THECAL_QUANTITY_CONCENTRATION, s->concentration_ng_per_ml);
         g_autofree char *label = NULL;
         int text_w, text_h;
@@ -303,7 +305,7 @@ draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_da
         cairo_fill (cr);
         if (s->concentration_ng_per_ml <= 0)
           continue;
-        label = s->drug_id[0] != '\0' ? g_strdup_printf ("%s %s", thecal_format_drug (self->library, s->drug_id), concentration)
+        label = s->drug_id[0] != '\0' ? g_strdup_printf ("%s %s", thecal_format_drug (library, s->drug_id), concentration)
                                       : g_steal_pointer (&concentration);
         pango_layout_set_text (layout, label, -1);
         pango_layout_get_pixel_size (layout, &text_w, &text_h);
@@ -317,6 +319,19 @@ draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_da
   }
 #undef X
 #undef Y
+}
+
+/* Runs on the main thread: GTK draws the chart. */
+static void
+draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+{
+  ThecalDoseHistoryChart *self = THECAL_DOSE_HISTORY_CHART (area);
+  g_autoptr (PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
+  GdkRGBA fg;
+
+  (void) user_data;
+  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (self)), &fg);
+  thecal_dose_history_draw (cr, layout, width, height, self->steps, self->refills, self->end_ms, self->library, &fg);
 }
 
 static void

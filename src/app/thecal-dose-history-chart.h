@@ -49,6 +49,18 @@ guint thecal_dose_history_compute (const ThecalPatientRecord *record,
                                    GArray *refills,
                                    gint64 *end_ms);
 
+/* Draws @steps and @refills (as computed above; @last_ms: the right edge) in a @width × @height
+ * box of @cr, the text with @layout, in @foreground: the widget and the session report share it. */
+void thecal_dose_history_draw (cairo_t *cr,
+                               PangoLayout *layout,
+                               double width,
+                               double height,
+                               const GArray *steps,
+                               const GArray *refills,
+                               gint64 last_ms,
+                               const ThecalDrugLibrary *library,
+                               const GdkRGBA *foreground);
+
 #define THECAL_TYPE_DOSE_HISTORY_CHART (thecal_dose_history_chart_get_type ())
 G_DECLARE_FINAL_TYPE (ThecalDoseHistoryChart, thecal_dose_history_chart, THECAL, DOSE_HISTORY_CHART, GtkDrawingArea)
 

@@ -34,6 +34,9 @@ thecal_report_free (ThecalReport *report)
 {
   if (report == NULL)
     return;
+  g_clear_pointer (&report->steps, g_array_unref);
+  g_clear_pointer (&report->refills, g_array_unref);
+  g_free (report->library);
   g_free (report->title);
   g_free (report->generated);
   g_ptr_array_unref (report->sections);
@@ -235,6 +238,13 @@ thecal_report_gather (const ThecalReportInput *in)
   gather_pumps (in, pump);
 
   therapy = add_section (report, _ ("Therapy before and after"));
+  report->chart_after = report->sections->len - 1;
+  report->steps = g_array_new (FALSE, TRUE, sizeof (ThecalDoseStep));
+  report->refills = g_array_new (FALSE, TRUE, sizeof (ThecalDoseRefillMark));
+  if (in->models != NULL)
+    thecal_dose_history_compute (record, in->models, report->steps, report->refills, &report->chart_last_ms);
+  if (in->library != NULL)
+    report->library = g_memdup2 (in->library, sizeof *in->library);
   for (guint i = 0; i < record->prescriptions->len; i++)
     {
       const ThecalRecordedPrescription *r = record->prescriptions->pdata[i];
@@ -328,8 +338,12 @@ thecal_report_gather (const ThecalReportInput *in)
             || (summary = thecal_history_write_summary (w)) == NULL)
           continue;
         when = thecal_format_instant (w->started_utc_ms);
-        add_line (w->kind == THECAL_PUMP_WRITE_BOLUS ? boluses : refills,
-                  g_strdup_printf (_ ("%s by %s: %s (%s)"), when, w->started_by, summary, w->outcome_note != NULL ? w->outcome_note : w->reason));
+        /* the outcome's note when it says more than the summary (why a refill failed) */
+        if (w->outcome_note != NULL && w->outcome_note[0] != '\0' && strstr (summary, w->outcome_note) == NULL)
+          add_line (w->kind == THECAL_PUMP_WRITE_BOLUS ? boluses : refills,
+                    g_strdup_printf (_ ("%s by %s: %s (%s)"), when, w->started_by, summary, w->outcome_note));
+        else
+          add_line (w->kind == THECAL_PUMP_WRITE_BOLUS ? boluses : refills, g_strdup_printf (_ ("%s by %s: %s"), when, w->started_by, summary));
       }
     if (boluses->len == 0)
       add_line (boluses, g_strdup (_ ("No bolus asked for today.")));
@@ -469,6 +483,35 @@ place (cairo_t *cr, PangoLayout *layout, BlockStyle style, const char *text, dou
   *y += (double) h / PANGO_SCALE + (style == BLOCK_HEADING ? 3 : 0);
 }
 
+/* The dose history chart: a caption and the chart the history window shows, in black. */
+static void
+place_chart (const ThecalReport *report, cairo_t *cr, PangoLayout *layout, double width, double height, int page, int *at_page, double *y)
+{
+  const double chart_height = 150;
+  const GdkRGBA black = { 0, 0, 0, 1 };
+
+  place (cr, layout, BLOCK_LINE, _ ("Daily dose over time (steps: the record's versions and the pump's log; dashed: refills):"), width,
+         height, page, at_page, y);
+  if (*y + chart_height + 4 > height - 20 /* the footer */)
+    {
+      (*at_page)++;
+      *y = 0;
+    }
+  if (*at_page == page)
+    {
+      g_autoptr (PangoFontDescription) font = pango_font_description_from_string ("Sans 8");
+
+      cairo_save (cr);
+      cairo_translate (cr, 0, *y + 4);
+      pango_layout_set_font_description (layout, font);
+      pango_layout_set_width (layout, -1);
+      thecal_dose_history_draw (cr, layout, width, chart_height, report->steps, report->refills, report->chart_last_ms, report->library,
+                                &black);
+      cairo_restore (cr);
+    }
+  *y += chart_height + 4;
+}
+
 int
 thecal_report_draw (const ThecalReport *report, cairo_t *cr, double width, double height, int page)
 {
@@ -499,6 +542,8 @@ thecal_report_draw (const ThecalReport *report, cairo_t *cr, double width, doubl
       place (cr, layout, BLOCK_HEADING, section->heading, width, height, page, &at_page, &y);
       for (guint j = 0; j < section->lines->len; j++)
         place (cr, layout, BLOCK_LINE, section->lines->pdata[j], width, height, page, &at_page, &y);
+      if (i == report->chart_after && report->steps != NULL && report->steps->len > 0)
+        place_chart (report, cr, layout, width, height, page, &at_page, &y);
     }
   if (page >= 0 && page <= at_page)
     {

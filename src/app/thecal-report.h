@@ -29,9 +29,16 @@ typedef struct
 
 typedef struct
 {
-  char *title;         /* "Session report: ROE, Richard" */
-  char *generated;     /* "Printed 2026-11-22 13:30 (UTC) by Demo Clinician (demo)" */
-  GPtrArray *sections; /* ThecalReportSection */
+  /* the dose history chart (thecal-dose-history-chart.h), drawn after the section @chart_after
+   * when it has steps */
+  GArray *steps;   /* ThecalDoseStep */
+  GArray *refills; /* ThecalDoseRefillMark */
+  gint64 chart_last_ms;
+  guint chart_after;
+  ThecalDrugLibrary *library; /* a copy, for the drugs' names in the chart; may be NULL */
+  char *title;                /* "Session report: ROE, Richard" */
+  char *generated;            /* "Printed 2026-11-22 13:30 (UTC) by Demo Clinician (demo)" */
+  GPtrArray *sections;        /* ThecalReportSection */
 } ThecalReport;
 
 void thecal_report_section_free (ThecalReportSection *section);

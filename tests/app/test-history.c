@@ -411,7 +411,9 @@ START_TEST (test_history_after_refill)
 
     for (gsize i = 0; i < G_N_ELEMENTS (lines); i++)
       ck_assert_msg (strstr (text, lines[i]) != NULL, "the report has no “%s”:\n%s", lines[i], text);
-    ck_assert_int_eq (thecal_report_count_pages (report), 1);
+    ck_assert_int_eq (thecal_report_count_pages (report), 2); /* the text, the dose chart, then the rest */
+    ck_assert_uint_eq (report->steps->len, 2);
+    ck_assert_uint_eq (report->refills->len, 1);
 
     ck_assert_msg (thecal_history_page_export_pdf (page, pdf, &error), "%s", error != NULL ? error->message : "");
     assert_pdf (pdf, "ROE, Richard", "5 mg/day (0.1 mL/day)");
@@ -423,7 +425,10 @@ START_TEST (test_history_after_refill)
         g_autofree char *png = g_build_filename (g_getenv ("THECAL_SCREENSHOT_DIR"), "report.png", NULL);
 
         g_mkdir_with_parents (g_getenv ("THECAL_SCREENSHOT_DIR"), 0755);
+        g_autofree char *png2 = g_build_filename (g_getenv ("THECAL_SCREENSHOT_DIR"), "report-page-2.png", NULL);
+
         ck_assert_msg (thecal_report_export_png (report, png, 0, 1.5, &error), "%s", error != NULL ? error->message : "");
+        ck_assert_msg (thecal_report_export_png (report, png2, 1, 1.5, &error), "%s", error != NULL ? error->message : "");
       }
   }
   gtk_window_destroy (GTK_WINDOW (page));
