@@ -5,7 +5,8 @@
  * (ThecalPatientRecord, read through ThecalRecordSession [history.read]). Quantities are formatted
  * by src/dose (ISMP); drugs by the library's display name (tall-man letters).
  *
- * Threads: main thread only (plain GObjects; the builder reads a record already fetched).
+ * Threads: an entry is a plain immutable GObject; thecal_history_build runs on any thread (the
+ * history window builds on a worker thread) and reads only its arguments.
  */
 #pragma once
 

@@ -2,14 +2,16 @@
  *
  * thecal-history-page.h: a patient's history (docs/gui.md "History"), a window opened from the
  * overview with or without a connected pump: everything the record holds for the patient, read
- * through ThecalRecordSession [history.read] (a refusal is shown, not worked around), as a
+ * through ThecalRecordSession [history.read] (get_patient_record, and list_pump_writes for each of
+ * the patient's pumps; a refusal is shown, not worked around), as a
  * timeline newest first (a GtkListView over a filtered GListModel of ThecalHistoryEntry) with a
  * toggle per kind and a search; the daily dose over time (ThecalDoseHistoryChart) with the
  * refills marked; and the audit chain's status (ThecalRecordSession verify_audit [audit.verify],
  * run on the record's thread). "Print Report…" and "Export PDF…" make the session report
  * (thecal-report.h) of today's visit.
  *
- * Threads: main thread only; the record answers through GTask.
+ * Threads: main thread only; the record answers through GTask and the entries are built on a
+ * worker thread (g_task_run_in_thread).
  */
 #pragma once
 
