@@ -13,6 +13,7 @@
 #include "thecal-format.h"
 #include "thecal-program-dialog.h"
 #include "thecal-implant-dialog.h"
+#include "thecal-history-page.h"
 #include "thecal-refill-wizard.h"
 #include "thecal-workflow-clock.h"
 
@@ -486,6 +487,31 @@ static void
 on_program_clicked (ThecalOverviewPage *self)
 {
   thecal_overview_page_open_program (self);
+}
+
+GtkWidget *
+thecal_overview_page_open_history (ThecalOverviewPage *self)
+{
+  GtkWidget *history;
+  GtkRoot *root;
+
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
+  if (self->session == NULL || self->patient == NULL)
+    return NULL;
+  history = GTK_WIDGET (thecal_history_page_new (self->session, self->patient->mrn, thecal_overview_page_get_visit (self), self->models,
+                                                 self->library));
+  root = gtk_widget_get_root (GTK_WIDGET (self));
+  if (GTK_IS_WINDOW (root))
+    gtk_window_set_transient_for (GTK_WINDOW (history), GTK_WINDOW (root));
+  gtk_window_present (GTK_WINDOW (history));
+  return history;
+}
+
+/* Runs on the main thread: the "History…" button. */
+static void
+on_history_clicked (ThecalOverviewPage *self)
+{
+  thecal_overview_page_open_history (self);
 }
 
 /* Runs on the main thread: the "Refill…" button. */
@@ -1098,6 +1124,7 @@ thecal_overview_page_class_init (ThecalOverviewPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_bolus_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_clock_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_register_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_history_clicked);
 }
 
 static void

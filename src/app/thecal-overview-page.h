@@ -72,6 +72,10 @@ GtkWidget *thecal_overview_page_acknowledge_alarm (ThecalOverviewPage *self, The
 GtkWidget *thecal_overview_page_open_implant (ThecalOverviewPage *self);
 /* Interrogates the connected pump again through the same visit. */
 void thecal_overview_page_read_again (ThecalOverviewPage *self);
+/* Opens the patient's history (thecal-history-page.h), with or without a connected pump (the
+ * record alone; a connected visit's findings and alarms go into its session report), transient
+ * for the window. The new window (owned by GTK), or NULL when no patient is selected. */
+GtkWidget *thecal_overview_page_open_history (ThecalOverviewPage *self);
 /* Demo mode: the link to the patient's simulated pump (its loopback transport takes the demo's
  * faults, e.g. the pump out of range), or NULL. */
 ThecalDemoLink *thecal_overview_page_get_demo_link (ThecalOverviewPage *self);

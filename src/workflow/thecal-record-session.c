@@ -394,6 +394,7 @@ FORWARD (change_pump, thecal_pump_free)
 FORWARD (get_pump, thecal_pump_free)
 FORWARD (list_pumps, g_ptr_array_unref)
 FORWARD (get_patient_record, thecal_patient_record_free)
+FORWARD (list_pump_writes, g_ptr_array_unref)
 FORWARD (verify_audit, thecal_audit_verification_free)
 
 /* The _finish and _sync of an operation whose _async is written out below. */
@@ -605,6 +606,21 @@ thecal_record_session_get_patient_record_async (ThecalRecordSession *self,
   thecal_record_get_patient_record_async (self->record, mrn, cancellable, forward_get_patient_record, task);
 }
 FINISH_AND_SYNC (ThecalPatientRecord *, get_patient_record, P (const char *mrn, ), P (mrn, ))
+
+void
+thecal_record_session_list_pump_writes_async (ThecalRecordSession *self,
+                                              const char *pump_serial,
+                                              GCancellable *cancellable,
+                                              GAsyncReadyCallback callback,
+                                              gpointer user_data)
+{
+  g_return_if_fail (pump_serial != NULL);
+  {
+    BEGIN (list_pump_writes, THECAL_PERMISSION_HISTORY_READ, pump_serial)
+    thecal_record_list_pump_writes_async (self->record, pump_serial, FALSE, cancellable, forward_list_pump_writes, task);
+  }
+}
+FINISH_AND_SYNC (GPtrArray *, list_pump_writes, P (const char *pump_serial, ), P (pump_serial, ))
 
 /* Exports: the data is read first, then the export is audited, and only then handed over. */
 typedef struct

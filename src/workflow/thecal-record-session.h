@@ -112,6 +112,10 @@ THECAL_SESSION_OP (GPtrArray *, list_pumps, const char *patient_mrn, )
 
 /* [history.read] */
 THECAL_SESSION_OP (ThecalPatientRecord *, get_patient_record, const char *mrn, )
+/* [history.read]: the refills and boluses written to @pump_serial, oldest first (GPtrArray of
+ * ThecalPumpWrite, with their current outcome): the history's account of writes that a patient
+ * record does not hold (requests, and attempts that failed or stayed uncertain). */
+THECAL_SESSION_OP (GPtrArray *, list_pump_writes, const char *pump_serial, )
 /* [patient.export]: the whole record, after the export ("export", with @format) was audited. An
  * export that cannot be audited is not made. */
 THECAL_SESSION_OP (ThecalPatientRecord *, export_patient, const char *mrn, const char *format, )

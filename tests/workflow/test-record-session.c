@@ -290,6 +290,42 @@ START_TEST (test_read_only_record_refuses_login)
 }
 END_TEST
 
+/* The refills and boluses written to a pump, for the history: [history.read], like the record. */
+START_TEST (test_list_pump_writes)
+{
+  ThecalPumpInput pump_input = { "SN-1", "TR-20", "MRN-1", "2024-03-01", 1100, NULL };
+  ThecalPatientInput patient_input = { "MRN-1", "DOE, Jane", "1961-04-12", THECAL_OPIOID_TOLERANT, NULL };
+  ThecalPumpWriteInput write_input = { "SN-1", THECAL_PUMP_WRITE_BOLUS, "breakthrough pain", "{\"summary\":\"a clinician bolus\"}" };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalPatient) patient = NULL;
+  g_autoptr (ThecalPump) pump = NULL;
+  g_autoptr (ThecalPumpWrite) write = NULL;
+  g_autoptr (GPtrArray) none = NULL;
+  g_autoptr (GPtrArray) writes = NULL;
+  g_autoptr (GPtrArray) refused = NULL;
+
+  patient = thecal_record_session_add_patient_sync (world.physician, &patient_input, NULL, &error);
+  ck_assert_msg (patient != NULL, "%s", error != NULL ? error->message : "?");
+  pump = thecal_record_session_add_pump_sync (world.physician, &pump_input, NULL, &error);
+  ck_assert_msg (pump != NULL, "%s", error != NULL ? error->message : "?");
+  none = thecal_record_session_list_pump_writes_sync (world.nurse, "SN-1", NULL, &error);
+  ck_assert_msg (none != NULL, "%s", error != NULL ? error->message : "?");
+  ck_assert_uint_eq (none->len, 0);
+  write = SYNC (thecal_record_begin_pump_write, world.record, &error, thecal_record_session_get_user (world.physician), &write_input);
+  ck_assert_msg (write != NULL, "%s", error != NULL ? error->message : "?");
+  writes = thecal_record_session_list_pump_writes_sync (world.nurse, "SN-1", NULL, &error);
+  ck_assert_msg (writes != NULL, "%s", error != NULL ? error->message : "?");
+  ck_assert_uint_eq (writes->len, 1);
+  ck_assert_int_eq (((ThecalPumpWrite *) writes->pdata[0])->kind, THECAL_PUMP_WRITE_BOLUS);
+  ck_assert_int_eq (((ThecalPumpWrite *) writes->pdata[0])->outcome, THECAL_OUTCOME_PENDING);
+  ck_assert_str_eq (((ThecalPumpWrite *) writes->pdata[0])->reason, "breakthrough pain");
+  /* the administrator sees no clinical data */
+  refused = thecal_record_session_list_pump_writes_sync (world.admin, "SN-1", NULL, &error);
+  ck_assert_ptr_null (refused);
+  assert_refused_and_audited (error, thecal_record_session_get_user (world.admin), "history.read");
+}
+END_TEST
+
 static Suite *
 record_session_suite (void)
 {
@@ -303,6 +339,7 @@ record_session_suite (void)
   tcase_add_test (session, test_exports_audited);
   tcase_add_test (session, test_async_refusal_on_caller);
   tcase_add_test (session, test_read_only_record_refuses_login);
+  tcase_add_test (session, test_list_pump_writes);
   suite_add_tcase (suite, session);
   return suite;
 }
