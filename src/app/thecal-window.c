@@ -8,6 +8,10 @@
 
 #include <glib/gi18n.h>
 
+#include "thecal-demo-controls.h"
+#include "thecal-usb-transport.h"
+#include "thecal-wand-status.h"
+
 struct _ThecalWindow
 {
   AdwApplicationWindow parent_instance;
@@ -21,11 +25,14 @@ struct _ThecalWindow
   GtkWidget *sign_in_page;
   GtkWidget *patients_page;
   GtkWidget *overview_page;
+  GtkWidget *wand_status;
+  GtkWidget *demo_controls;
 
   gboolean demo;
   ThecalPumpModelSet *models;
   ThecalDrugLibrary *library;
   ThecalRecordSession *session;
+  ThecalDemoWorld *demo_world; /* demo mode: the simulated pumps of this session */
 };
 
 G_DEFINE_FINAL_TYPE (ThecalWindow, thecal_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -64,6 +71,13 @@ static void
 on_patient_selected (ThecalPatientsPage *page, ThecalPatientItem *item, ThecalWindow *self)
 {
   (void) page;
+  if (self->demo_world != NULL)
+    {
+      const ThecalDemoPatient *demo_patient = thecal_demo_patient_find (thecal_patient_item_get_mrn (item));
+
+      /* the fault buttons act on the selected patient's own simulated pump */
+      thecal_demo_controls_set_serial (THECAL_DEMO_CONTROLS (self->demo_controls), demo_patient != NULL ? demo_patient->serial : NULL);
+    }
   if (g_strcmp0 (thecal_overview_page_get_mrn (THECAL_OVERVIEW_PAGE (self->overview_page)), thecal_patient_item_get_mrn (item)) != 0)
     thecal_overview_page_set_patient (THECAL_OVERVIEW_PAGE (self->overview_page), item);
   adw_leaflet_set_visible_child (ADW_LEAFLET (self->leaflet), self->overview_page);
@@ -92,6 +106,7 @@ thecal_window_sign_out (ThecalWindow *self)
 
   thecal_overview_page_set_session (THECAL_OVERVIEW_PAGE (self->overview_page), NULL, NULL, NULL);
   thecal_patients_page_set_session (THECAL_PATIENTS_PAGE (self->patients_page), NULL);
+  thecal_demo_controls_set_serial (THECAL_DEMO_CONTROLS (self->demo_controls), NULL);
   g_clear_object (&self->session);
   thecal_sign_in_page_reset (THECAL_SIGN_IN_PAGE (self->sign_in_page));
   gtk_stack_set_visible_child_name (GTK_STACK (self->main_stack), "sign-in");
@@ -136,6 +151,27 @@ thecal_window_get_overview_page (ThecalWindow *self)
   return THECAL_OVERVIEW_PAGE (self->overview_page);
 }
 
+ThecalDemoWorld *
+thecal_window_get_demo_world (ThecalWindow *self)
+{
+  g_return_val_if_fail (THECAL_IS_WINDOW (self), NULL);
+  return self->demo_world;
+}
+
+ThecalDemoControls *
+thecal_window_get_demo_controls (ThecalWindow *self)
+{
+  g_return_val_if_fail (THECAL_IS_WINDOW (self), NULL);
+  return THECAL_DEMO_CONTROLS (self->demo_controls);
+}
+
+ThecalWandStatus *
+thecal_window_get_wand_status (ThecalWindow *self)
+{
+  g_return_val_if_fail (THECAL_IS_WINDOW (self), NULL);
+  return THECAL_WAND_STATUS (self->wand_status);
+}
+
 ThecalRecordSession *
 thecal_window_get_session (ThecalWindow *self)
 {
@@ -149,6 +185,7 @@ thecal_window_dispose (GObject *object)
   ThecalWindow *self = THECAL_WINDOW (object);
 
   g_clear_object (&self->session);
+  g_clear_object (&self->demo_world);
   G_OBJECT_CLASS (thecal_window_parent_class)->dispose (object);
 }
 
@@ -174,6 +211,8 @@ thecal_window_class_init (ThecalWindowClass *klass)
   g_type_ensure (THECAL_TYPE_SIGN_IN_PAGE);
   g_type_ensure (THECAL_TYPE_PATIENTS_PAGE);
   g_type_ensure (THECAL_TYPE_OVERVIEW_PAGE);
+  g_type_ensure (THECAL_TYPE_WAND_STATUS);
+  g_type_ensure (THECAL_TYPE_DEMO_CONTROLS);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/thecal/Programmer/ui/thecal-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ThecalWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, ThecalWindow, back_button);
@@ -184,6 +223,8 @@ thecal_window_class_init (ThecalWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ThecalWindow, sign_in_page);
   gtk_widget_class_bind_template_child (widget_class, ThecalWindow, patients_page);
   gtk_widget_class_bind_template_child (widget_class, ThecalWindow, overview_page);
+  gtk_widget_class_bind_template_child (widget_class, ThecalWindow, wand_status);
+  gtk_widget_class_bind_template_child (widget_class, ThecalWindow, demo_controls);
   gtk_widget_class_bind_template_callback (widget_class, on_signed_in);
   gtk_widget_class_bind_template_callback (widget_class, on_patient_selected);
   gtk_widget_class_bind_template_callback (widget_class, on_back_clicked);
@@ -208,6 +249,17 @@ thecal_window_new (AdwApplication *application, gboolean demo, const ThecalPumpM
   gtk_widget_set_visible (self->demo_banner, demo);
   if (demo)
     adw_window_title_set_title (ADW_WINDOW_TITLE (self->window_title), _ ("Thecal Demo"));
+  if (demo)
+    {
+      /* one simulated pump per demo patient for the whole session, on one demo clock */
+      self->demo_world = thecal_demo_world_new (models);
+      thecal_demo_controls_set_world (THECAL_DEMO_CONTROLS (self->demo_controls), self->demo_world);
+      thecal_wand_status_set_world (THECAL_WAND_STATUS (self->wand_status), self->demo_world);
+      thecal_overview_page_set_demo_world (THECAL_OVERVIEW_PAGE (self->overview_page), self->demo_world);
+      gtk_widget_set_visible (self->demo_controls, TRUE);
+    }
+  else
+    thecal_wand_status_watch_usb (THECAL_WAND_STATUS (self->wand_status), THECAL_USB_WAND_VID, THECAL_USB_WAND_PID);
   update_header (self);
   return self;
 }
