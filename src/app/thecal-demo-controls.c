@@ -241,7 +241,7 @@ thecal_demo_controls_motor_stall (ThecalDemoControls *self)
   g_autofree char *done = NULL;
 
   g_return_val_if_fail (THECAL_IS_DEMO_CONTROLS (self), FALSE);
-  done = g_strdup_printf (_ ("The motor of %s stalled: the pump raises its critical alarm; interrogate it to see it."),
+  done = g_strdup_printf (_ ("The motor of %s stalled: the pump raises its critical alarm, shown when the pump is read."),
                           self->serial != NULL ? self->serial : "");
   return inject (self, THECAL_FAULT_MOTOR_STALL, 0, done);
 }

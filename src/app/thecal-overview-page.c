@@ -519,7 +519,11 @@ thecal_overview_page_refresh (ThecalOverviewPage *self)
   ThecalVisit *visit;
 
   g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), FALSE);
-  visit = thecal_overview_page_get_visit (self);
+  /* a visit that read the pump (its values are shown), even when the last re-read failed (the
+   * wand was unplugged: once plugged in again, the next re-read restores the page) */
+  visit = self->demo_link != NULL && self->cancellable == NULL && gtk_widget_get_visible (self->content_box)
+              ? thecal_demo_link_get_visit (self->demo_link)
+              : NULL;
   if (visit == NULL || self->patient == NULL || self->refresh_cancellable != NULL || dialog_open (self)
       || thecal_pump_link_is_busy (thecal_visit_get_link (visit)))
     return FALSE;
@@ -562,7 +566,7 @@ on_refresh_tick (gpointer user_data)
 static void
 on_world_changed (ThecalOverviewPage *self)
 {
-  if (thecal_overview_page_get_visit (self) != NULL)
+  if (self->demo_link != NULL && self->cancellable == NULL && gtk_widget_get_visible (self->content_box))
     self->last_read_us = 0;
 }
 

@@ -236,6 +236,14 @@ status_is_error (gpointer overview)
   return strstr (status, "could not be read again") != NULL;
 }
 
+static gboolean
+status_is_read_again (gpointer overview)
+{
+  g_autofree char *status = thecal_overview_page_dup_text (overview, "status");
+
+  return strstr (status, "Connected: the pump was read again") != NULL;
+}
+
 /* The wand unplugged: the page's re-read and a new connect fail with the wand's message, the
  * header says absent; plugged in, the pump is read again. */
 START_TEST (test_demo_unplug)
@@ -258,6 +266,14 @@ START_TEST (test_demo_unplug)
   assert_contains (thecal_overview_page_dup_text (overview, "status"), "Wand unplugged");
   screenshot (GTK_WIDGET (window), "wand-status.png");
 
+  /* plugged in again: the page reads the pump again by itself */
+  thecal_demo_controls_toggle_wand (controls);
+  ck_assert (wait_for (status_is_read_again, overview));
+  ck_assert_ptr_nonnull (thecal_overview_page_get_visit (overview));
+  assert_text (overview, "reservoir", "1.8 mL of 20 mL");
+
+  /* unplugged, a new connection finds no wand */
+  thecal_demo_controls_toggle_wand (controls);
   thecal_overview_page_connect (overview);
   ck_assert_ptr_null (thecal_overview_page_get_visit (overview));
   assert_contains (thecal_overview_page_dup_text (overview, "status"), "No wand connected");
