@@ -5,8 +5,10 @@
  * pump runs (drug in tall-man letters, concentration, mode, daily dose and rate), the reservoir
  * (gauge, low-reservoir alarm, empty and refill-by dates, from the visit's review of the active
  * prescription), the battery and its replacement (ERI) date, the active alarms with what to do,
- * and the findings of the interrogation. In demo mode the pump is the patient's simulated demo
- * pump (thecal-demo.h) on the loopback transport, its time running on from the demo instant.
+ * and the findings of the interrogation. In demo mode the pump is a pump of the session's demo
+ * world (thecal-demo.h: by default the patient's own, persistent, on the demo clock) on the
+ * loopback transport; without a world (set_demo_world), the patient's demo pump afresh from the
+ * demo instant at each connection.
  *
  * Threads: main thread only.
  */

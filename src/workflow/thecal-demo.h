@@ -131,10 +131,10 @@ typedef gint64 (*ThecalDemoRealTimeFunc) (gpointer user_data);
 /* What the simulated wand reports (thecal_demo_world_get_wand). */
 typedef struct
 {
-  gboolean plugged;     /* FALSE: absent (unplugged) */
-  char pump_serial[32]; /* the pump of the newest live link ("" none): in range */
-  gint quality_percent; /* WAND_LINK's link quality, 0 without a pump */
-  gint rssi_dbm;        /* WAND_LINK's signal strength */
+  gboolean plugged;                        /* FALSE: absent (unplugged) */
+  char pump_serial[THECAL_PROTO_TEXT_MAX]; /* the pump of the newest live link ("" none): in range */
+  gint quality_percent;                    /* WAND_LINK's link quality, 0 without a pump */
+  gint rssi_dbm;                           /* WAND_LINK's signal strength */
 } ThecalDemoWand;
 
 #define THECAL_TYPE_DEMO_WORLD (thecal_demo_world_get_type ())
