@@ -604,6 +604,11 @@ thecal_overview_page_connect (ThecalOverviewPage *self)
   if (self->patient == NULL || self->session == NULL || self->cancellable != NULL)
     return;
   gtk_widget_set_visible (self->content_box, FALSE);
+  /* a re-read of the previous link still in flight is forgotten with it */
+  if (self->refresh_cancellable != NULL)
+    g_cancellable_cancel (self->refresh_cancellable);
+  g_clear_object (&self->refresh_cancellable);
+  self->reinterrogate_due = FALSE;
   g_clear_object (&self->demo_link);
   demo_patient = thecal_record_is_demo (thecal_record_session_get_record (self->session)) ? thecal_demo_patient_find (self->patient->mrn)
                                                                                           : NULL;

@@ -163,8 +163,10 @@ START_TEST (test_demo_reservoir_falls)
   ck_assert (wait_for (reservoir_is_11_6, overview));
   assert_contains (thecal_overview_page_dup_text (overview, "status"), "read again at 2026-01-07 09:00");
 
-  /* a new connection: the same pump, where it was */
+  /* a new connection (while the page was reading the pump again): the same pump, where it was */
+  ck_assert (thecal_overview_page_refresh (overview));
   connect_overview (overview);
+  ck_assert (!thecal_overview_page_get_refreshing (overview));
   assert_text (overview, "reservoir", "11.6 mL of 20 mL");
 
   /* 0.2 mL a day: the low-reservoir alarm arrives within the 12 mL's 60 days */
