@@ -50,7 +50,9 @@ struct _ThecalOverviewPage
   ThecalDemoLink *demo_link; /* demo mode: the patient's simulated pump */
   GCancellable *cancellable; /* the connection in flight */
   guint pulse_id;
-  GtkWidget *wizard;           /* the refill wizard open on the connected visit (not owned) */
+  GtkWidget *wizard; /* the refill wizard open on the connected visit (not owned) */
+
+  /* demo mode (thecal-demo.h) */
   ThecalDemoWorld *demo_world; /* demo mode: the session's simulated pumps (NULL: one per connect) */
   gulong world_changed_id;
   GPtrArray *demo_serials;           /* char *: the dropdown's pumps, in its order */
