@@ -320,6 +320,24 @@ START_TEST (test_demo_pump_choice)
 }
 END_TEST
 
+/* Outside demo mode: no demo bar, no world; the header watches the USB wand (none here) without
+ * blocking and says it is absent. */
+START_TEST (test_wand_status_usb)
+{
+  ThecalWindow *window = thecal_window_new (NULL, FALSE, models, library);
+  const char *tooltip;
+
+  gtk_window_present (GTK_WINDOW (window));
+  settle (50);
+  ck_assert_ptr_null (thecal_window_get_demo_world (window));
+  ck_assert (!gtk_widget_get_visible (GTK_WIDGET (thecal_window_get_demo_controls (window))));
+  assert_contains (thecal_wand_status_dup_text (thecal_window_get_wand_status (window)), "Wand absent");
+  tooltip = gtk_widget_get_tooltip_text (GTK_WIDGET (thecal_window_get_wand_status (window)));
+  ck_assert_ptr_nonnull (tooltip);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 static Suite *
 demo_suite (void)
 {
@@ -327,6 +345,7 @@ demo_suite (void)
 
   THECAL_TEST_TCASE (suite, "demo", setup, teardown, 120, test_demo_time, test_demo_reservoir_falls, test_demo_faults,
                      test_demo_unplug, test_demo_pump_choice);
+  THECAL_TEST_TCASE (suite, "usb", setup, teardown, 60, test_wand_status_usb);
   return suite;
 }
 
