@@ -14,6 +14,7 @@ struct _ThecalDemoControls
 {
   GtkBox parent_instance;
 
+  GtkWidget *bar;
   GtkWidget *time_label;
   GtkWidget *pause_button;
   GtkWidget *real_button;
@@ -324,6 +325,7 @@ thecal_demo_controls_class_init (ThecalDemoControlsClass *klass)
   object_class->dispose = thecal_demo_controls_dispose;
   gtk_widget_class_set_template_from_resource (widget_class, "/org/thecal/Programmer/ui/thecal-demo-controls.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, ThecalDemoControls, name)
+  BIND (bar);
   BIND (time_label);
   BIND (pause_button);
   BIND (real_button);
@@ -345,6 +347,9 @@ static void
 thecal_demo_controls_init (ThecalDemoControls *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* the flow box's children only lay out: the controls inside them take the focus */
+  for (GtkWidget *child = gtk_widget_get_first_child (self->bar); child != NULL; child = gtk_widget_get_next_sibling (child))
+    gtk_widget_set_focusable (child, FALSE);
   sync_buttons (self);
   thecal_demo_controls_update (self);
 }

@@ -151,6 +151,9 @@ thecal_wand_status_init (ThecalWandStatus *self)
   self->icon = gtk_image_new ();
   self->label = gtk_label_new (NULL);
   gtk_widget_add_css_class (self->label, "caption");
+  /* the header must not keep a narrow window wide: the text shrinks (the tooltip says it all) */
+  gtk_label_set_ellipsize (GTK_LABEL (self->label), PANGO_ELLIPSIZE_END);
+  gtk_label_set_width_chars (GTK_LABEL (self->label), 6);
   gtk_box_append (GTK_BOX (self), self->icon);
   gtk_box_append (GTK_BOX (self), self->label);
   update (self);

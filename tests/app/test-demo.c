@@ -128,6 +128,12 @@ START_TEST (test_demo_time)
   assert_controls (controls, "time", "2026-01-06 23:00");
   assert_controls (controls, "speed", "One hour per second");
   screenshot (GTK_WIDGET (window), "demo-time.png");
+
+  /* a narrow window: the demo bar wraps and the header text shrinks, so the window can narrow */
+  gtk_window_set_default_size (GTK_WINDOW (window), 420, 760);
+  settle (300);
+  ck_assert_int_lt (gtk_widget_get_width (GTK_WIDGET (window)), 480); /* 420 and the window frame */
+  screenshot (GTK_WIDGET (window), "demo-narrow.png");
   gtk_window_destroy (GTK_WINDOW (window));
 }
 END_TEST
