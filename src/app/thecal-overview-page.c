@@ -526,7 +526,9 @@ thecal_overview_page_refresh (ThecalOverviewPage *self)
   visit = self->demo_link != NULL && self->cancellable == NULL && gtk_widget_get_visible (self->content_box)
               ? thecal_demo_link_get_visit (self->demo_link)
               : NULL;
-  if (visit == NULL || self->patient == NULL || self->refresh_cancellable != NULL || dialog_open (self)
+  /* not while nobody sees the page (a folded window showing the list, a locked session) */
+  if (visit == NULL || self->patient == NULL || self->refresh_cancellable != NULL || !gtk_widget_get_mapped (GTK_WIDGET (self))
+      || dialog_open (self)
       || thecal_pump_link_is_busy (thecal_visit_get_link (visit)))
     return FALSE;
   self->refresh_cancellable = g_cancellable_new ();

@@ -61,7 +61,8 @@ ThecalDemoWorld *thecal_overview_page_get_demo_world (ThecalOverviewPage *self);
 const char *thecal_overview_page_get_demo_pump (ThecalOverviewPage *self);
 gboolean thecal_overview_page_set_demo_pump (ThecalOverviewPage *self, const char *serial);
 /* Reads the connected pump again now, quietly (what is shown stays until the answer); FALSE when
- * it cannot now (not connected, a connection or re-read in flight, a dialog open, the link busy). */
+ * it cannot now (not connected, a connection or re-read in flight, the page not shown, a dialog
+ * open, the link busy). */
 gboolean thecal_overview_page_refresh (ThecalOverviewPage *self);
 gboolean thecal_overview_page_get_refreshing (ThecalOverviewPage *self);
 /* The connected visit, or NULL. */
