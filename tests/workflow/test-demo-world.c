@@ -316,6 +316,38 @@ START_TEST (test_links)
 }
 END_TEST
 
+/* The world's pumps keep a session for the most AUTH carries (≈ 49.7 days of pump time): at
+ * 1 day/s 40 idle real seconds keep it; after 60 it ended at the pump, the next read fails once
+ * and the one after opens a new session. */
+START_TEST (test_session_timeout)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalRecord) record = thecal_demo_record_create_sync (db_path, THECAL_RECORD_OPEN_FAST_HASH, NULL, NULL, &error);
+  g_autoptr (ThecalRecordSession) session = NULL;
+  g_autoptr (ThecalDemoWorld) world = new_world ();
+  g_autoptr (ThecalDemoLink) link = NULL;
+  gboolean ok;
+
+  ck_assert_msg (record != NULL, "%s", error != NULL ? error->message : "");
+  session = thecal_record_session_login_sync (record, THECAL_DEMO_USER_NAME, THECAL_DEMO_USER_PASSWORD, NULL, &error);
+  ck_assert_msg (session != NULL, "%s", error != NULL ? error->message : "");
+  link = thecal_demo_world_open_link (world, session, models, library, "TR20-000123", &error);
+  ck_assert_msg (link != NULL, "%s", error != NULL ? error->message : "");
+  ck_assert_msg (connect_visit (link, "DEMO-0001", &error), "%s", error != NULL ? error->message : "");
+  ck_assert (thecal_demo_world_set_scale (world, THECAL_DEMO_SCALE_DAY_PER_SECOND, NULL));
+  fake_real_ms += 40000; /* 40 days */
+  ck_assert_msg (connect_visit (link, "DEMO-0001", &error), "%s", error != NULL ? error->message : "");
+  ck_assert_int_eq (thecal_visit_get_status (thecal_demo_link_get_visit (link))->reservoir_estimate_nl, 12000000 - 40 * 200000);
+  fake_real_ms += 60000; /* 60 days: the session ended at the pump */
+  ok = connect_visit (link, "DEMO-0001", &error);
+  g_print ("# the first read after 60 idle days: %s\n", ok ? "went through" : error->message);
+  if (!ok)
+    g_clear_error (&error);
+  ck_assert_msg (connect_visit (link, "DEMO-0001", &error), "%s", error != NULL ? error->message : "");
+  ck_assert (thecal_visit_get_status (thecal_demo_link_get_visit (link))->reservoir_estimate_nl < 12000000 - 40 * 200000);
+}
+END_TEST
+
 /* The wand unplugged: a link's pending connect fails with the wand's error, no new link opens;
  * plugged in again, the same link works. */
 START_TEST (test_unplug)
@@ -374,7 +406,7 @@ demo_world_suite (void)
 
   THECAL_TEST_TCASE (suite, "clock", setup, teardown, 0, test_clock, test_clock_limit);
   THECAL_TEST_TCASE (suite, "pumps", setup, teardown, 0, test_pumps_persist, test_faults, test_low_reservoir_arrives);
-  THECAL_TEST_TCASE (suite, "links", setup, teardown, 120, test_links, test_unplug);
+  THECAL_TEST_TCASE (suite, "links", setup, teardown, 120, test_links, test_session_timeout, test_unplug);
   return suite;
 }
 
