@@ -236,6 +236,42 @@ START_TEST (test_demo_faults)
 }
 END_TEST
 
+/* Over-infusion on the pump low on drug: the overview shows the empty alarm while the pump's
+ * estimate (the gauge) still shows drug left: over-infusion made visible by the pump itself. */
+START_TEST (test_demo_over_infusion_empty)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_signed_in (&record, 1);
+  ThecalOverviewPage *overview = thecal_window_get_overview_page (window);
+  ThecalDemoControls *controls = thecal_window_get_demo_controls (window);
+  gboolean empty = FALSE;
+
+  connect_overview (overview);
+  assert_text (overview, "reservoir", "1.8 mL of 20 mL");
+  ck_assert (thecal_demo_controls_over_infusion (controls));
+  thecal_demo_controls_set_scale (controls, THECAL_DEMO_SCALE_DAY_PER_SECOND);
+  for (int day = 0; day < 12 && !empty; day++)
+    {
+      g_autofree char *alarms = NULL;
+
+      fake_real_ms += 1000;
+      refresh (overview);
+      alarms = thecal_overview_page_dup_text (overview, "alarms");
+      empty = strstr (alarms, "Reservoir empty") != NULL;
+    }
+  ck_assert (empty);
+  {
+    g_autofree char *reservoir = thecal_overview_page_dup_text (overview, "reservoir");
+
+    /* the estimate still shows drug: the pump cannot see over-infusion, but the empty alarm is
+     * raised from the actual volume */
+    ck_assert_msg (!g_str_has_prefix (reservoir, "0 mL") && !g_str_has_prefix (reservoir, "-"), "reservoir: %s", reservoir);
+  }
+  screenshot (GTK_WIDGET (window), "demo-over-infusion-empty.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 static gboolean
 status_is_error (gpointer overview)
 {
@@ -350,7 +386,7 @@ demo_suite (void)
   Suite *suite = suite_create ("demo");
 
   THECAL_TEST_TCASE (suite, "demo", setup, teardown, 120, test_demo_time, test_demo_reservoir_falls, test_demo_faults,
-                     test_demo_unplug, test_demo_pump_choice);
+                     test_demo_over_infusion_empty, test_demo_unplug, test_demo_pump_choice);
   THECAL_TEST_TCASE (suite, "usb", setup, teardown, 60, test_wand_status_usb);
   return suite;
 }

@@ -222,6 +222,30 @@ START_TEST (test_low_reservoir_arrives)
 }
 END_TEST
 
+/* Over-infusion on the pump low on drug: the empty alarm (the actual volume) arrives while the
+ * pump's estimate still shows drug left: what a trainer watches at 1 day/s. */
+START_TEST (test_over_infusion_empties_early)
+{
+  g_autoptr (ThecalDemoWorld) world = new_world ();
+  g_autoptr (GError) error = NULL;
+  ThecalEngineStatus st;
+  int days = 0;
+
+  ck_assert_msg (thecal_demo_world_inject_fault (world, "TR20-000124", THECAL_FAULT_FLOW_BIAS, 2000, &error), "%s", error->message);
+  ck_assert (thecal_demo_world_set_scale (world, THECAL_DEMO_SCALE_DAY_PER_SECOND, NULL));
+  ck_assert (thecal_demo_world_get_pump_status (world, "TR20-000124", &st, NULL));
+  while (!st.alarms[THECAL_ALARM_RESERVOIR_EMPTY].raised && days < 30)
+    {
+      fake_real_ms += 1000;
+      days++;
+      ck_assert (thecal_demo_world_get_pump_status (world, "TR20-000124", &st, NULL));
+    }
+  ck_assert_msg (st.alarms[THECAL_ALARM_RESERVOIR_EMPTY].raised, "no empty alarm in %d days", days);
+  ck_assert_int_gt (st.reservoir_estimate_nl, 0);
+  ck_assert_int_lt (days, 9); /* 1.8 mL at 0.2 mL a day would last 9 days */
+}
+END_TEST
+
 typedef struct
 {
   GAsyncResult *result;
@@ -405,7 +429,8 @@ demo_world_suite (void)
   Suite *suite = suite_create ("demo-world");
 
   THECAL_TEST_TCASE (suite, "clock", setup, teardown, 0, test_clock, test_clock_limit);
-  THECAL_TEST_TCASE (suite, "pumps", setup, teardown, 0, test_pumps_persist, test_faults, test_low_reservoir_arrives);
+  THECAL_TEST_TCASE (suite, "pumps", setup, teardown, 0, test_pumps_persist, test_faults, test_low_reservoir_arrives,
+                     test_over_infusion_empties_early);
   THECAL_TEST_TCASE (suite, "links", setup, teardown, 120, test_links, test_session_timeout, test_unplug);
   return suite;
 }
