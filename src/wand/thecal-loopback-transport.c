@@ -535,6 +535,13 @@ thecal_loopback_transport_get_unplugged (ThecalLoopbackTransport *self)
   return self->closed_reason != NULL;
 }
 
+const ThecalWandLink *
+thecal_loopback_transport_get_wand_link (ThecalLoopbackTransport *self)
+{
+  g_return_val_if_fail (THECAL_IS_LOOPBACK_TRANSPORT (self), NULL);
+  return &self->wand_link;
+}
+
 const ThecalLoopbackStats *
 thecal_loopback_transport_get_stats (ThecalLoopbackTransport *self)
 {

@@ -72,6 +72,8 @@ void thecal_loopback_transport_set_time_func (ThecalLoopbackTransport *self,
 void thecal_loopback_transport_unplug (ThecalLoopbackTransport *self);
 /* TRUE after thecal_loopback_transport_unplug (). */
 gboolean thecal_loopback_transport_get_unplugged (ThecalLoopbackTransport *self);
+/* What the simulated wand answers WAND_LINK with now (signal, quality, pump in range). */
+const ThecalWandLink *thecal_loopback_transport_get_wand_link (ThecalLoopbackTransport *self);
 
 /* Advances the simulated pump to thecal_loopback_transport_pump_time_ms () now. Frames do this on
  * their own; call it before the pump is handed to another transport (a new wand, a reconnect),

@@ -741,13 +741,14 @@ thecal_demo_world_get_wand (ThecalDemoWorld *self, ThecalDemoWand *wand)
   for (guint i = self->links->len; i > 0; i--)
     {
       ThecalDemoLink *link = self->links->pdata[i - 1];
+      const ThecalWandLink *wand_link = thecal_loopback_transport_get_wand_link (link->loopback);
 
-      if (thecal_loopback_transport_get_unplugged (link->loopback) || !thecal_loopback_transport_get_pump_in_range (link->loopback))
+      if (thecal_loopback_transport_get_unplugged (link->loopback) || !wand_link->pump_in_range)
         continue;
+      /* what the link's simulated wand answers WAND_LINK with */
       g_strlcpy (wand->pump_serial, link->serial, sizeof wand->pump_serial);
-      /* what the loopback's wand answers WAND_LINK with a pump in range */
-      wand->quality_percent = 100;
-      wand->rssi_dbm = -40;
+      wand->quality_percent = wand_link->quality_percent;
+      wand->rssi_dbm = wand_link->rssi_dbm;
       return;
     }
 }

@@ -217,7 +217,11 @@ START_TEST (test_loopback_out_of_range)
   g_autoptr (GBytes) answer = NULL;
   g_autoptr (GError) error = NULL;
 
+  ck_assert (thecal_loopback_transport_get_wand_link (bench.loopback)->pump_in_range);
+  ck_assert_int_eq (thecal_loopback_transport_get_wand_link (bench.loopback)->quality_percent, 100);
   thecal_loopback_transport_set_pump_in_range (bench.loopback, FALSE);
+  ck_assert (!thecal_loopback_transport_get_wand_link (bench.loopback)->pump_in_range);
+  ck_assert_int_eq (thecal_loopback_transport_get_wand_link (bench.loopback)->quality_percent, 0);
   send_frame (transport, request);
   answer = receive_frame (transport, 1000, NULL, &error);
   ck_assert_ptr_null (answer);
