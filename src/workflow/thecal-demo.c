@@ -677,6 +677,8 @@ world_loopback_new (ThecalDemoWorld *self, ThecalSimPump *pump, ThecalClock *clo
 
   /* the loopback borrows the pump: its reference keeps the world (which owns the pump) alive */
   thecal_loopback_transport_set_time_func (loopback, world_time, g_object_ref (self), g_object_unref);
+  /* the wand's status follows the pump leaving its range (the world outlives the loopback) */
+  g_signal_connect_swapped (loopback, "notify::pump-in-range", G_CALLBACK (world_changed), self);
   return loopback;
 }
 

@@ -275,6 +275,12 @@ connect_visit (ThecalDemoLink *link, const char *mrn, GError **error)
   return ok;
 }
 
+static void
+count_change (int *changes)
+{
+  (*changes)++;
+}
+
 /* Links to the world's pumps: the reservoir falls across reconnects; another patient's pump is
  * refused by the workflow; the spare is unknown to the record (register it). */
 START_TEST (test_links)
@@ -286,10 +292,12 @@ START_TEST (test_links)
   g_autoptr (ThecalDemoLink) link = NULL;
   ThecalDemoWand wand;
   const char *spare = thecal_demo_world_get_spare_serial (world);
+  int changes = 0;
 
   ck_assert_msg (record != NULL, "%s", error != NULL ? error->message : "");
   session = thecal_record_session_login_sync (record, THECAL_DEMO_USER_NAME, THECAL_DEMO_USER_PASSWORD, NULL, &error);
   ck_assert_msg (session != NULL, "%s", error != NULL ? error->message : "");
+  g_signal_connect_swapped (world, "changed", G_CALLBACK (count_change), &changes);
 
   thecal_demo_world_get_wand (world, &wand);
   ck_assert (wand.plugged);
@@ -304,6 +312,14 @@ START_TEST (test_links)
   ck_assert_int_eq (wand.quality_percent, 100);
   ck_assert_msg (connect_visit (link, "DEMO-0001", &error), "%s", error != NULL ? error->message : "");
   ck_assert_int_eq (thecal_visit_get_status (thecal_demo_link_get_visit (link))->reservoir_estimate_nl, 12000000);
+  /* the pump out of the wand's range: the wand says so */
+  changes = 0;
+  thecal_loopback_transport_set_pump_in_range (thecal_demo_link_get_loopback (link), FALSE);
+  ck_assert_int_eq (changes, 1);
+  thecal_demo_world_get_wand (world, &wand);
+  ck_assert_str_eq (wand.pump_serial, "");
+  ck_assert_int_eq (wand.quality_percent, 0);
+  thecal_loopback_transport_set_pump_in_range (thecal_demo_link_get_loopback (link), TRUE);
   g_clear_object (&link);
   thecal_demo_world_get_wand (world, &wand);
   ck_assert_str_eq (wand.pump_serial, "");
