@@ -158,6 +158,19 @@ thecal_window_get_demo_world (ThecalWindow *self)
   return self->demo_world;
 }
 
+void
+thecal_window_set_demo_world (ThecalWindow *self, ThecalDemoWorld *world)
+{
+  g_return_if_fail (THECAL_IS_WINDOW (self));
+  g_return_if_fail (self->demo);
+  g_return_if_fail (THECAL_IS_DEMO_WORLD (world));
+  g_set_object (&self->demo_world, world);
+  thecal_demo_controls_set_world (THECAL_DEMO_CONTROLS (self->demo_controls), world);
+  thecal_wand_status_set_world (THECAL_WAND_STATUS (self->wand_status), world);
+  thecal_overview_page_set_demo_world (THECAL_OVERVIEW_PAGE (self->overview_page), world);
+  gtk_widget_set_visible (self->demo_controls, TRUE);
+}
+
 ThecalDemoControls *
 thecal_window_get_demo_controls (ThecalWindow *self)
 {
@@ -252,11 +265,9 @@ thecal_window_new (AdwApplication *application, gboolean demo, const ThecalPumpM
   if (demo)
     {
       /* one simulated pump per demo patient for the whole session, on one demo clock */
-      self->demo_world = thecal_demo_world_new (models);
-      thecal_demo_controls_set_world (THECAL_DEMO_CONTROLS (self->demo_controls), self->demo_world);
-      thecal_wand_status_set_world (THECAL_WAND_STATUS (self->wand_status), self->demo_world);
-      thecal_overview_page_set_demo_world (THECAL_OVERVIEW_PAGE (self->overview_page), self->demo_world);
-      gtk_widget_set_visible (self->demo_controls, TRUE);
+      g_autoptr (ThecalDemoWorld) world = thecal_demo_world_new (models);
+
+      thecal_window_set_demo_world (self, world);
     }
   else
     thecal_wand_status_watch_usb (THECAL_WAND_STATUS (self->wand_status), THECAL_USB_WAND_VID, THECAL_USB_WAND_PID);

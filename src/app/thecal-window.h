@@ -34,6 +34,9 @@ ThecalOverviewPage *thecal_window_get_overview_page (ThecalWindow *self);
 /* Demo mode: the demo world (its simulated pumps and wand, its clock), the demo bar under the
  * banner (time control, fault buttons); NULL / hidden otherwise. The wand status in the header. */
 ThecalDemoWorld *thecal_window_get_demo_world (ThecalWindow *self);
+/* Demo mode: replaces the demo world (tests: one on an injected real time source) before a
+ * patient is connected. */
+void thecal_window_set_demo_world (ThecalWindow *self, ThecalDemoWorld *world);
 ThecalDemoControls *thecal_window_get_demo_controls (ThecalWindow *self);
 ThecalWandStatus *thecal_window_get_wand_status (ThecalWindow *self);
 /* The signed-in session, or NULL. */

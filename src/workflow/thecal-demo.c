@@ -422,6 +422,12 @@ thecal_demo_world_init (ThecalDemoWorld *self)
 ThecalDemoWorld *
 thecal_demo_world_new (const ThecalPumpModelSet *models)
 {
+  return thecal_demo_world_new_with_time (models, NULL, NULL);
+}
+
+ThecalDemoWorld *
+thecal_demo_world_new_with_time (const ThecalPumpModelSet *models, ThecalDemoRealTimeFunc func, gpointer user_data)
+{
   ThecalDemoWorld *self;
   guint n_demo;
   guint64 seed = 2026;
@@ -429,6 +435,8 @@ thecal_demo_world_new (const ThecalPumpModelSet *models)
   g_return_val_if_fail (models != NULL, NULL);
   self = g_object_new (THECAL_TYPE_DEMO_WORLD, NULL);
   self->models = g_memdup2 (models, sizeof *models);
+  self->real_func = func;
+  self->real_data = user_data;
   self->anchor_demo_ms = THECAL_SIM_PUMP_DEMO_INSTANT_MS;
   self->anchor_real_ms = world_real_ms (self);
   self->last_ms = self->anchor_demo_ms;

@@ -145,6 +145,9 @@ G_DECLARE_FINAL_TYPE (ThecalDemoWorld, thecal_demo_world, THECAL, DEMO_WORLD, GO
  * world's time by their event-driven engine: the cost does not grow with the time skipped).
  * Signal "changed" (no arguments): the scale, the wand or the set of links changed. */
 ThecalDemoWorld *thecal_demo_world_new (const ThecalPumpModelSet *models);
+/* The same on the real time source @func (@user_data; NULL: monotonic time) from the start: the
+ * demo instant is at @func's first reading (tests: exact instants). */
+ThecalDemoWorld *thecal_demo_world_new_with_time (const ThecalPumpModelSet *models, ThecalDemoRealTimeFunc func, gpointer user_data);
 
 /* Replaces the real time source (tests: deterministic); the demo time carries on from its value
  * now. NULL: monotonic time (g_get_monotonic_time () / 1000). */

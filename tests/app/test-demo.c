@@ -41,8 +41,12 @@ static ThecalWindow *
 demo_signed_in (ThecalRecord **record, guint index)
 {
   ThecalWindow *window = demo_window (record);
+  g_autoptr (ThecalDemoWorld) world = thecal_demo_world_new_with_time (models, fake_real, NULL);
 
-  thecal_demo_world_set_real_time_func (thecal_window_get_demo_world (window), fake_real, NULL);
+  /* the demo instant exactly at the first reading of the injected time */
+  thecal_window_set_demo_world (window, world);
+  ck_assert_ptr_eq (thecal_window_get_demo_world (window), world);
+  ck_assert_int_eq (thecal_demo_world_now_ms (world), THECAL_SIM_PUMP_DEMO_INSTANT_MS);
   thecal_sign_in_page_submit (thecal_window_get_sign_in_page (window));
   ck_assert (wait_for (signed_in, window));
   ck_assert (wait_for (list_has_six, window));

@@ -83,10 +83,7 @@ teardown (void)
 static ThecalDemoWorld *
 new_world (void)
 {
-  ThecalDemoWorld *world = thecal_demo_world_new (models);
-
-  thecal_demo_world_set_real_time_func (world, fake_real, NULL);
-  return world;
+  return thecal_demo_world_new_with_time (models, fake_real, NULL);
 }
 
 /* Demo time = anchor + real elapsed × scale, exact; pause stops it; it never goes backwards. */
@@ -128,6 +125,22 @@ START_TEST (test_clock)
   /* a real source that steps back never takes demo time back */
   fake_real_ms -= 5000;
   ck_assert_int_eq (thecal_demo_world_now_ms (world), t0 + 1234 + 3600000 + 3 * DAY_MS + 1);
+}
+END_TEST
+
+/* Another real time source later: the demo time carries on from where it was. */
+START_TEST (test_clock_new_source)
+{
+  g_autoptr (ThecalDemoWorld) world = new_world ();
+  gint64 t0 = THECAL_SIM_PUMP_DEMO_INSTANT_MS;
+
+  fake_real_ms += 500;
+  ck_assert_int_eq (thecal_demo_world_now_ms (world), t0 + 500);
+  fake_real_ms = 42; /* a new source reading far less */
+  thecal_demo_world_set_real_time_func (world, fake_real, NULL);
+  ck_assert_int_eq (thecal_demo_world_now_ms (world), t0 + 500);
+  fake_real_ms += 10;
+  ck_assert_int_eq (thecal_demo_world_now_ms (world), t0 + 510);
 }
 END_TEST
 
@@ -444,7 +457,7 @@ demo_world_suite (void)
 {
   Suite *suite = suite_create ("demo-world");
 
-  THECAL_TEST_TCASE (suite, "clock", setup, teardown, 0, test_clock, test_clock_limit);
+  THECAL_TEST_TCASE (suite, "clock", setup, teardown, 0, test_clock, test_clock_new_source, test_clock_limit);
   THECAL_TEST_TCASE (suite, "pumps", setup, teardown, 0, test_pumps_persist, test_faults, test_low_reservoir_arrives,
                      test_over_infusion_empties_early);
   THECAL_TEST_TCASE (suite, "links", setup, teardown, 120, test_links, test_session_timeout, test_unplug);
