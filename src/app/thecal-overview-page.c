@@ -49,6 +49,8 @@ struct _ThecalOverviewPage
   GtkWidget *eri_label;
   GtkWidget *alarms_list;
   GtkWidget *findings_list;
+  GtkWidget *demo_pump_row;
+  GtkWidget *demo_pump_dropdown;
 
   ThecalRecordSession *session;
   ThecalPumpModelSet *models;
@@ -62,12 +64,27 @@ struct _ThecalOverviewPage
   GtkWidget *action_dialog;  /* the bolus or implant dialog or a confirmation open (not owned) */
   char *action_note;         /* what the last action did, shown once the pump was read again */
   gboolean unknown_pump;     /* the connection answered UNKNOWN_PUMP: the link stays for the registration */
+
+  /* demo mode (thecal-demo.h) */
+  ThecalDemoWorld *demo_world; /* demo mode: the session's simulated pumps (NULL: one per connect) */
+  gulong world_changed_id;
+  GPtrArray *demo_serials;           /* char *: the dropdown's pumps, in its order */
+  GCancellable *refresh_cancellable; /* the quiet re-read in flight */
+  guint refresh_tick_id;
+  gint64 last_read_us;        /* real monotonic time of the last read (0: re-read soon) */
+  gboolean reinterrogate_due; /* a refill returned while a re-read ran */
 };
 
 G_DEFINE_FINAL_TYPE (ThecalOverviewPage, thecal_overview_page, ADW_TYPE_BIN)
 
 /* The simulated wand's latency each way in demo mode. */
 #define DEMO_LINK_LATENCY_MS 5
+/* Demo mode: how often the connected pump is read again (real time): every 2 s while the demo
+ * runs faster than real time (a trainer watches the reservoir fall and the alarms arrive), every
+ * minute at 1×; checked twice a second. */
+#define DEMO_REFRESH_FAST_US (2 * G_USEC_PER_SEC)
+#define DEMO_REFRESH_REAL_TIME_US (60 * G_USEC_PER_SEC)
+#define DEMO_REFRESH_TICK_MS 500
 
 static void
 set_status (ThecalOverviewPage *self, const char *text, gboolean error)
@@ -351,6 +368,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
     set_status (self, _ ("Connected: the pump was interrogated."), FALSE);
   show_interrogation (self);
   set_busy (self, FALSE);
+  self->last_read_us = g_get_monotonic_time ();
 }
 
 /* Interrogates the connected pump again through the same visit (after a refill: the gauge shows
@@ -360,6 +378,12 @@ reinterrogate_saying (ThecalOverviewPage *self, const char *what)
 {
   if (self->demo_link == NULL || self->patient == NULL || self->cancellable != NULL)
     return;
+  if (self->refresh_cancellable != NULL)
+    {
+      /* the visit is reading the pump already: read again when it is done */
+      self->reinterrogate_due = TRUE;
+      return;
+    }
   gtk_widget_set_visible (self->content_box, FALSE);
   self->cancellable = g_cancellable_new ();
   set_busy (self, TRUE);
@@ -853,6 +877,213 @@ thecal_overview_page_read_again (ThecalOverviewPage *self)
   reinterrogate_saying (self, _ ("Reading the pump again…"));
 }
 
+/* ---- demo mode: the pump near the wand, the quiet re-read ------------------------------------ */
+
+/* Fills the dropdown: the patient's own pump first, then the other demo patients' pumps, then the
+ * spare nobody has registered. */
+static void
+fill_demo_pumps (ThecalOverviewPage *self, const ThecalDemoPatient *own)
+{
+  g_autoptr (GtkStringList) names = gtk_string_list_new (NULL);
+
+  g_ptr_array_set_size (self->demo_serials, 0);
+  gtk_widget_set_visible (self->demo_pump_row, self->demo_world != NULL && own != NULL);
+  if (self->demo_world == NULL || own == NULL)
+    {
+      gtk_drop_down_set_model (GTK_DROP_DOWN (self->demo_pump_dropdown), G_LIST_MODEL (names));
+      return;
+    }
+  {
+    g_autofree char *name = g_strdup_printf (_ ("%s (the patient’s own)"), own->serial);
+
+    gtk_string_list_append (names, name);
+    g_ptr_array_add (self->demo_serials, g_strdup (own->serial));
+  }
+  for (guint i = 0; i < thecal_demo_patient_count (); i++)
+    {
+      const ThecalDemoPatient *p = thecal_demo_patient_get (i);
+      g_autofree char *name = NULL;
+
+      if (p == own)
+        continue;
+      name = g_strdup_printf (_ ("%s (%s’s pump)"), p->serial, p->name);
+      gtk_string_list_append (names, name);
+      g_ptr_array_add (self->demo_serials, g_strdup (p->serial));
+    }
+  {
+    const char *spare = thecal_demo_world_get_spare_serial (self->demo_world);
+    g_autofree char *name = g_strdup_printf (_ ("%s (spare pump, not registered)"), spare);
+
+    gtk_string_list_append (names, name);
+    g_ptr_array_add (self->demo_serials, g_strdup (spare));
+  }
+  gtk_drop_down_set_model (GTK_DROP_DOWN (self->demo_pump_dropdown), G_LIST_MODEL (names));
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->demo_pump_dropdown), 0);
+}
+
+const char *
+thecal_overview_page_get_demo_pump (ThecalOverviewPage *self)
+{
+  guint selected;
+
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
+  selected = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->demo_pump_dropdown));
+  if (self->demo_serials == NULL || selected == GTK_INVALID_LIST_POSITION || selected >= self->demo_serials->len)
+    return NULL;
+  return self->demo_serials->pdata[selected];
+}
+
+gboolean
+thecal_overview_page_set_demo_pump (ThecalOverviewPage *self, const char *serial)
+{
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), FALSE);
+  for (guint i = 0; self->demo_serials != NULL && i < self->demo_serials->len; i++)
+    if (g_strcmp0 (self->demo_serials->pdata[i], serial) == 0)
+      {
+        gtk_drop_down_set_selected (GTK_DROP_DOWN (self->demo_pump_dropdown), i);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* TRUE while a window is open over this one (the refill wizard, any dialog the page opened):
+ * the visit is theirs then, and a re-read would make their steps BUSY. */
+static gboolean
+dialog_open (ThecalOverviewPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GListModel *toplevels = gtk_window_get_toplevels (); /* transfer none */
+  gboolean open = FALSE;
+
+  if (self->wizard != NULL)
+    return TRUE;
+  for (guint i = 0; !open && i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      open = gtk_widget_get_visible (GTK_WIDGET (window)) && GTK_IS_WINDOW (root)
+             && gtk_window_get_transient_for (window) == GTK_WINDOW (root);
+    }
+  return open;
+}
+
+/* Runs on the main thread: the quiet re-read came back. @user_data: the page (a reference). */
+static void
+on_refreshed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (ThecalOverviewPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = thecal_visit_connect_finish (THECAL_VISIT (source), result, &error);
+
+  if (self->demo_link == NULL || THECAL_VISIT (source) != thecal_demo_link_get_visit (self->demo_link))
+    return; /* dropped meanwhile */
+  g_clear_object (&self->refresh_cancellable);
+  self->last_read_us = g_get_monotonic_time ();
+  if (ok)
+    {
+      const ThecalProtoStatus *st = thecal_visit_get_status (THECAL_VISIT (source));
+      g_autofree char *when = thecal_format_instant (st->pump_ms);
+      g_autofree char *text = g_strdup_printf (_ ("Connected: the pump was read again at %s (pump time)."), when);
+
+      show_interrogation (self);
+      set_status (self, text, FALSE);
+    }
+  else
+    {
+      g_autofree char *text = g_strdup_printf (_ ("The pump could not be read again: %s The values below are from the last reading."),
+                                               error->message);
+
+      set_status (self, text, TRUE);
+    }
+  set_busy (self, FALSE);
+  if (self->reinterrogate_due)
+    {
+      self->reinterrogate_due = FALSE;
+      reinterrogate (self);
+    }
+}
+
+gboolean
+thecal_overview_page_refresh (ThecalOverviewPage *self)
+{
+  ThecalVisit *visit;
+
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), FALSE);
+  /* a visit that read the pump (its values are shown), even when the last re-read failed (the
+   * wand was unplugged: once plugged in again, the next re-read restores the page) */
+  visit = self->demo_link != NULL && self->cancellable == NULL && gtk_widget_get_visible (self->content_box)
+              ? thecal_demo_link_get_visit (self->demo_link)
+              : NULL;
+  /* not while nobody sees the page (a folded window showing the list, a locked session) */
+  if (visit == NULL || self->patient == NULL || self->refresh_cancellable != NULL || !gtk_widget_get_mapped (GTK_WIDGET (self))
+      || dialog_open (self)
+      || thecal_pump_link_is_busy (thecal_visit_get_link (visit)))
+    return FALSE;
+  self->refresh_cancellable = g_cancellable_new ();
+  /* the same interrogation as Connect (status, prescription, the new log events imported), on the
+   * same visit, without hiding what is shown meanwhile */
+  thecal_visit_connect_async (visit, self->patient->mrn, self->refresh_cancellable, on_refreshed, g_object_ref (self));
+  return TRUE;
+}
+
+gboolean
+thecal_overview_page_get_refreshing (ThecalOverviewPage *self)
+{
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), FALSE);
+  return self->refresh_cancellable != NULL;
+}
+
+/* Runs on the main thread twice a second in demo mode: re-reads the connected pump every
+ * 2 s of real time while the demo runs faster than real time (every 60 s at 1×, never paused). */
+static gboolean
+on_refresh_tick (gpointer user_data)
+{
+  ThecalOverviewPage *self = user_data;
+  guint scale;
+  gint64 interval_us;
+
+  if (self->demo_world == NULL || self->demo_link == NULL)
+    return G_SOURCE_CONTINUE;
+  scale = thecal_demo_world_get_scale (self->demo_world);
+  if (scale == THECAL_DEMO_SCALE_PAUSED && self->last_read_us != 0)
+    return G_SOURCE_CONTINUE;
+  interval_us = scale > THECAL_DEMO_SCALE_REAL_TIME ? DEMO_REFRESH_FAST_US : DEMO_REFRESH_REAL_TIME_US;
+  if (self->last_read_us == 0 || g_get_monotonic_time () - self->last_read_us >= interval_us)
+    thecal_overview_page_refresh (self);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Runs on the main thread: a fault was injected, the wand plugged or the speed changed: read the
+ * pump at the next tick. */
+static void
+on_world_changed (ThecalOverviewPage *self)
+{
+  if (self->demo_link != NULL && self->cancellable == NULL && gtk_widget_get_visible (self->content_box))
+    self->last_read_us = 0;
+}
+
+void
+thecal_overview_page_set_demo_world (ThecalOverviewPage *self, ThecalDemoWorld *world)
+{
+  g_return_if_fail (THECAL_IS_OVERVIEW_PAGE (self));
+  if (self->demo_world != NULL)
+    g_clear_signal_handler (&self->world_changed_id, self->demo_world);
+  g_set_object (&self->demo_world, world);
+  if (world != NULL)
+    self->world_changed_id = g_signal_connect_swapped (world, "changed", G_CALLBACK (on_world_changed), self);
+  if (world != NULL && self->refresh_tick_id == 0)
+    self->refresh_tick_id = g_timeout_add (DEMO_REFRESH_TICK_MS, on_refresh_tick, self);
+  if (world == NULL)
+    g_clear_handle_id (&self->refresh_tick_id, g_source_remove);
+}
+
+ThecalDemoWorld *
+thecal_overview_page_get_demo_world (ThecalOverviewPage *self)
+{
+  g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
+  return self->demo_world;
+}
+
 void
 thecal_overview_page_connect (ThecalOverviewPage *self)
 {
@@ -865,6 +1096,11 @@ thecal_overview_page_connect (ThecalOverviewPage *self)
   if (self->patient == NULL || self->session == NULL || self->cancellable != NULL)
     return;
   gtk_widget_set_visible (self->content_box, FALSE);
+  /* a re-read of the previous link still in flight is forgotten with it */
+  if (self->refresh_cancellable != NULL)
+    g_cancellable_cancel (self->refresh_cancellable);
+  g_clear_object (&self->refresh_cancellable);
+  self->reinterrogate_due = FALSE;
   g_clear_object (&self->demo_link);
   self->unknown_pump = FALSE;
   demo_patient = thecal_record_is_demo (thecal_record_session_get_record (self->session)) ? thecal_demo_patient_find (self->patient->mrn)
@@ -874,9 +1110,20 @@ thecal_overview_page_connect (ThecalOverviewPage *self)
       set_status (self, _ ("Connecting through the USB wand is not in the app yet: use “thecal-cli pump interrogate --wand”."), TRUE);
       return;
     }
-  /* the simulated pump's time runs on from the demo instant in real time, on this main loop */
-  clock = thecal_clock_new_real ();
-  self->demo_link = thecal_demo_link_new (self->session, self->models, self->library, demo_patient->serial, clock, &error);
+  if (self->demo_world != NULL)
+    {
+      const char *serial = thecal_overview_page_get_demo_pump (self);
+
+      /* the session's pump: its reservoir, log, alarms and faults carry on from the last visit */
+      self->demo_link = thecal_demo_world_open_link (self->demo_world, self->session, self->models, self->library,
+                                                     serial != NULL ? serial : demo_patient->serial, &error);
+    }
+  else
+    {
+      /* the simulated pump's time runs on from the demo instant in real time, on this main loop */
+      clock = thecal_clock_new_real ();
+      self->demo_link = thecal_demo_link_new (self->session, self->models, self->library, demo_patient->serial, clock, &error);
+    }
   if (self->demo_link == NULL)
     {
       set_status (self, error->message, TRUE);
@@ -923,6 +1170,10 @@ drop_connection (ThecalOverviewPage *self)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  if (self->refresh_cancellable != NULL)
+    g_cancellable_cancel (self->refresh_cancellable);
+  g_clear_object (&self->refresh_cancellable);
+  self->reinterrogate_due = FALSE;
   g_clear_object (&self->demo_link);
   self->unknown_pump = FALSE;
   set_busy (self, FALSE);
@@ -954,6 +1205,7 @@ thecal_overview_page_set_patient (ThecalOverviewPage *self, ThecalPatientItem *i
                                                             patient->date_of_birth, demo_patient->serial));
   else
     set_label (self->patient_detail_label, g_strdup_printf (_ ("MRN %s · born %s"), patient->mrn, patient->date_of_birth));
+  fill_demo_pumps (self, demo_patient);
   set_busy (self, FALSE);
   gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "patient");
 }
@@ -1070,7 +1322,15 @@ thecal_overview_page_dispose (GObject *object)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->pulse_id, g_source_remove);
+  if (self->refresh_cancellable != NULL)
+    g_cancellable_cancel (self->refresh_cancellable);
+  g_clear_object (&self->refresh_cancellable);
+  g_clear_handle_id (&self->refresh_tick_id, g_source_remove);
   g_clear_object (&self->demo_link);
+  if (self->demo_world != NULL)
+    g_clear_signal_handler (&self->world_changed_id, self->demo_world);
+  g_clear_object (&self->demo_world);
+  g_clear_pointer (&self->demo_serials, g_ptr_array_unref);
   g_clear_object (&self->session);
   g_clear_pointer (&self->patient, thecal_patient_free);
   g_clear_pointer (&self->models, g_free);
@@ -1116,6 +1376,8 @@ thecal_overview_page_class_init (ThecalOverviewPageClass *klass)
   BIND (eri_label);
   BIND (alarms_list);
   BIND (findings_list);
+  BIND (demo_pump_row);
+  BIND (demo_pump_dropdown);
 #undef BIND
   gtk_widget_class_bind_template_callback (widget_class, on_connect_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
@@ -1131,6 +1393,7 @@ static void
 thecal_overview_page_init (ThecalOverviewPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->demo_serials = g_ptr_array_new_with_free_func (g_free);
   set_busy (self, FALSE);
 }
 

@@ -5,8 +5,10 @@
  * pump runs (drug in tall-man letters, concentration, mode, daily dose and rate), the reservoir
  * (gauge, low-reservoir alarm, empty and refill-by dates, from the visit's review of the active
  * prescription), the battery and its replacement (ERI) date, the active alarms with what to do,
- * and the findings of the interrogation. In demo mode the pump is the patient's simulated demo
- * pump (thecal-demo.h) on the loopback transport, its time running on from the demo instant.
+ * and the findings of the interrogation. In demo mode the pump is a pump of the session's demo
+ * world (thecal-demo.h: by default the patient's own, persistent, on the demo clock) on the
+ * loopback transport; without a world (set_demo_world), the patient's demo pump afresh from the
+ * demo instant at each connection.
  *
  * Threads: main thread only.
  */
@@ -79,6 +81,22 @@ GtkWidget *thecal_overview_page_open_history (ThecalOverviewPage *self);
 /* Demo mode: the link to the patient's simulated pump (its loopback transport takes the demo's
  * faults, e.g. the pump out of range), or NULL. */
 ThecalDemoLink *thecal_overview_page_get_demo_link (ThecalOverviewPage *self);
+/* Demo mode: the session's demo world (thecal-demo.h): Connect opens a link to its pump chosen in
+ * "Simulated pump near the wand" (default the patient's own; another patient's pump shows the
+ * workflow's WRONG_PATIENT refusal; the spare is unknown to the record), and the connected pump
+ * is read again every 2 s of real time while the demo runs faster than real time (every minute
+ * at 1×; at once after a fault or the wand changed), unless a dialog is open over the page. */
+void thecal_overview_page_set_demo_world (ThecalOverviewPage *self, ThecalDemoWorld *world);
+ThecalDemoWorld *thecal_overview_page_get_demo_world (ThecalOverviewPage *self);
+/* The serial chosen as near the wand (NULL: no choice, not demo mode); choosing one (FALSE when
+ * it is not offered). */
+const char *thecal_overview_page_get_demo_pump (ThecalOverviewPage *self);
+gboolean thecal_overview_page_set_demo_pump (ThecalOverviewPage *self, const char *serial);
+/* Reads the connected pump again now, quietly (what is shown stays until the answer); FALSE when
+ * it cannot now (not connected, a connection or re-read in flight, the page not shown, a dialog
+ * open, the link busy). */
+gboolean thecal_overview_page_refresh (ThecalOverviewPage *self);
+gboolean thecal_overview_page_get_refreshing (ThecalOverviewPage *self);
 /* The connected visit, or NULL. */
 ThecalVisit *thecal_overview_page_get_visit (ThecalOverviewPage *self);
 

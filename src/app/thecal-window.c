@@ -13,6 +13,9 @@
 #include "thecal-preferences-window.h"
 #include "thecal-refill-wizard.h"
 #include "thecal-settings.h"
+#include "thecal-demo-controls.h"
+#include "thecal-usb-transport.h"
+#include "thecal-wand-status.h"
 
 struct _ThecalWindow
 {
@@ -28,6 +31,8 @@ struct _ThecalWindow
   GtkWidget *patients_page;
   GtkWidget *overview_page;
   GtkWidget *lock_page;
+  GtkWidget *wand_status;
+  GtkWidget *demo_controls;
 
   gboolean demo;
   ThecalPumpModelSet *models;
@@ -40,7 +45,8 @@ struct _ThecalWindow
   gint64 last_activity_us; /* monotonic */
   guint lock_source;       /* the timer, while someone is signed in and not locked */
   gboolean locked;
-  GPtrArray *hidden_windows; /* the dialogs hidden by the lock, shown again at unlock */
+  GPtrArray *hidden_windows;   /* the dialogs hidden by the lock, shown again at unlock */
+  ThecalDemoWorld *demo_world; /* demo mode: the simulated pumps of this session */
 };
 
 /* Every accelerator of the app: the window's shortcut controller installs the win.* ones, the
@@ -126,6 +132,13 @@ static void
 on_patient_selected (ThecalPatientsPage *page, ThecalPatientItem *item, ThecalWindow *self)
 {
   (void) page;
+  if (self->demo_world != NULL)
+    {
+      const ThecalDemoPatient *demo_patient = thecal_demo_patient_find (thecal_patient_item_get_mrn (item));
+
+      /* the fault buttons act on the selected patient's own simulated pump */
+      thecal_demo_controls_set_serial (THECAL_DEMO_CONTROLS (self->demo_controls), demo_patient != NULL ? demo_patient->serial : NULL);
+    }
   if (g_strcmp0 (thecal_overview_page_get_mrn (THECAL_OVERVIEW_PAGE (self->overview_page)), thecal_patient_item_get_mrn (item)) != 0)
     thecal_overview_page_set_patient (THECAL_OVERVIEW_PAGE (self->overview_page), item);
   adw_leaflet_set_visible_child (ADW_LEAFLET (self->leaflet), self->overview_page);
@@ -594,6 +607,7 @@ thecal_window_sign_out (ThecalWindow *self)
   /* what was open over the window belonged to the user who leaves */
   destroy_dialogs (self);
   thecal_patients_page_set_session (THECAL_PATIENTS_PAGE (self->patients_page), NULL);
+  thecal_demo_controls_set_serial (THECAL_DEMO_CONTROLS (self->demo_controls), NULL);
   g_clear_object (&self->session);
   thecal_sign_in_page_reset (THECAL_SIGN_IN_PAGE (self->sign_in_page));
   gtk_stack_set_visible_child_name (GTK_STACK (self->main_stack), "sign-in");
@@ -638,6 +652,40 @@ thecal_window_get_overview_page (ThecalWindow *self)
   return THECAL_OVERVIEW_PAGE (self->overview_page);
 }
 
+ThecalDemoWorld *
+thecal_window_get_demo_world (ThecalWindow *self)
+{
+  g_return_val_if_fail (THECAL_IS_WINDOW (self), NULL);
+  return self->demo_world;
+}
+
+void
+thecal_window_set_demo_world (ThecalWindow *self, ThecalDemoWorld *world)
+{
+  g_return_if_fail (THECAL_IS_WINDOW (self));
+  g_return_if_fail (self->demo);
+  g_return_if_fail (THECAL_IS_DEMO_WORLD (world));
+  g_set_object (&self->demo_world, world);
+  thecal_demo_controls_set_world (THECAL_DEMO_CONTROLS (self->demo_controls), world);
+  thecal_wand_status_set_world (THECAL_WAND_STATUS (self->wand_status), world);
+  thecal_overview_page_set_demo_world (THECAL_OVERVIEW_PAGE (self->overview_page), world);
+  gtk_widget_set_visible (self->demo_controls, TRUE);
+}
+
+ThecalDemoControls *
+thecal_window_get_demo_controls (ThecalWindow *self)
+{
+  g_return_val_if_fail (THECAL_IS_WINDOW (self), NULL);
+  return THECAL_DEMO_CONTROLS (self->demo_controls);
+}
+
+ThecalWandStatus *
+thecal_window_get_wand_status (ThecalWindow *self)
+{
+  g_return_val_if_fail (THECAL_IS_WINDOW (self), NULL);
+  return THECAL_WAND_STATUS (self->wand_status);
+}
+
 ThecalRecordSession *
 thecal_window_get_session (ThecalWindow *self)
 {
@@ -654,6 +702,7 @@ thecal_window_dispose (GObject *object)
   g_clear_pointer (&self->hidden_windows, g_ptr_array_unref);
   g_clear_object (&self->settings);
   g_clear_object (&self->session);
+  g_clear_object (&self->demo_world);
   G_OBJECT_CLASS (thecal_window_parent_class)->dispose (object);
 }
 
@@ -680,6 +729,8 @@ thecal_window_class_init (ThecalWindowClass *klass)
   g_type_ensure (THECAL_TYPE_PATIENTS_PAGE);
   g_type_ensure (THECAL_TYPE_OVERVIEW_PAGE);
   g_type_ensure (THECAL_TYPE_LOCK_PAGE);
+  g_type_ensure (THECAL_TYPE_WAND_STATUS);
+  g_type_ensure (THECAL_TYPE_DEMO_CONTROLS);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/thecal/Programmer/ui/thecal-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ThecalWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, ThecalWindow, back_button);
@@ -691,6 +742,8 @@ thecal_window_class_init (ThecalWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ThecalWindow, patients_page);
   gtk_widget_class_bind_template_child (widget_class, ThecalWindow, overview_page);
   gtk_widget_class_bind_template_child (widget_class, ThecalWindow, lock_page);
+  gtk_widget_class_bind_template_child (widget_class, ThecalWindow, wand_status);
+  gtk_widget_class_bind_template_child (widget_class, ThecalWindow, demo_controls);
   gtk_widget_class_bind_template_callback (widget_class, on_signed_in);
   gtk_widget_class_bind_template_callback (widget_class, on_patient_selected);
   gtk_widget_class_bind_template_callback (widget_class, on_back_clicked);
@@ -720,6 +773,15 @@ thecal_window_new (AdwApplication *application, gboolean demo, const ThecalPumpM
   gtk_widget_set_visible (self->demo_banner, demo);
   if (demo)
     adw_window_title_set_title (ADW_WINDOW_TITLE (self->window_title), _ ("Thecal Demo"));
+  if (demo)
+    {
+      /* one simulated pump per demo patient for the whole session, on one demo clock */
+      g_autoptr (ThecalDemoWorld) world = thecal_demo_world_new (models);
+
+      thecal_window_set_demo_world (self, world);
+    }
+  else
+    thecal_wand_status_watch_usb (THECAL_WAND_STATUS (self->wand_status), THECAL_USB_WAND_VID, THECAL_USB_WAND_PID);
   update_header (self);
   return self;
 }

@@ -9,9 +9,11 @@
 #include <adwaita.h>
 
 #include "thecal-lock-page.h"
+#include "thecal-demo-controls.h"
 #include "thecal-overview-page.h"
 #include "thecal-patients-page.h"
 #include "thecal-sign-in-page.h"
+#include "thecal-wand-status.h"
 
 G_BEGIN_DECLS
 
@@ -30,6 +32,14 @@ void thecal_window_set_status (ThecalWindow *self, const char *status, gboolean 
 ThecalSignInPage *thecal_window_get_sign_in_page (ThecalWindow *self);
 ThecalPatientsPage *thecal_window_get_patients_page (ThecalWindow *self);
 ThecalOverviewPage *thecal_window_get_overview_page (ThecalWindow *self);
+/* Demo mode: the demo world (its simulated pumps and wand, its clock), the demo bar under the
+ * banner (time control, fault buttons); NULL / hidden otherwise. The wand status in the header. */
+ThecalDemoWorld *thecal_window_get_demo_world (ThecalWindow *self);
+/* Demo mode: replaces the demo world (tests: one on an injected real time source) before a
+ * patient is connected. */
+void thecal_window_set_demo_world (ThecalWindow *self, ThecalDemoWorld *world);
+ThecalDemoControls *thecal_window_get_demo_controls (ThecalWindow *self);
+ThecalWandStatus *thecal_window_get_wand_status (ThecalWindow *self);
 /* The signed-in session, or NULL. */
 ThecalRecordSession *thecal_window_get_session (ThecalWindow *self);
 void thecal_window_sign_out (ThecalWindow *self);

@@ -26,6 +26,10 @@ struct _ThecalLoopbackTransport
   gint64 pump_origin_ms;  /* pump true time ... */
   gint64 clock_origin_ms; /* ... at this clock time */
   gboolean closed;
+  GError *closed_reason; /* the unplug's error; NULL: closed by the caller */
+  ThecalLoopbackTimeFunc time_func;
+  gpointer time_data;
+  GDestroyNotify time_destroy;
   ThecalFrameQueue inbound;
   GList *in_flight; /* InFlight *: frames on their way, either direction */
   ThecalWandInfo wand_info;
@@ -82,6 +86,8 @@ thecal_loopback_transport_pump_time_ms (ThecalLoopbackTransport *self)
   gint64 elapsed, scaled;
 
   g_return_val_if_fail (THECAL_IS_LOOPBACK_TRANSPORT (self), 0);
+  if (self->time_func != NULL)
+    return self->time_func (self->time_data);
   elapsed = thecal_clock_now_ms (self->clock) - self->clock_origin_ms;
   if (elapsed < 0)
     elapsed = 0;
@@ -208,7 +214,7 @@ loopback_send_async (ThecalTransport *transport,
   g_task_set_source_tag (task, loopback_send_async);
   if (self->closed)
     {
-      g_task_return_error (task, _thecal_transport_closed_error ());
+      g_task_return_error (task, self->closed_reason != NULL ? g_error_copy (self->closed_reason) : _thecal_transport_closed_error ());
       return;
     }
   if (size == 0 || size > THECAL_FRAME_MAX)
@@ -236,7 +242,7 @@ loopback_receive_async (ThecalTransport *transport,
   g_task_set_source_tag (task, loopback_receive_async);
   if (self->closed)
     {
-      g_task_return_error (task, _thecal_transport_closed_error ());
+      g_task_return_error (task, self->closed_reason != NULL ? g_error_copy (self->closed_reason) : _thecal_transport_closed_error ());
       g_object_unref (task);
       return;
     }
@@ -312,6 +318,9 @@ thecal_loopback_transport_finalize (GObject *object)
 
   if (self->pump_free != NULL)
     self->pump_free (self->pump);
+  if (self->time_destroy != NULL)
+    self->time_destroy (self->time_data);
+  g_clear_error (&self->closed_reason);
   g_clear_object (&self->clock);
   g_main_context_unref (self->context);
   g_free (self->description);
@@ -480,6 +489,57 @@ thecal_loopback_transport_get_pump_in_range (ThecalLoopbackTransport *self)
 {
   g_return_val_if_fail (THECAL_IS_LOOPBACK_TRANSPORT (self), FALSE);
   return self->pump_in_range;
+}
+
+void
+thecal_loopback_transport_set_time_func (ThecalLoopbackTransport *self,
+                                         ThecalLoopbackTimeFunc func,
+                                         gpointer user_data,
+                                         GDestroyNotify destroy)
+{
+  g_return_if_fail (THECAL_IS_LOOPBACK_TRANSPORT (self));
+  /* leaving a time function: the clock takes over from the pump's time now */
+  if (func == NULL && self->time_func != NULL)
+    {
+      self->pump_origin_ms = self->time_func (self->time_data);
+      self->clock_origin_ms = thecal_clock_now_ms (self->clock);
+    }
+  if (self->time_destroy != NULL)
+    self->time_destroy (self->time_data);
+  self->time_func = func;
+  self->time_data = user_data;
+  self->time_destroy = destroy;
+}
+
+/* Runs on the owning context. */
+void
+thecal_loopback_transport_unplug (ThecalLoopbackTransport *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_return_if_fail (THECAL_IS_LOOPBACK_TRANSPORT (self));
+  if (self->closed)
+    return;
+  self->closed = TRUE;
+  self->closed_reason = g_error_new_literal (THECAL_WAND_ERROR, THECAL_WAND_ERROR_UNPLUGGED, _ ("Wand unplugged"));
+  drop_in_flight (self);
+  _thecal_frame_queue_clear (&self->inbound, self->closed_reason);
+  error = g_error_copy (self->closed_reason);
+  thecal_transport_emit_disconnected (THECAL_TRANSPORT (self), error);
+}
+
+gboolean
+thecal_loopback_transport_get_unplugged (ThecalLoopbackTransport *self)
+{
+  g_return_val_if_fail (THECAL_IS_LOOPBACK_TRANSPORT (self), FALSE);
+  return self->closed_reason != NULL;
+}
+
+const ThecalWandLink *
+thecal_loopback_transport_get_wand_link (ThecalLoopbackTransport *self)
+{
+  g_return_val_if_fail (THECAL_IS_LOOPBACK_TRANSPORT (self), NULL);
+  return &self->wand_link;
 }
 
 const ThecalLoopbackStats *

@@ -54,6 +54,27 @@ gboolean thecal_loopback_transport_get_pump_in_range (ThecalLoopbackTransport *s
 /* The pump's true time now (what it will be advanced to with the next frame). */
 gint64 thecal_loopback_transport_pump_time_ms (ThecalLoopbackTransport *self);
 
+/* The pump's true time in ms, from a clock the caller owns (the demo world's, thecal-demo.h). */
+typedef gint64 (*ThecalLoopbackTimeFunc) (gpointer user_data);
+
+/* Makes @func (@user_data; @destroy frees it with the transport or the next call) the pump's
+ * true time instead of the clock × time-scale above: thecal_loopback_transport_pump_time_ms ()
+ * returns what it returns (it must never go backwards). NULL: back to the clock, from now. */
+void thecal_loopback_transport_set_time_func (ThecalLoopbackTransport *self,
+                                              ThecalLoopbackTimeFunc func,
+                                              gpointer user_data,
+                                              GDestroyNotify destroy);
+
+/* The wand is pulled out (the demo's fault button): like a USB wand's unplug, the link closes,
+ * frames in flight are lost, what is pending and every later send or receive fails with
+ * THECAL_WAND_ERROR_UNPLUGGED "Wand unplugged", and "disconnected" is emitted. Idempotent; the
+ * link does not come back (a new transport does). */
+void thecal_loopback_transport_unplug (ThecalLoopbackTransport *self);
+/* TRUE after thecal_loopback_transport_unplug (). */
+gboolean thecal_loopback_transport_get_unplugged (ThecalLoopbackTransport *self);
+/* What the simulated wand answers WAND_LINK with now (signal, quality, pump in range). */
+const ThecalWandLink *thecal_loopback_transport_get_wand_link (ThecalLoopbackTransport *self);
+
 /* Advances the simulated pump to thecal_loopback_transport_pump_time_ms () now. Frames do this on
  * their own; call it before the pump is handed to another transport (a new wand, a reconnect),
  * whose clock starts from the pump's own time: an implant keeps delivering while no wand is near

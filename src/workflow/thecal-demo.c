@@ -181,11 +181,15 @@ thecal_demo_record_create_finish (GAsyncResult *result, GError **error)
 
 /* ---- the demo link ----------------------------------------------------------------------- */
 
+static void world_forget_link (ThecalDemoWorld *world, ThecalDemoLink *link);
+
 struct _ThecalDemoLink
 {
   GObject parent_instance;
 
-  const ThecalSimPumpDemo *demo;
+  ThecalDemoWorld *world; /* NULL: a link of its own pump (thecal_demo_link_new) */
+  char *serial;
+  const ThecalSimPumpDemo *demo; /* NULL: the world's spare pump */
   ThecalClock *clock;
   ThecalLoopbackTransport *loopback;
   ThecalPumpLink *link;
@@ -199,17 +203,28 @@ thecal_demo_link_dispose (GObject *object)
 {
   ThecalDemoLink *self = THECAL_DEMO_LINK (object);
 
+  if (self->world != NULL)
+    world_forget_link (self->world, self);
   g_clear_object (&self->visit);
   g_clear_object (&self->link);
   g_clear_object (&self->loopback);
   g_clear_object (&self->clock);
+  g_clear_object (&self->world);
   G_OBJECT_CLASS (thecal_demo_link_parent_class)->dispose (object);
+}
+
+static void
+thecal_demo_link_finalize (GObject *object)
+{
+  g_free (THECAL_DEMO_LINK (object)->serial);
+  G_OBJECT_CLASS (thecal_demo_link_parent_class)->finalize (object);
 }
 
 static void
 thecal_demo_link_class_init (ThecalDemoLinkClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = thecal_demo_link_dispose;
+  G_OBJECT_CLASS (klass)->finalize = thecal_demo_link_finalize;
 }
 
 static void
@@ -262,6 +277,7 @@ thecal_demo_link_new (ThecalRecordSession *session,
     }
   self = g_object_new (THECAL_TYPE_DEMO_LINK, NULL);
   self->demo = demo;
+  self->serial = g_strdup (demo->serial);
   self->clock = g_object_ref (clock);
   self->loopback = thecal_loopback_transport_new (pump, g_free, clock);
   self->link = thecal_pump_link_new (THECAL_TRANSPORT (self->loopback), clock);
@@ -303,4 +319,486 @@ thecal_demo_link_get_visit (ThecalDemoLink *self)
 {
   g_return_val_if_fail (THECAL_IS_DEMO_LINK (self), NULL);
   return self->visit;
+}
+
+const char *
+thecal_demo_link_get_serial (ThecalDemoLink *self)
+{
+  g_return_val_if_fail (THECAL_IS_DEMO_LINK (self), NULL);
+  return self->serial;
+}
+
+/* ---- the demo world ---------------------------------------------------------------------- */
+
+#define DEMO_DAY_MS INT64_C (86400000)
+
+typedef struct
+{
+  char serial[THECAL_PROTO_TEXT_MAX];
+  const ThecalSimPumpDemo *demo; /* NULL: the spare */
+  ThecalSimPump *pump;           /* NULL until first asked for */
+} WorldPump;
+
+struct _ThecalDemoWorld
+{
+  GObject parent_instance;
+
+  ThecalPumpModelSet *models;
+  ThecalDemoRealTimeFunc real_func; /* NULL: monotonic time */
+  gpointer real_data;
+  gint64 anchor_demo_ms; /* demo time ... */
+  gint64 anchor_real_ms; /* ... at this real time */
+  gint64 last_ms;        /* the latest demo time read: time never goes backwards */
+  guint scale;
+  WorldPump *pumps;
+  guint n_pumps;
+  gboolean wand_plugged;
+  GPtrArray *links; /* ThecalDemoLink * (not referenced: each removes itself in its dispose) */
+};
+
+G_DEFINE_FINAL_TYPE (ThecalDemoWorld, thecal_demo_world, G_TYPE_OBJECT)
+
+enum
+{
+  WORLD_CHANGED,
+  N_WORLD_SIGNALS
+};
+
+static guint world_signals[N_WORLD_SIGNALS];
+
+static gint64
+world_real_ms (ThecalDemoWorld *self)
+{
+  return self->real_func != NULL ? self->real_func (self->real_data) : g_get_monotonic_time () / 1000;
+}
+
+static void
+world_changed (ThecalDemoWorld *self)
+{
+  g_signal_emit (self, world_signals[WORLD_CHANGED], 0);
+}
+
+static void
+thecal_demo_world_dispose (GObject *object)
+{
+  ThecalDemoWorld *self = THECAL_DEMO_WORLD (object);
+
+  /* links hold a reference on the world: none is left when it is disposed */
+  g_warn_if_fail (self->links->len == 0);
+  G_OBJECT_CLASS (thecal_demo_world_parent_class)->dispose (object);
+}
+
+static void
+thecal_demo_world_finalize (GObject *object)
+{
+  ThecalDemoWorld *self = THECAL_DEMO_WORLD (object);
+
+  for (guint i = 0; i < self->n_pumps; i++)
+    g_free (self->pumps[i].pump);
+  g_free (self->pumps);
+  g_free (self->models);
+  g_ptr_array_unref (self->links);
+  G_OBJECT_CLASS (thecal_demo_world_parent_class)->finalize (object);
+}
+
+static void
+thecal_demo_world_class_init (ThecalDemoWorldClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = thecal_demo_world_dispose;
+  object_class->finalize = thecal_demo_world_finalize;
+  world_signals[WORLD_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+thecal_demo_world_init (ThecalDemoWorld *self)
+{
+  self->links = g_ptr_array_new ();
+  self->scale = THECAL_DEMO_SCALE_REAL_TIME;
+  self->wand_plugged = TRUE;
+}
+
+ThecalDemoWorld *
+thecal_demo_world_new (const ThecalPumpModelSet *models)
+{
+  return thecal_demo_world_new_with_time (models, NULL, NULL);
+}
+
+ThecalDemoWorld *
+thecal_demo_world_new_with_time (const ThecalPumpModelSet *models, ThecalDemoRealTimeFunc func, gpointer user_data)
+{
+  ThecalDemoWorld *self;
+  guint n_demo;
+  guint64 seed = 2026;
+
+  g_return_val_if_fail (models != NULL, NULL);
+  self = g_object_new (THECAL_TYPE_DEMO_WORLD, NULL);
+  self->models = g_memdup2 (models, sizeof *models);
+  self->real_func = func;
+  self->real_data = user_data;
+  self->anchor_demo_ms = THECAL_SIM_PUMP_DEMO_INSTANT_MS;
+  self->anchor_real_ms = world_real_ms (self);
+  self->last_ms = self->anchor_demo_ms;
+  n_demo = (guint) thecal_sim_pump_demo_count ();
+  self->n_pumps = n_demo + 1;
+  self->pumps = g_new0 (WorldPump, self->n_pumps);
+  for (guint i = 0; i < n_demo; i++)
+    {
+      self->pumps[i].demo = thecal_sim_pump_demo_get ((int32_t) i);
+      g_strlcpy (self->pumps[i].serial, self->pumps[i].demo->serial, sizeof self->pumps[i].serial);
+    }
+  /* the spare: a derived serial that is no demo pump's */
+  do
+    {
+      gboolean ok = thecal_sim_pump_demo_serial (THECAL_DEMO_SPARE_MODEL, seed++, self->pumps[n_demo].serial);
+
+      g_assert (ok);
+    }
+  while (thecal_sim_pump_demo_find (self->pumps[n_demo].serial) != NULL);
+  return self;
+}
+
+void
+thecal_demo_world_set_real_time_func (ThecalDemoWorld *self, ThecalDemoRealTimeFunc func, gpointer user_data)
+{
+  gint64 now;
+
+  g_return_if_fail (THECAL_IS_DEMO_WORLD (self));
+  now = thecal_demo_world_now_ms (self);
+  self->real_func = func;
+  self->real_data = user_data;
+  self->anchor_demo_ms = now;
+  self->anchor_real_ms = world_real_ms (self);
+}
+
+gint64
+thecal_demo_world_now_ms (ThecalDemoWorld *self)
+{
+  gint64 elapsed, scaled, now;
+
+  g_return_val_if_fail (THECAL_IS_DEMO_WORLD (self), 0);
+  elapsed = world_real_ms (self) - self->anchor_real_ms;
+  if (elapsed < 0)
+    elapsed = 0;
+  /* exact integer ms; beyond the pumps' last accepted instant the demo stops there */
+  if (__builtin_mul_overflow (elapsed, (gint64) self->scale, &scaled) || __builtin_add_overflow (self->anchor_demo_ms, scaled, &now)
+      || now >= THECAL_SIM_PUMP_CLOCK_MAX_MS)
+    now = THECAL_SIM_PUMP_CLOCK_MAX_MS - 1;
+  if (now < self->last_ms)
+    now = self->last_ms;
+  self->last_ms = now;
+  return now;
+}
+
+gboolean
+thecal_demo_world_set_scale (ThecalDemoWorld *self, guint scale, GError **error)
+{
+  gint64 now;
+
+  g_return_val_if_fail (THECAL_IS_DEMO_WORLD (self), FALSE);
+  if (scale > THECAL_DEMO_SCALE_MAX)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _ ("Demo speed: %u × real time is above the fastest, %u × (1 day per second)"), scale, THECAL_DEMO_SCALE_MAX);
+      return FALSE;
+    }
+  if (scale == self->scale)
+    return TRUE;
+  now = thecal_demo_world_now_ms (self);
+  self->anchor_demo_ms = now;
+  self->anchor_real_ms = world_real_ms (self);
+  self->scale = scale;
+  world_changed (self);
+  return TRUE;
+}
+
+guint
+thecal_demo_world_get_scale (ThecalDemoWorld *self)
+{
+  g_return_val_if_fail (THECAL_IS_DEMO_WORLD (self), 0);
+  return self->scale;
+}
+
+const char *
+thecal_demo_world_get_spare_serial (ThecalDemoWorld *self)
+{
+  g_return_val_if_fail (THECAL_IS_DEMO_WORLD (self), NULL);
+  return self->pumps[self->n_pumps - 1].serial;
+}
+
+static WorldPump *
+world_find (ThecalDemoWorld *self, const char *serial)
+{
+  for (guint i = 0; serial != NULL && i < self->n_pumps; i++)
+    if (strcmp (self->pumps[i].serial, serial) == 0)
+      return &self->pumps[i];
+  return NULL;
+}
+
+gboolean
+thecal_demo_world_has_pump (ThecalDemoWorld *self, const char *serial)
+{
+  g_return_val_if_fail (THECAL_IS_DEMO_WORLD (self), FALSE);
+  return world_find (self, serial) != NULL;
+}
+
+/* Starts a demo pump as thecal_sim_pump_demo_init () does, with the world's session timeout. */
+static gboolean
+start_demo_pump (ThecalSimPump *pump, const ThecalSimPumpDemo *demo, const ThecalPumpModel *model, ThecalDoseError *error)
+{
+  ThecalSimPumpConfig config;
+
+  if (!thecal_sim_pump_demo_config (demo, model, &config, error))
+    return FALSE;
+  config.session_timeout_ms = THECAL_DEMO_WORLD_SESSION_TIMEOUT_MS;
+  if (!thecal_sim_pump_init (pump, &config, error))
+    return FALSE;
+  if (demo->has_fault)
+    {
+      ThecalEngineFault fault;
+      gint64 at = THECAL_SIM_PUMP_DEMO_INSTANT_MS - demo->fault_days_before * DEMO_DAY_MS;
+
+      memset (&fault, 0, sizeof fault);
+      fault.kind = demo->fault_kind;
+      fault.value = demo->fault_value;
+      fault.at_pump_ms = at;
+      fault.duration_ms = 0; /* permanent */
+      if (at > config.start_local_ms && !thecal_sim_pump_advance_to (pump, at, error))
+        return FALSE;
+      if (!thecal_sim_pump_inject_fault (pump, &fault, error))
+        return FALSE;
+    }
+  return thecal_sim_pump_advance_to (pump, THECAL_SIM_PUMP_DEMO_INSTANT_MS, error);
+}
+
+/* The spare: new, filled with the first demo pump's drug before implant, stopped. */
+static gboolean
+start_spare_pump (ThecalSimPump *pump, const char *serial, const ThecalPumpModel *model, ThecalDoseError *error)
+{
+  const ThecalSimPumpDemo *fill = thecal_sim_pump_demo_get (0);
+  ThecalSimPumpConfig config;
+
+  thecal_sim_pump_config_init (&config);
+  config.model = model;
+  g_strlcpy (config.serial, serial, sizeof config.serial);
+  thecal_sim_pump_demo_key (serial, config.key);
+  config.catheter.catheter_length_mm = THECAL_DEMO_SPARE_CATHETER_MM;
+  config.catheter.catheter_volume_nl_per_cm = 2600; /* 0.0026 mL/cm, CLINICAL.md §2.1 */
+  for (const char *p = serial; *p != '\0'; p++)
+    config.seed = config.seed * 31 + (guint8) *p;
+  config.start_local_ms = THECAL_SIM_PUMP_DEMO_INSTANT_MS;
+  config.reservoir_nl = model->reservoir_capacity_nl;
+  g_strlcpy (config.drug_id, fill->drug_id, sizeof config.drug_id);
+  config.concentration_ng_per_ml = fill->concentration_ng_per_ml;
+  config.path_primed = FALSE;
+  config.has_prescription = FALSE;
+  config.session_timeout_ms = THECAL_DEMO_WORLD_SESSION_TIMEOUT_MS;
+  return thecal_sim_pump_init (pump, &config, error);
+}
+
+ThecalSimPump *
+thecal_demo_world_get_pump (ThecalDemoWorld *self, const char *serial, GError **error)
+{
+  WorldPump *wp;
+  ThecalDoseError dose_error;
+
+  g_return_val_if_fail (THECAL_IS_DEMO_WORLD (self), NULL);
+  wp = world_find (self, serial);
+  if (wp == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _ ("No demo pump “%s”"), serial != NULL ? serial : "");
+      return NULL;
+    }
+  thecal_dose_error_clear (&dose_error);
+  if (wp->pump == NULL)
+    {
+      const ThecalPumpModel *model = thecal_pump_model_set_find (self->models, wp->demo != NULL ? wp->demo->model_id : THECAL_DEMO_SPARE_MODEL);
+      ThecalSimPump *pump = g_new0 (ThecalSimPump, 1);
+      gboolean ok = model != NULL && (wp->demo != NULL ? start_demo_pump (pump, wp->demo, model, &dose_error) : start_spare_pump (pump, wp->serial, model, &dose_error));
+
+      if (!ok)
+        {
+          g_free (pump);
+          g_set_error (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_FAILED, _ ("Demo pump %s cannot start: %s"), wp->serial,
+                       model == NULL ? _ ("its pump model is not in the pump models") : dose_error.message);
+          return NULL;
+        }
+      wp->pump = pump;
+    }
+  if (!thecal_sim_pump_advance_to (wp->pump, thecal_demo_world_now_ms (self), &dose_error))
+    {
+      g_set_error (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_FAILED, "%s: %s", dose_error.field, dose_error.message);
+      return NULL;
+    }
+  return wp->pump;
+}
+
+gboolean
+thecal_demo_world_get_pump_status (ThecalDemoWorld *self, const char *serial, ThecalEngineStatus *status, GError **error)
+{
+  ThecalSimPump *pump;
+
+  g_return_val_if_fail (status != NULL, FALSE);
+  pump = thecal_demo_world_get_pump (self, serial, error);
+  if (pump == NULL)
+    return FALSE;
+  thecal_engine_get_status (thecal_sim_pump_engine (pump), status);
+  return TRUE;
+}
+
+gboolean
+thecal_demo_world_inject_fault (ThecalDemoWorld *self, const char *serial, ThecalFaultKind kind, gint64 value, GError **error)
+{
+  ThecalSimPump *pump = thecal_demo_world_get_pump (self, serial, error);
+  ThecalEngineFault fault;
+  ThecalDoseError dose_error;
+
+  if (pump == NULL)
+    return FALSE;
+  memset (&fault, 0, sizeof fault);
+  fault.kind = kind;
+  fault.value = value;
+  fault.at_pump_ms = thecal_sim_pump_pump_ms (pump); /* now, on the pump's own clock */
+  fault.duration_ms = 0;                             /* for good */
+  thecal_dose_error_clear (&dose_error);
+  if (!thecal_sim_pump_inject_fault (pump, &fault, &dose_error))
+    {
+      g_set_error (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_FAILED, "%s: %s", dose_error.field, dose_error.message);
+      return FALSE;
+    }
+  world_changed (self);
+  return TRUE;
+}
+
+/* The pumps' true time: the world's. Runs on the owning context. */
+static gint64
+world_time (gpointer user_data)
+{
+  return thecal_demo_world_now_ms (THECAL_DEMO_WORLD (user_data));
+}
+
+static ThecalLoopbackTransport *
+world_loopback_new (ThecalDemoWorld *self, ThecalSimPump *pump, ThecalClock *clock)
+{
+  ThecalLoopbackTransport *loopback = thecal_loopback_transport_new (pump, NULL, clock);
+
+  /* the loopback borrows the pump: its reference keeps the world (which owns the pump) alive */
+  thecal_loopback_transport_set_time_func (loopback, world_time, g_object_ref (self), g_object_unref);
+  /* the wand's status follows the pump leaving its range (the world outlives the loopback) */
+  g_signal_connect_swapped (loopback, "notify::pump-in-range", G_CALLBACK (world_changed), self);
+  return loopback;
+}
+
+static void
+world_forget_link (ThecalDemoWorld *world, ThecalDemoLink *link)
+{
+  if (g_ptr_array_remove (world->links, link))
+    world_changed (world);
+}
+
+void
+thecal_demo_world_set_wand_plugged (ThecalDemoWorld *self, gboolean plugged)
+{
+  g_return_if_fail (THECAL_IS_DEMO_WORLD (self));
+  plugged = !!plugged;
+  if (plugged == self->wand_plugged)
+    return;
+  self->wand_plugged = plugged;
+  for (guint i = 0; i < self->links->len; i++)
+    {
+      ThecalDemoLink *link = self->links->pdata[i];
+      g_autoptr (ThecalLoopbackTransport) fresh = NULL;
+      g_autoptr (GError) error = NULL;
+      ThecalSimPump *pump;
+
+      if (!plugged)
+        {
+          thecal_loopback_transport_unplug (link->loopback);
+          continue;
+        }
+      if (!thecal_loopback_transport_get_unplugged (link->loopback))
+        continue;
+      pump = thecal_loopback_transport_get_pump (link->loopback);
+      fresh = world_loopback_new (self, pump, link->clock);
+      thecal_loopback_transport_set_latency_ms (fresh, thecal_loopback_transport_get_latency_ms (link->loopback));
+      /* refused while the unplugged operation still drains: the link then stays down (connect again) */
+      if (thecal_visit_set_transport (link->visit, THECAL_TRANSPORT (fresh), &error))
+        g_set_object (&link->loopback, fresh);
+      else
+        g_debug ("The demo link to %s stays down: %s", link->serial, error->message);
+    }
+  world_changed (self);
+}
+
+gboolean
+thecal_demo_world_get_wand_plugged (ThecalDemoWorld *self)
+{
+  g_return_val_if_fail (THECAL_IS_DEMO_WORLD (self), FALSE);
+  return self->wand_plugged;
+}
+
+void
+thecal_demo_world_get_wand (ThecalDemoWorld *self, ThecalDemoWand *wand)
+{
+  g_return_if_fail (THECAL_IS_DEMO_WORLD (self));
+  g_return_if_fail (wand != NULL);
+  memset (wand, 0, sizeof *wand);
+  wand->plugged = self->wand_plugged;
+  wand->rssi_dbm = -127; /* the loopback's WAND_LINK without a pump */
+  if (!self->wand_plugged)
+    return;
+  for (guint i = self->links->len; i > 0; i--)
+    {
+      ThecalDemoLink *link = self->links->pdata[i - 1];
+      const ThecalWandLink *wand_link = thecal_loopback_transport_get_wand_link (link->loopback);
+
+      if (thecal_loopback_transport_get_unplugged (link->loopback) || !wand_link->pump_in_range)
+        continue;
+      /* what the link's simulated wand answers WAND_LINK with */
+      g_strlcpy (wand->pump_serial, link->serial, sizeof wand->pump_serial);
+      wand->quality_percent = wand_link->quality_percent;
+      wand->rssi_dbm = wand_link->rssi_dbm;
+      return;
+    }
+}
+
+ThecalDemoLink *
+thecal_demo_world_open_link (ThecalDemoWorld *self,
+                             ThecalRecordSession *session,
+                             const ThecalPumpModelSet *models,
+                             const ThecalDrugLibrary *library,
+                             const char *serial,
+                             GError **error)
+{
+  g_autoptr (ThecalDemoLink) link = NULL;
+  ThecalSimPump *pump;
+
+  g_return_val_if_fail (THECAL_IS_DEMO_WORLD (self), NULL);
+  g_return_val_if_fail (THECAL_IS_RECORD_SESSION (session), NULL);
+  g_return_val_if_fail (models != NULL && library != NULL && serial != NULL, NULL);
+
+  if (!self->wand_plugged)
+    {
+      g_set_error_literal (error, THECAL_WAND_ERROR, THECAL_WAND_ERROR_NOT_FOUND,
+                           _ ("No wand connected: plug the telemetry wand in (demo: “Plug In Wand”)"));
+      return NULL;
+    }
+  pump = thecal_demo_world_get_pump (self, serial, error);
+  if (pump == NULL)
+    return NULL;
+  link = g_object_new (THECAL_TYPE_DEMO_LINK, NULL);
+  link->world = g_object_ref (self);
+  link->serial = g_strdup (serial);
+  link->demo = world_find (self, serial)->demo;
+  link->clock = thecal_clock_new_real ();
+  link->loopback = world_loopback_new (self, pump, link->clock);
+  link->link = thecal_pump_link_new (THECAL_TRANSPORT (link->loopback), link->clock);
+  link->visit = thecal_visit_new (session, link->link, models, library);
+  /* the visit's clinic clock: the demo time (the visit holds the link's transport, whose
+   * reference keeps the world alive) */
+  thecal_visit_set_time_func (link->visit, world_time, self);
+  g_ptr_array_add (self->links, link);
+  world_changed (self);
+  return g_steal_pointer (&link);
 }

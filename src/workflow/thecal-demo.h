@@ -8,6 +8,11 @@
  *    demo record only) and paula (a physician: the second person of a refill), and six patients,
  *    each with one of the simulated demo pumps of thecal-sim-pump-demo.h implanted and paired with
  *    that pump's demo key.
+ *  - The demo world (ThecalDemoWorld, the app's demo mode): ONE simulated pump per demo serial for
+ *    the whole session, all on one demo clock (demo time = anchor + real monotonic time elapsed ×
+ *    scale, integer ms; pause = scale 0), a spare pump nobody has registered, and the simulated
+ *    wand (plugged in or not). Its links (thecal_demo_world_open_link) reach those pumps, so a
+ *    pump's reservoir, log, alarms and faults persist from one connection to the next.
  *  - A demo link (ThecalDemoLink): one demo pump started at the demo instant, on the loopback
  *    transport, a ThecalPumpLink over it and a ThecalVisit of a session over that link, with the
  *    visit's clock reading the simulated pump's time. The clock decides how time passes: a virtual
@@ -92,10 +97,100 @@ ThecalDemoLink *thecal_demo_link_new (ThecalRecordSession *session,
                                       ThecalClock *clock,
                                       GError **error);
 
+/* The demo pump's description, or NULL for the demo world's spare pump. */
 const ThecalSimPumpDemo *thecal_demo_link_get_demo (ThecalDemoLink *self);
 ThecalClock *thecal_demo_link_get_clock (ThecalDemoLink *self);
 ThecalLoopbackTransport *thecal_demo_link_get_loopback (ThecalDemoLink *self);
 ThecalPumpLink *thecal_demo_link_get_link (ThecalDemoLink *self);
 ThecalVisit *thecal_demo_link_get_visit (ThecalDemoLink *self);
+/* The pump's serial. */
+const char *thecal_demo_link_get_serial (ThecalDemoLink *self);
+
+/* ---- the demo world ------------------------------------------------------------------------ */
+
+/* The time control's speeds (demo ms per real ms); any scale 0 .. THECAL_DEMO_SCALE_MAX works. */
+#define THECAL_DEMO_SCALE_PAUSED 0u
+#define THECAL_DEMO_SCALE_REAL_TIME 1u
+#define THECAL_DEMO_SCALE_HOUR_PER_SECOND 3600u
+#define THECAL_DEMO_SCALE_DAY_PER_SECOND 86400u
+#define THECAL_DEMO_SCALE_MAX THECAL_DEMO_SCALE_DAY_PER_SECOND
+
+/* The spare pump: a new TR-20, filled with 20 mL of morphine 25 mg/mL before implant, no
+ * prescription (stopped), catheter not primed, not in the demo record (register it). */
+#define THECAL_DEMO_SPARE_MODEL "TR-20"
+#define THECAL_DEMO_SPARE_CATHETER_MM 455
+
+/* The session timeout of the world's pumps, pump time: the protocol's 60 s at 1 day per second
+ * would be 60 days, above what AUTH can carry (u32 ms), so the most it can carry: ≈ 49.7 days.
+ * At 1 day/s a session left idle for ≈ 50 s of real time ends (the next request opens another). */
+#define THECAL_DEMO_WORLD_SESSION_TIMEOUT_MS ((gint64) G_MAXUINT32)
+
+/* Real monotonic time in ms (tests inject their own). */
+typedef gint64 (*ThecalDemoRealTimeFunc) (gpointer user_data);
+
+/* What the simulated wand reports (thecal_demo_world_get_wand). */
+typedef struct
+{
+  gboolean plugged;                        /* FALSE: absent (unplugged) */
+  char pump_serial[THECAL_PROTO_TEXT_MAX]; /* the pump of the newest live link ("" none): in range */
+  gint quality_percent;                    /* WAND_LINK's link quality, 0 without a pump */
+  gint rssi_dbm;                           /* WAND_LINK's signal strength */
+} ThecalDemoWand;
+
+#define THECAL_TYPE_DEMO_WORLD (thecal_demo_world_get_type ())
+G_DECLARE_FINAL_TYPE (ThecalDemoWorld, thecal_demo_world, THECAL, DEMO_WORLD, GObject)
+
+/* A world on @models (copied; must hold TR-20 and TR-40) at the demo instant, 1× real time,
+ * the wand plugged in. Pumps start when first asked for (at the demo instant, then run to the
+ * world's time by their event-driven engine: the cost does not grow with the time skipped).
+ * Signal "changed" (no arguments): the scale, the wand or the set of links changed. */
+ThecalDemoWorld *thecal_demo_world_new (const ThecalPumpModelSet *models);
+/* The same on the real time source @func (@user_data; NULL: monotonic time) from the start: the
+ * demo instant is at @func's first reading (tests: exact instants). */
+ThecalDemoWorld *thecal_demo_world_new_with_time (const ThecalPumpModelSet *models, ThecalDemoRealTimeFunc func, gpointer user_data);
+
+/* Replaces the real time source (tests: deterministic); the demo time carries on from its value
+ * now. NULL: monotonic time (g_get_monotonic_time () / 1000). */
+void thecal_demo_world_set_real_time_func (ThecalDemoWorld *self, ThecalDemoRealTimeFunc func, gpointer user_data);
+
+/* Demo time, pump-local ms: anchor + (real now − real anchor) × scale, exact (saturating at the
+ * pumps' clock limit 2100-01-01). Never goes backwards. */
+gint64 thecal_demo_world_now_ms (ThecalDemoWorld *self);
+/* 0 (paused) .. THECAL_DEMO_SCALE_MAX; anything else: G_IO_ERROR_INVALID_ARGUMENT, unchanged. */
+gboolean thecal_demo_world_set_scale (ThecalDemoWorld *self, guint scale, GError **error);
+guint thecal_demo_world_get_scale (ThecalDemoWorld *self);
+
+/* The spare pump's serial ("TR20-" and six digits). */
+const char *thecal_demo_world_get_spare_serial (ThecalDemoWorld *self);
+/* TRUE for a demo serial (thecal-sim-pump-demo.h) or the spare's. */
+gboolean thecal_demo_world_has_pump (ThecalDemoWorld *self, const char *serial);
+/* The simulated pump @serial, started if it was not and advanced to the world's time. NULL with
+ * G_IO_ERROR_NOT_FOUND (not a pump of this world) or THECAL_VISIT_ERROR_FAILED (the engine). */
+ThecalSimPump *thecal_demo_world_get_pump (ThecalDemoWorld *self, const char *serial, GError **error);
+/* The engine's view of @serial at the world's time (the truth a real pump cannot report: the
+ * actual reservoir beside the estimate). FALSE as thecal_demo_world_get_pump. */
+gboolean thecal_demo_world_get_pump_status (ThecalDemoWorld *self, const char *serial, ThecalEngineStatus *status, GError **error);
+
+/* What happens to the implant (the fault buttons): @kind (THECAL_FAULT_MOTOR_STALL,
+ * THECAL_FAULT_FLOW_BIAS with @value in bp: 2000 = +20 %, ...) from the pump's clock now, for
+ * good. Errors as thecal_demo_world_get_pump, or the engine's refusal (THECAL_VISIT_ERROR_FAILED). */
+gboolean thecal_demo_world_inject_fault (ThecalDemoWorld *self, const char *serial, ThecalFaultKind kind, gint64 value, GError **error);
+
+/* The simulated wand. Unplugging unplugs every live link's transport (pending operations fail
+ * with "Wand unplugged"); plugging in gives each live link a new transport when its visit allows
+ * (thecal_visit_set_transport: no operation running), and new links work again. */
+void thecal_demo_world_set_wand_plugged (ThecalDemoWorld *self, gboolean plugged);
+gboolean thecal_demo_world_get_wand_plugged (ThecalDemoWorld *self);
+void thecal_demo_world_get_wand (ThecalDemoWorld *self, ThecalDemoWand *wand);
+
+/* A link (and a visit of @session) to the world's pump @serial, its time the world's, on a real
+ * clock for the link's own timers. The wand unplugged: THECAL_WAND_ERROR_NOT_FOUND "No wand
+ * connected", nothing made. Otherwise as thecal_demo_link_new. */
+ThecalDemoLink *thecal_demo_world_open_link (ThecalDemoWorld *self,
+                                             ThecalRecordSession *session,
+                                             const ThecalPumpModelSet *models,
+                                             const ThecalDrugLibrary *library,
+                                             const char *serial,
+                                             GError **error);
 
 G_END_DECLS

@@ -217,7 +217,11 @@ START_TEST (test_loopback_out_of_range)
   g_autoptr (GBytes) answer = NULL;
   g_autoptr (GError) error = NULL;
 
+  ck_assert (thecal_loopback_transport_get_wand_link (bench.loopback)->pump_in_range);
+  ck_assert_int_eq (thecal_loopback_transport_get_wand_link (bench.loopback)->quality_percent, 100);
   thecal_loopback_transport_set_pump_in_range (bench.loopback, FALSE);
+  ck_assert (!thecal_loopback_transport_get_wand_link (bench.loopback)->pump_in_range);
+  ck_assert_int_eq (thecal_loopback_transport_get_wand_link (bench.loopback)->quality_percent, 0);
   send_frame (transport, request);
   answer = receive_frame (transport, 1000, NULL, &error);
   ck_assert_ptr_null (answer);
@@ -312,6 +316,69 @@ START_TEST (test_disconnected_signal)
 }
 END_TEST
 
+static gint64 owned_time_ms;
+
+static gint64
+owned_time (gpointer user_data)
+{
+  (*(int *) user_data)++;
+  return owned_time_ms;
+}
+
+/* The pump's time from the caller's function (the demo world's clock): the clock and the
+ * time-scale no longer count; without it the clock takes over from the pump's time then. */
+START_TEST (test_loopback_time_func)
+{
+  gint64 pump_start = thecal_sim_pump_now_ms (bench.pump);
+  g_autoptr (GBytes) request = identify_frame (1);
+  g_autoptr (GBytes) answer = NULL;
+  int calls = 0;
+
+  owned_time_ms = pump_start + 7 * 86400000;
+  thecal_loopback_transport_set_time_func (bench.loopback, owned_time, &calls, NULL);
+  thecal_loopback_transport_set_time_scale (bench.loopback, 60);
+  thecal_clock_advance_to (bench.clock, thecal_clock_now_ms (bench.clock) + 60000);
+  ck_assert_int_eq (thecal_loopback_transport_pump_time_ms (bench.loopback), pump_start + 7 * 86400000);
+  send_frame (THECAL_TRANSPORT (bench.loopback), request);
+  answer = receive_frame (THECAL_TRANSPORT (bench.loopback), -1, NULL, NULL);
+  ck_assert_ptr_nonnull (answer);
+  ck_assert_int_eq (thecal_sim_pump_now_ms (bench.pump), pump_start + 7 * 86400000);
+  ck_assert_int_gt (calls, 0);
+  thecal_loopback_transport_set_time_func (bench.loopback, NULL, NULL, NULL);
+  ck_assert_int_eq (thecal_loopback_transport_pump_time_ms (bench.loopback), pump_start + 7 * 86400000);
+  thecal_clock_advance_to (bench.clock, thecal_clock_now_ms (bench.clock) + 1000);
+  ck_assert_int_eq (thecal_loopback_transport_pump_time_ms (bench.loopback), pump_start + 7 * 86400000 + 60000);
+}
+END_TEST
+
+/* Unplugged: what is pending and everything after fails with "Wand unplugged", and the link is
+ * told; idempotent. */
+START_TEST (test_loopback_unplug)
+{
+  ThecalTransport *transport = THECAL_TRANSPORT (bench.loopback);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) error2 = NULL;
+  g_autoptr (GBytes) answer = NULL;
+  g_autoptr (GBytes) request = identify_frame (1);
+  int code = -1;
+
+  g_signal_connect (bench.loopback, "disconnected", G_CALLBACK (on_disconnected), &code);
+  ck_assert (!thecal_loopback_transport_get_unplugged (bench.loopback));
+  thecal_transport_receive_async (transport, -1, NULL, bench_done, bench_cb (&bench));
+  thecal_loopback_transport_unplug (bench.loopback);
+  thecal_loopback_transport_unplug (bench.loopback);
+  ck_assert (thecal_loopback_transport_get_unplugged (bench.loopback));
+  ck_assert_int_eq (code, THECAL_WAND_ERROR_UNPLUGGED);
+  answer = thecal_transport_receive_finish (transport, bench_wait (&bench), &error);
+  ck_assert_ptr_null (answer);
+  ck_assert (g_error_matches (error, THECAL_WAND_ERROR, THECAL_WAND_ERROR_UNPLUGGED));
+  ck_assert_str_eq (error->message, "Wand unplugged");
+  thecal_transport_send_async (transport, request, NULL, bench_done, bench_cb (&bench));
+  ck_assert (!thecal_transport_send_finish (transport, bench_wait (&bench), &error2));
+  ck_assert (g_error_matches (error2, THECAL_WAND_ERROR, THECAL_WAND_ERROR_UNPLUGGED));
+}
+END_TEST
+
 START_TEST (test_sync_helpers)
 {
   g_autoptr (ThecalClock) real = thecal_clock_new_real ();
@@ -384,6 +451,8 @@ transport_suite (void)
                      test_queue_keeps_frames_in_order_and_bounded,
                      test_close_fails_pending,
                      test_disconnected_signal,
+                     test_loopback_time_func,
+                     test_loopback_unplug,
                      test_sync_helpers,
                      test_error_quarks,
                      test_error_enum_types);
