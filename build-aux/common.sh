@@ -52,6 +52,8 @@ THECAL_GUI_TEST_PACKAGES=(
   adwaita-icon-theme
   desktop-file-utils
   appstream
+  # the session report's PDF is read back by the history test (pdftotext, pdfinfo)
+  poppler-utils
 )
 
 # Locales the locale tests switch to, to prove text in and out ignores the locale.
