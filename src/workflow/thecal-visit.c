@@ -1167,7 +1167,15 @@ report_findings (ThecalVisit *self)
                     "today (CLINICAL.md §1.7, §3.1)."));
   if (drift > THECAL_VISIT_CLOCK_DRIFT_MAX_MS || drift < -THECAL_VISIT_CLOCK_DRIFT_MAX_MS)
     {
-      g_autofree char *text = fmt (THECAL_QUANTITY_DURATION, drift < 0 ? -drift : drift);
+      gint64 drift_abs = drift < 0 ? -drift : drift;
+      gint64 shown_ms = drift_abs;
+      g_autofree char *text = NULL;
+
+      /* to the second: the drift is measured across the wand's round trip, so its milliseconds
+       * are noise ("10 min", not "599957 ms") */
+      if (!thecal_round_to_step_i64 (drift_abs, 1000, THECAL_ROUND_NEAREST_HALF_DOWN, &shown_ms))
+        shown_ms = drift_abs;
+      text = fmt (THECAL_QUANTITY_DURATION, shown_ms);
 
       add_finding (self, THECAL_VISIT_FINDING_WARNING, "clock_drift",
                    _ ("The pump's clock is %s %s the clinic's (more than 5 min): synchronise it so that schedules run at the "
