@@ -415,7 +415,9 @@ add_event (GPtrArray *entries, const ThecalPumpEvent *e, const char *serial, GPt
   {
     g_autofree char *imported = thecal_format_instant (e->imported_utc_ms);
 
-    detail = g_strdup_printf (_ ("Log entry %" G_GINT64_FORMAT " (%s); imported %s by %s"), e->sequence, e->kind, imported, e->imported_by);
+    g_autofree char *sequence = g_strdup_printf ("%" G_GINT64_FORMAT, e->sequence);
+
+    detail = g_strdup_printf (_ ("Log entry %s (%s); imported %s by %s"), sequence, e->kind, imported, e->imported_by);
   }
   if (!parsed)
     summary = g_strdup_printf (_ ("Pump event %s"), e->kind);
@@ -449,8 +451,9 @@ add_event (GPtrArray *entries, const ThecalPumpEvent *e, const char *serial, GPt
   else if (g_strcmp0 (e->kind, "ptm_granted") == 0)
     {
       kind = THECAL_HISTORY_BOLUS;
-      summary = g_strdup_printf (_ ("Patient (PTM) bolus granted: %s (%" G_GINT64_FORMAT " in 24 h)"), q (strings, THECAL_QUANTITY_VOLUME, a[0]),
-                                 a[1]);
+      g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, a[1]);
+
+      summary = g_strdup_printf (_ ("Patient (PTM) bolus granted: %s (%s in 24 h)"), q (strings, THECAL_QUANTITY_VOLUME, a[0]), count);
     }
   else if (g_strcmp0 (e->kind, "ptm_refused") == 0)
     {

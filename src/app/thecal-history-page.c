@@ -195,22 +195,29 @@ on_verified (GObject *source, GAsyncResult *result, gpointer user_data)
   if (verification->problem == THECAL_AUDIT_INTACT)
     {
       self->audit_intact = TRUE;
-      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Audit chain verified: %" G_GINT64_FORMAT " entry",
-                                           "Audit chain verified: %" G_GINT64_FORMAT " entries", (gulong) verification->n_entries),
-                              verification->n_entries);
+      /* numbers go in as text: xgettext cannot read G_GINT64_FORMAT inside a message */
+      g_autofree char *n_entries = g_strdup_printf ("%" G_GINT64_FORMAT, verification->n_entries);
+
+      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Audit chain verified: %s entry", "Audit chain verified: %s entries",
+                                           (gulong) verification->n_entries),
+                              n_entries);
       if (verification->clock_steps_back > 0)
         {
           g_autofree char *plain = g_steal_pointer (&text);
+          g_autofree char *steps = g_strdup_printf ("%" G_GINT64_FORMAT, verification->clock_steps_back);
 
-          text = g_strdup_printf (_ ("%s (%" G_GINT64_FORMAT " entries are timed before the entry before them: the clock was set back)"), plain,
-                                  verification->clock_steps_back);
+          text = g_strdup_printf (_ ("%s (%s entries are timed before the entry before them: the clock was set back)"), plain, steps);
         }
       set_audit (self, text, "emblem-ok-symbolic", "success");
       return;
     }
   if (verification->bad_seq > 0)
-    text = g_strdup_printf (_ ("AUDIT CHAIN BROKEN at entry %" G_GINT64_FORMAT " (%s): %s Do not rely on this record; report it."),
-                            verification->bad_seq, thecal_audit_problem_name (verification->problem), verification->message);
+    {
+      g_autofree char *seq = g_strdup_printf ("%" G_GINT64_FORMAT, verification->bad_seq);
+
+      text = g_strdup_printf (_ ("AUDIT CHAIN BROKEN at entry %s (%s): %s Do not rely on this record; report it."), seq,
+                              thecal_audit_problem_name (verification->problem), verification->message);
+    }
   else
     text = g_strdup_printf (_ ("AUDIT CHAIN BROKEN (%s): %s Do not rely on this record; report it."), thecal_audit_problem_name (verification->problem),
                             verification->message);
