@@ -1216,8 +1216,8 @@ on_programmed (GObject *source, GAsyncResult *result, gpointer user_data)
   if (ok && outcome == THECAL_OUTCOME_CONFIRMED)
     {
       g_autofree char *running = describe_running (self);
-      g_autofree char *text = g_strdup_printf (_ ("The pump read back the new prescription: it runs now (session %" G_GINT64_FORMAT ").\n%s"),
-                                               session_id, running);
+      g_autofree char *session = g_strdup_printf ("%" G_GINT64_FORMAT, session_id);
+      g_autofree char *text = g_strdup_printf (_ ("The pump read back the new prescription: it runs now (session %s).\n%s"), session, running);
 
       progress_reach (self, N_PROGRESS);
       self->outcome = THECAL_OUTCOME_CONFIRMED;
