@@ -27,6 +27,8 @@ struct _ThecalHistoryPage
   GtkWidget *filter_box;
   GtkWidget *search_entry;
   GtkWidget *count_label;
+  GtkWidget *selected_label;
+  GtkSingleSelection *selection; /* of the shown entries; the selected one is shown whole */
   GtkWidget *list_view;
   GtkWidget *toggles[THECAL_HISTORY_N_KINDS];
 
@@ -114,11 +116,11 @@ on_setup_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer use
   gtk_widget_add_css_class (kind, "history-kind");
   gtk_widget_set_hexpand (text, TRUE);
   gtk_label_set_xalign (GTK_LABEL (summary), 0);
-  gtk_label_set_wrap (GTK_LABEL (summary), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (summary), PANGO_WRAP_WORD_CHAR);
+  /* one line each: a list of a thousand wrapped rows costs GTK a third of a second of text
+   * measuring on the main thread (bench-gui); the selected entry is shown whole under the list */
+  gtk_label_set_ellipsize (GTK_LABEL (summary), PANGO_ELLIPSIZE_END);
   gtk_label_set_xalign (GTK_LABEL (detail), 0);
-  gtk_label_set_wrap (GTK_LABEL (detail), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (detail), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_ellipsize (GTK_LABEL (detail), PANGO_ELLIPSIZE_END);
   gtk_widget_add_css_class (detail, "dim-label");
   gtk_widget_add_css_class (detail, "caption");
   gtk_box_append (GTK_BOX (text), summary);
@@ -154,6 +156,35 @@ on_bind_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user
   by = details[0] != '\0' ? g_strdup_printf (_ ("By %s · %s"), thecal_history_entry_get_who (entry), details)
                           : g_strdup_printf (_ ("By %s"), thecal_history_entry_get_who (entry));
   gtk_label_set_text (GTK_LABEL (detail), by);
+  {
+    g_autofree char *whole = g_strdup_printf ("%s\n%s", thecal_history_entry_get_summary (entry), by);
+
+    gtk_widget_set_tooltip_text (row, whole);
+  }
+}
+
+/* The selected entry in full (time, kind, summary, who and details), or "" without one. */
+static char *
+describe_selected (ThecalHistoryPage *self)
+{
+  ThecalHistoryEntry *entry = gtk_single_selection_get_selected_item (self->selection);
+  const char *details;
+
+  if (entry == NULL)
+    return g_strdup ("");
+  details = thecal_history_entry_get_detail (entry);
+  return g_strdup_printf ("%s · %s · %s\n%s%s%s", thecal_history_entry_get_time_text (entry),
+                          thecal_history_kind_label (thecal_history_entry_get_kind (entry)), thecal_history_entry_get_who (entry),
+                          thecal_history_entry_get_summary (entry), details[0] != '\0' ? "\n" : "", details);
+}
+
+/* Runs on the main thread: another entry was selected (or none). */
+static void
+on_selection_changed (ThecalHistoryPage *self)
+{
+  g_autofree char *text = describe_selected (self);
+
+  gtk_label_set_text (GTK_LABEL (self->selected_label), text[0] != '\0' ? text : _ ("Select an entry to read it whole."));
 }
 
 /* ---- reading ---------------------------------------------------------------------------------- */
@@ -621,7 +652,16 @@ thecal_history_page_dup_text (ThecalHistoryPage *self, const char *key)
     return g_strdup (gtk_label_get_text (GTK_LABEL (self->count_label)));
   if (g_strcmp0 (key, "chart_note") == 0)
     return g_strdup (gtk_label_get_text (GTK_LABEL (self->chart_note_label)));
+  if (g_strcmp0 (key, "selected") == 0)
+    return describe_selected (self);
   return NULL;
+}
+
+void
+thecal_history_page_select (ThecalHistoryPage *self, guint position)
+{
+  g_return_if_fail (THECAL_IS_HISTORY_PAGE (self));
+  gtk_single_selection_set_selected (self->selection, position);
 }
 
 gboolean
@@ -652,6 +692,9 @@ thecal_history_page_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   if (self->list_view != NULL)
     gtk_list_view_set_model (GTK_LIST_VIEW (self->list_view), NULL);
+  if (self->selection != NULL)
+    g_signal_handlers_disconnect_by_data (self->selection, self);
+  g_clear_object (&self->selection);
   g_clear_object (&self->shown);
   g_clear_object (&self->all);
   g_clear_object (&self->session);
@@ -711,6 +754,7 @@ thecal_history_page_class_init (ThecalHistoryPageClass *klass)
   BIND (filter_box);
   BIND (search_entry);
   BIND (count_label);
+  BIND (selected_label);
   BIND (list_view);
 #undef BIND
   gtk_widget_class_bind_template_callback (widget_class, on_print_clicked);
@@ -725,7 +769,6 @@ static void
 thecal_history_page_init (ThecalHistoryPage *self)
 {
   GtkListItemFactory *factory;
-  GtkNoSelection *selection;
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->kind_mask = THECAL_HISTORY_ALL_KINDS;
@@ -733,14 +776,18 @@ thecal_history_page_init (ThecalHistoryPage *self)
   self->filter = gtk_custom_filter_new (filter_entry, self, NULL);
   self->shown = gtk_filter_list_model_new (G_LIST_MODEL (g_object_ref (self->all)), GTK_FILTER (self->filter));
   g_object_ref (self->shown);
-  selection = gtk_no_selection_new (G_LIST_MODEL (self->shown));
+  self->selection = gtk_single_selection_new (G_LIST_MODEL (g_object_ref (self->shown)));
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->selection, TRUE);
+  g_signal_connect_swapped (self->selection, "selection-changed", G_CALLBACK (on_selection_changed), self);
+  g_signal_connect_swapped (self->selection, "items-changed", G_CALLBACK (on_selection_changed), self);
   factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (on_setup_row), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (on_bind_row), NULL);
   gtk_list_view_set_factory (GTK_LIST_VIEW (self->list_view), factory);
   g_object_unref (factory);
-  gtk_list_view_set_model (GTK_LIST_VIEW (self->list_view), GTK_SELECTION_MODEL (selection));
-  g_object_unref (selection);
+  gtk_list_view_set_model (GTK_LIST_VIEW (self->list_view), GTK_SELECTION_MODEL (self->selection));
+  on_selection_changed (self);
   for (int k = 0; k < THECAL_HISTORY_N_KINDS; k++)
     {
       GtkWidget *toggle = gtk_toggle_button_new_with_label (thecal_history_kind_label ((ThecalHistoryKind) k));

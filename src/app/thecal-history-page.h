@@ -52,9 +52,13 @@ void thecal_history_page_set_kind_shown (ThecalHistoryPage *self, ThecalHistoryK
 /* Types @text into the search field. */
 void thecal_history_page_set_search (ThecalHistoryPage *self, const char *text);
 
-/* What a label shows: "audit", "count", "chart_note". A new string; NULL for an unknown key. */
+/* What a label shows: "audit", "count", "chart_note", "selected" (the selected entry whole: time,
+ * kind, who, summary, details; "" without one). A new string; NULL for an unknown key. */
 char *thecal_history_page_dup_text (ThecalHistoryPage *self, const char *key);
 /* TRUE once the audit chain was verified (whatever it found); *@intact (may be NULL): no break. */
+/* Selects the shown entry at @position (GTK_INVALID_LIST_POSITION: none); it is shown whole under
+ * the list (the rows are one line each). */
+void thecal_history_page_select (ThecalHistoryPage *self, guint position);
 gboolean thecal_history_page_get_audit_done (ThecalHistoryPage *self, gboolean *intact);
 ThecalDoseHistoryChart *thecal_history_page_get_chart (ThecalHistoryPage *self);
 

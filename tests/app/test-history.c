@@ -296,6 +296,18 @@ START_TEST (test_history_after_refill)
               "min 12 s; the basal delivery pauses while it runs.");
   assert_row (page, 1, "session | demo | Pump TR20-000124 programmed, confirmed: concentration 25 mg/mL → 50 mg/mL");
   assert_row (page, 13, "event | pump TR20-000124 | Pump started with 7.8 mL in the reservoir");
+  /* the rows are one line each; the selected entry is shown whole under the list */
+  {
+    g_autofree char *none = thecal_history_page_dup_text (page, "selected");
+    g_autofree char *selected = NULL;
+
+    ck_assert_str_eq (none, "");
+    thecal_history_page_select (page, 1);
+    selected = thecal_history_page_dup_text (page, "selected");
+    ck_assert_msg (strstr (selected, "Pump TR20-000124 programmed, confirmed: concentration 25 mg/mL → 50 mg/mL") != NULL
+                     && strstr (selected, "demo") != NULL,
+                   "selected: %s", selected);
+  }
   screenshot (GTK_WIDGET (page), "history.png");
 
   /* one kind at a time: exact rows, newest first */
