@@ -398,6 +398,49 @@ reinterrogate (ThecalOverviewPage *self)
   reinterrogate_saying (self, _ ("Reading the pump again after the refill…"));
 }
 
+/* ---- the windows the page opens over the main window ---------------------------------------- */
+
+/* Shows @dialog transient for the page's window and keeps it in *@slot (a weak pointer: NULL
+ * again once the dialog is destroyed, however that happens). @on_finished (may be NULL): the
+ * dialog's "finished" signal, swapped to the page. */
+static void
+track_dialog (ThecalOverviewPage *self, GtkWidget **slot, GtkWidget *dialog, GCallback on_finished)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  *slot = dialog;
+  if (GTK_IS_WINDOW (root))
+    gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (root));
+  if (on_finished != NULL)
+    g_signal_connect_swapped (dialog, "finished", on_finished, self);
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) slot);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* Destroys the dialog in *@slot, if any, without it calling the page back. */
+static void
+close_dialog (ThecalOverviewPage *self, GtkWidget **slot)
+{
+  GtkWidget *dialog = *slot;
+
+  if (dialog == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (dialog, self);
+  g_object_remove_weak_pointer (G_OBJECT (dialog), (gpointer *) slot);
+  *slot = NULL;
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+/* TRUE (and shown again) while the dialog in *@slot is open. */
+static gboolean
+dialog_shown_again (GtkWidget **slot)
+{
+  if (*slot == NULL)
+    return FALSE;
+  gtk_window_present (GTK_WINDOW (*slot));
+  return TRUE;
+}
+
 /* Runs on the main thread: the wizard's refill returned (any outcome). */
 static void
 on_refill_finished (ThecalOverviewPage *self)
@@ -405,49 +448,17 @@ on_refill_finished (ThecalOverviewPage *self)
   reinterrogate (self);
 }
 
-/* Runs on the main thread: the wizard was destroyed. */
-static void
-on_wizard_destroyed (gpointer user_data, GObject *where_the_object_was)
-{
-  ThecalOverviewPage *self = user_data;
-
-  (void) where_the_object_was;
-  self->wizard = NULL;
-}
-
-static void
-close_wizard (ThecalOverviewPage *self)
-{
-  if (self->wizard == NULL)
-    return;
-  g_signal_handlers_disconnect_by_data (self->wizard, self);
-  g_object_weak_unref (G_OBJECT (self->wizard), on_wizard_destroyed, self);
-  gtk_window_destroy (GTK_WINDOW (self->wizard));
-  self->wizard = NULL;
-}
-
 GtkWidget *
 thecal_overview_page_open_refill (ThecalOverviewPage *self)
 {
   ThecalVisit *visit;
-  GtkRoot *root;
 
   g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
   visit = thecal_overview_page_get_visit (self);
   if (visit == NULL || self->library == NULL)
     return NULL;
-  if (self->wizard != NULL)
-    {
-      gtk_window_present (GTK_WINDOW (self->wizard));
-      return self->wizard;
-    }
-  self->wizard = GTK_WIDGET (thecal_refill_wizard_new (visit, self->library));
-  root = gtk_widget_get_root (GTK_WIDGET (self));
-  if (GTK_IS_WINDOW (root))
-    gtk_window_set_transient_for (GTK_WINDOW (self->wizard), GTK_WINDOW (root));
-  g_signal_connect_swapped (self->wizard, "finished", G_CALLBACK (on_refill_finished), self);
-  g_object_weak_ref (G_OBJECT (self->wizard), on_wizard_destroyed, self);
-  gtk_window_present (GTK_WINDOW (self->wizard));
+  if (!dialog_shown_again (&self->wizard))
+    track_dialog (self, &self->wizard, GTK_WIDGET (thecal_refill_wizard_new (visit, self->library)), G_CALLBACK (on_refill_finished));
   return self->wizard;
 }
 
@@ -460,49 +471,18 @@ on_program_finished (ThecalOverviewPage *self)
     set_status (self, _ ("Reading the pump again after the change of prescription…"), FALSE);
 }
 
-/* Runs on the main thread: the program dialog was destroyed. */
-static void
-on_program_dialog_destroyed (gpointer user_data, GObject *where_the_object_was)
-{
-  ThecalOverviewPage *self = user_data;
-
-  (void) where_the_object_was;
-  self->program_dialog = NULL;
-}
-
-static void
-close_program_dialog (ThecalOverviewPage *self)
-{
-  if (self->program_dialog == NULL)
-    return;
-  g_signal_handlers_disconnect_by_data (self->program_dialog, self);
-  g_object_weak_unref (G_OBJECT (self->program_dialog), on_program_dialog_destroyed, self);
-  gtk_window_destroy (GTK_WINDOW (self->program_dialog));
-  self->program_dialog = NULL;
-}
-
 GtkWidget *
 thecal_overview_page_open_program (ThecalOverviewPage *self)
 {
   ThecalVisit *visit;
-  GtkRoot *root;
 
   g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
   visit = thecal_overview_page_get_visit (self);
   if (visit == NULL || self->library == NULL)
     return NULL;
-  if (self->program_dialog != NULL)
-    {
-      gtk_window_present (GTK_WINDOW (self->program_dialog));
-      return self->program_dialog;
-    }
-  self->program_dialog = GTK_WIDGET (thecal_program_dialog_new (visit, self->library));
-  root = gtk_widget_get_root (GTK_WIDGET (self));
-  if (GTK_IS_WINDOW (root))
-    gtk_window_set_transient_for (GTK_WINDOW (self->program_dialog), GTK_WINDOW (root));
-  g_signal_connect_swapped (self->program_dialog, "finished", G_CALLBACK (on_program_finished), self);
-  g_object_weak_ref (G_OBJECT (self->program_dialog), on_program_dialog_destroyed, self);
-  gtk_window_present (GTK_WINDOW (self->program_dialog));
+  if (!dialog_shown_again (&self->program_dialog))
+    track_dialog (self, &self->program_dialog, GTK_WIDGET (thecal_program_dialog_new (visit, self->library)),
+                  G_CALLBACK (on_program_finished));
   return self->program_dialog;
 }
 
@@ -547,50 +527,20 @@ on_refill_clicked (ThecalOverviewPage *self)
 
 /* ---- boluses, clock, alarms (docs/gui.md "Boluses, clock, alarms, implant") --------------- */
 
-/* Runs on the main thread: the bolus dialog or a confirmation was destroyed. */
-static void
-on_action_dialog_destroyed (gpointer user_data, GObject *where_the_object_was)
-{
-  ThecalOverviewPage *self = user_data;
-
-  (void) where_the_object_was;
-  self->action_dialog = NULL;
-}
-
-static void
-close_action_dialog (ThecalOverviewPage *self)
-{
-  if (self->action_dialog == NULL)
-    return;
-  g_signal_handlers_disconnect_by_data (self->action_dialog, self);
-  g_object_weak_unref (G_OBJECT (self->action_dialog), on_action_dialog_destroyed, self);
-  gtk_window_destroy (GTK_WINDOW (self->action_dialog));
-  self->action_dialog = NULL;
-}
-
 /* TRUE (and shown again) while a bolus or implant dialog or a confirmation is open: one at a time
  * (a bolus left UNCERTAIN keeps its dialog until the pump is read). */
 static gboolean
 action_dialog_open (ThecalOverviewPage *self)
 {
-  if (self->action_dialog == NULL)
-    return FALSE;
-  gtk_window_present (GTK_WINDOW (self->action_dialog));
-  return TRUE;
+  return dialog_shown_again (&self->action_dialog);
 }
 
-/* Shows @dialog transient for the page's window and keeps track of it. */
+/* Shows @dialog (modal) transient for the page's window and keeps track of it. */
 static void
 present_action_dialog (ThecalOverviewPage *self, GtkWidget *dialog)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-
-  self->action_dialog = dialog;
-  if (GTK_IS_WINDOW (root))
-    gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (root));
   gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
-  g_object_weak_ref (G_OBJECT (dialog), on_action_dialog_destroyed, self);
-  gtk_window_present (GTK_WINDOW (dialog));
+  track_dialog (self, &self->action_dialog, dialog, NULL);
 }
 
 /* Runs on the main thread: the bolus dialog is destroyed. Once a bolus was written (any outcome;
@@ -1163,9 +1113,9 @@ on_cancel_clicked (ThecalOverviewPage *self)
 static void
 drop_connection (ThecalOverviewPage *self)
 {
-  close_wizard (self);
-  close_program_dialog (self);
-  close_action_dialog (self);
+  close_dialog (self, &self->wizard);
+  close_dialog (self, &self->program_dialog);
+  close_dialog (self, &self->action_dialog);
   g_clear_pointer (&self->action_note, g_free);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
@@ -1314,9 +1264,9 @@ thecal_overview_page_dispose (GObject *object)
 {
   ThecalOverviewPage *self = THECAL_OVERVIEW_PAGE (object);
 
-  close_wizard (self);
-  close_program_dialog (self);
-  close_action_dialog (self);
+  close_dialog (self, &self->wizard);
+  close_dialog (self, &self->program_dialog);
+  close_dialog (self, &self->action_dialog);
   g_clear_pointer (&self->action_note, g_free);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
