@@ -183,16 +183,8 @@ update_buttons (ThecalBolusDialog *self)
     }
   if (done && self->outcome == THECAL_OUTCOME_UNCERTAIN)
     complete = FALSE; /* blocking: read the pump again first */
-  gtk_button_set_label (GTK_BUTTON (self->next_button), next);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->next_button), GTK_ACCESSIBLE_PROPERTY_LABEL, next, -1);
-  gtk_button_set_label (GTK_BUTTON (self->back_button), back);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->back_button), GTK_ACCESSIBLE_PROPERTY_LABEL, back, -1);
-  gtk_widget_set_visible (self->back_button, !running && !done);
-  gtk_widget_set_sensitive (self->next_button, complete && self->cancellable == NULL);
-  gtk_widget_set_visible (self->next_button, !running);
-  for (gsize i = 0; i < G_N_ELEMENTS (page_titles); i++)
-    if (g_strcmp0 (page_titles[i][0], page) == 0)
-      adw_window_title_set_subtitle (ADW_WINDOW_TITLE (self->window_title), _ (page_titles[i][1]));
+  thecal_form_set_step_header (self->back_button, back, !running && !done, self->next_button, next, !running,
+                               complete && self->cancellable == NULL, self->window_title, page, page_titles, G_N_ELEMENTS (page_titles));
 }
 
 static void

@@ -37,20 +37,32 @@ on_entry_changed (GtkEditable *entry, gpointer user_data)
 }
 
 GtkWidget *
-thecal_form_add_entry (GtkWidget *box, const char *title, const char *placeholder, GtkWidget **error)
+thecal_form_add_entry_full (GtkWidget *box,
+                            const char *title,
+                            const char *placeholder,
+                            gboolean password,
+                            const char *error_class,
+                            GtkWidget **error)
 {
   GtkWidget *label = thecal_form_add_text (box, title, "heading");
-  GtkWidget *entry = gtk_entry_new ();
+  GtkWidget *entry = password ? gtk_password_entry_new () : gtk_entry_new ();
 
-  if (placeholder != NULL)
+  if (password)
+    gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (entry), TRUE);
+  else if (placeholder != NULL)
     gtk_entry_set_placeholder_text (GTK_ENTRY (entry), placeholder);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
   gtk_accessible_update_relation (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_RELATION_LABELLED_BY, label, NULL, -1);
   gtk_box_append (GTK_BOX (box), entry);
-  *error = thecal_form_add_text (box, "", "error");
+  *error = thecal_form_add_text (box, "", error_class);
   gtk_widget_set_visible (*error, FALSE);
   g_signal_connect (entry, "changed", G_CALLBACK (on_entry_changed), *error);
   return entry;
+}
+
+GtkWidget *
+thecal_form_add_entry (GtkWidget *box, const char *title, const char *placeholder, GtkWidget **error)
+{
+  return thecal_form_add_entry_full (box, title, placeholder, FALSE, "error", error);
 }
 
 const char *
@@ -75,4 +87,29 @@ thecal_form_parse (GtkWidget *entry, GtkWidget *error_label, ThecalQuantityKind 
   thecal_form_set_error (error_label, NULL);
   *value = v;
   return TRUE;
+}
+
+void
+thecal_form_set_step_header (GtkWidget *back,
+                             const char *back_label,
+                             gboolean back_visible,
+                             GtkWidget *next,
+                             const char *next_label,
+                             gboolean next_visible,
+                             gboolean next_sensitive,
+                             GtkWidget *title,
+                             const char *page,
+                             const char *const (*page_titles)[2],
+                             gsize n_page_titles)
+{
+  gtk_button_set_label (GTK_BUTTON (next), next_label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (next), GTK_ACCESSIBLE_PROPERTY_LABEL, next_label, -1);
+  gtk_button_set_label (GTK_BUTTON (back), back_label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (back), GTK_ACCESSIBLE_PROPERTY_LABEL, back_label, -1);
+  gtk_widget_set_visible (back, back_visible);
+  gtk_widget_set_visible (next, next_visible);
+  gtk_widget_set_sensitive (next, next_sensitive);
+  for (gsize i = 0; i < n_page_titles; i++)
+    if (g_strcmp0 (page_titles[i][0], page) == 0)
+      adw_window_title_set_subtitle (ADW_WINDOW_TITLE (title), _ (page_titles[i][1]));
 }

@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "thecal-form.h"
 #include "thecal-format.h"
 #include "thecal-workflow-refill.h"
 
@@ -96,55 +97,6 @@ static const char *const page_titles[][2] = {
 
 /* ---- building the pages ------------------------------------------------------------------- */
 
-static GtkWidget *
-add_text (GtkWidget *box, const char *text, const char *css_class)
-{
-  GtkWidget *label = gtk_label_new (text);
-
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_selectable (GTK_LABEL (label), FALSE);
-  if (css_class != NULL)
-    gtk_widget_add_css_class (label, css_class);
-  gtk_box_append (GTK_BOX (box), label);
-  return label;
-}
-
-/* A labelled entry with its error label under it; the label names the entry for assistive
- * technologies. */
-static GtkWidget *
-add_entry (ThecalRefillWizard *self, GtkWidget *box, const char *title, const char *placeholder, gboolean password, GtkWidget **error)
-{
-  GtkWidget *label = add_text (box, title, "heading");
-  GtkWidget *entry = password ? gtk_password_entry_new () : gtk_entry_new ();
-
-  if (placeholder != NULL && !password)
-    gtk_entry_set_placeholder_text (GTK_ENTRY (entry), placeholder);
-  if (password)
-    gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (entry), TRUE);
-  /* named by its visible label only: GTK 4.8 joins a label property and a labelled-by relation,
-   * and a screen reader would read the name twice */
-  gtk_accessible_update_relation (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_RELATION_LABELLED_BY, label, NULL, -1);
-  gtk_box_append (GTK_BOX (box), entry);
-  *error = add_text (box, "", "error");
-  gtk_widget_set_visible (*error, FALSE);
-  (void) self;
-  return entry;
-}
-
-static void
-set_error (GtkWidget *label, const char *text)
-{
-  gtk_label_set_text (GTK_LABEL (label), text != NULL ? text : "");
-  gtk_widget_set_visible (label, text != NULL && text[0] != '\0');
-}
-
-static const char *
-entry_text (GtkWidget *entry)
-{
-  return gtk_editable_get_text (GTK_EDITABLE (entry));
-}
-
 static const char *
 current_page (ThecalRefillWizard *self)
 {
@@ -159,7 +111,7 @@ parse_quantity (ThecalQuantityKind kind, GtkWidget *entry, const char *field, gi
   ThecalDoseError dose_error = { 0 };
   int64_t v = 0;
 
-  if (!thecal_quantity_parse (kind, entry_text (entry), field, &v, &dose_error))
+  if (!thecal_quantity_parse (kind, thecal_form_entry_text (entry), field, &v, &dose_error))
     {
       *message = g_strdup (dose_error.message);
       return FALSE;
@@ -185,17 +137,17 @@ fill_request (ThecalRefillWizard *self, ThecalRefillRequest *request)
   memset (request, 0, sizeof *request);
   parse_quantity (THECAL_QUANTITY_VOLUME, self->aspirated_entry, "aspirated volume", &request->aspirated_nl, &ignored);
   g_clear_pointer (&ignored, g_free);
-  request->acknowledgement = entry_text (self->ack_entry);
+  request->acknowledgement = thecal_form_entry_text (self->ack_entry);
   request->drug_id = selected_drug_id (self);
   parse_quantity (THECAL_QUANTITY_CONCENTRATION, self->concentration_entry, "concentration", &request->concentration_ng_per_ml,
                   &ignored);
   g_clear_pointer (&ignored, g_free);
-  request->lot = entry_text (self->lot_entry);
-  request->expiry_date = entry_text (self->expiry_entry);
+  request->lot = thecal_form_entry_text (self->lot_entry);
+  request->expiry_date = thecal_form_entry_text (self->expiry_entry);
   parse_quantity (THECAL_QUANTITY_VOLUME, self->added_entry, "volume added", &request->added_nl, &ignored);
-  request->verifier_name = entry_text (self->verifier_name_entry);
-  request->verifier_password = entry_text (self->verifier_password_entry);
-  request->override_reason = entry_text (self->override_entry);
+  request->verifier_name = thecal_form_entry_text (self->verifier_name_entry);
+  request->verifier_password = thecal_form_entry_text (self->verifier_password_entry);
+  request->override_reason = thecal_form_entry_text (self->override_entry);
 }
 
 /* ---- page 1: the aspirated volume ---------------------------------------------------------- */
@@ -211,14 +163,14 @@ update_aspirate (ThecalRefillWizard *self)
 
   self->aspirated_ok = FALSE;
   self->flagged = FALSE;
-  set_error (self->check_label, NULL);
-  set_error (self->discrepancy_label, NULL);
-  if (entry_text (self->aspirated_entry)[0] == '\0')
-    set_error (self->aspirated_error, NULL);
+  thecal_form_set_error (self->check_label, NULL);
+  thecal_form_set_error (self->discrepancy_label, NULL);
+  if (thecal_form_entry_text (self->aspirated_entry)[0] == '\0')
+    thecal_form_set_error (self->aspirated_error, NULL);
   else if (!parse_quantity (THECAL_QUANTITY_VOLUME, self->aspirated_entry, "aspirated volume", &aspirated, &message))
-    set_error (self->aspirated_error, message);
+    thecal_form_set_error (self->aspirated_error, message);
   else if (!thecal_visit_refill_preview (self->visit, aspirated, &check, &history_known, &error))
-    set_error (self->aspirated_error, error->message);
+    thecal_form_set_error (self->aspirated_error, error->message);
   else
     {
       g_autofree char *expected = thecal_format_quantity (THECAL_QUANTITY_VOLUME, check.expected_residual_nl);
@@ -226,14 +178,14 @@ update_aspirate (ThecalRefillWizard *self)
       g_autofree char *threshold = thecal_format_quantity (THECAL_QUANTITY_VOLUME, check.threshold_nl);
       g_autofree char *asp = thecal_format_quantity (THECAL_QUANTITY_VOLUME, aspirated);
 
-      set_error (self->aspirated_error, NULL);
+      thecal_form_set_error (self->aspirated_error, NULL);
       self->aspirated_ok = TRUE;
       self->flagged = check.flagged;
       if (!check.flagged)
         {
           g_autofree char *text = g_strdup_printf (_ ("Within the band: %s expected, %s aspirated (difference %s, band %s)."),
                                                    expected, asp, difference, threshold);
-          set_error (self->check_label, text);
+          thecal_form_set_error (self->check_label, text);
         }
       else
         {
@@ -244,20 +196,20 @@ update_aspirate (ThecalRefillWizard *self)
               asp, expected, threshold,
               check.kind == THECAL_DISCREPANCY_LESS_BACK ? _ ("possible pocket fill (drug injected outside the reservoir) or over-infusion")
                                                          : _ ("possible under-infusion, motor stall or catheter occlusion"));
-          set_error (self->discrepancy_label, text);
+          thecal_form_set_error (self->discrepancy_label, text);
         }
     }
   gtk_widget_set_visible (self->ack_entry, self->flagged);
   gtk_widget_set_visible (gtk_widget_get_prev_sibling (self->ack_entry), self->flagged);
   if (self->flagged)
     {
-      g_autofree char *ack = g_strstrip (g_strdup (entry_text (self->ack_entry)));
+      g_autofree char *ack = g_strstrip (g_strdup (thecal_form_entry_text (self->ack_entry)));
       glong n = g_utf8_strlen (ack, -1);
 
-      set_error (self->ack_error, n > 0 && n < ACK_MIN_CHARS ? _ ("Acknowledgement: at least 10 characters.") : NULL);
+      thecal_form_set_error (self->ack_error, n > 0 && n < ACK_MIN_CHARS ? _ ("Acknowledgement: at least 10 characters.") : NULL);
     }
   else
-    set_error (self->ack_error, NULL);
+    thecal_form_set_error (self->ack_error, NULL);
 }
 
 static gboolean
@@ -269,7 +221,7 @@ aspirate_complete (ThecalRefillWizard *self)
     return FALSE;
   if (!self->flagged)
     return TRUE;
-  ack = g_strstrip (g_strdup (entry_text (self->ack_entry)));
+  ack = g_strstrip (g_strdup (thecal_form_entry_text (self->ack_entry)));
   return g_utf8_strlen (ack, -1) >= ACK_MIN_CHARS;
 }
 
@@ -318,13 +270,13 @@ update_fill (ThecalRefillWizard *self)
 
   self->fill_ok = FALSE;
   g_clear_pointer (&self->review, thecal_refill_review_free);
-  set_error (self->fill_error, NULL);
-  set_error (self->lot_error, NULL);
-  set_error (self->expiry_error, NULL);
+  thecal_form_set_error (self->fill_error, NULL);
+  thecal_form_set_error (self->lot_error, NULL);
+  thecal_form_set_error (self->expiry_error, NULL);
 
   if (!parse_quantity (THECAL_QUANTITY_CONCENTRATION, self->concentration_entry, "concentration", &conc, &conc_message))
     ok = FALSE;
-  set_error (self->concentration_error, entry_text (self->concentration_entry)[0] != '\0' ? conc_message : NULL);
+  thecal_form_set_error (self->concentration_error, thecal_form_entry_text (self->concentration_entry)[0] != '\0' ? conc_message : NULL);
   if (!parse_quantity (THECAL_QUANTITY_VOLUME, self->added_entry, "volume added", &added, &added_message))
     ok = FALSE;
   else
@@ -339,8 +291,8 @@ update_fill (ThecalRefillWizard *self)
           ok = FALSE;
         }
     }
-  set_error (self->added_error, entry_text (self->added_entry)[0] != '\0' ? added_message : NULL);
-  if (entry_text (self->lot_entry)[0] == '\0' || entry_text (self->expiry_entry)[0] == '\0')
+  thecal_form_set_error (self->added_error, thecal_form_entry_text (self->added_entry)[0] != '\0' ? added_message : NULL);
+  if (thecal_form_entry_text (self->lot_entry)[0] == '\0' || thecal_form_entry_text (self->expiry_entry)[0] == '\0')
     return;
   /* the workflow's checks (expiry against the clinic's date, the drug, the change) also while
    * the volume is wrong, so every wrong field says so at once */
@@ -357,7 +309,7 @@ update_fill (ThecalRefillWizard *self)
           GtkWidget *label = error_label_for (self, error->message);
 
           if (label != self->added_error || added_message == NULL)
-            set_error (label, error->message);
+            thecal_form_set_error (label, error->message);
         }
       else if (ok)
         {
@@ -423,7 +375,7 @@ review_complete (ThecalRefillWizard *self)
 
   if (self->review == NULL || !self->review->needs_override)
     return self->review != NULL;
-  reason = g_strstrip (g_strdup (entry_text (self->override_entry)));
+  reason = g_strstrip (g_strdup (thecal_form_entry_text (self->override_entry)));
   return g_utf8_strlen (reason, -1) >= ACK_MIN_CHARS;
 }
 
@@ -477,7 +429,7 @@ page_complete (ThecalRefillWizard *self, const char *page)
   if (g_strcmp0 (page, "review") == 0)
     return review_complete (self);
   if (g_strcmp0 (page, "verifier") == 0)
-    return entry_text (self->verifier_name_entry)[0] != '\0' && entry_text (self->verifier_password_entry)[0] != '\0';
+    return thecal_form_entry_text (self->verifier_name_entry)[0] != '\0' && thecal_form_entry_text (self->verifier_password_entry)[0] != '\0';
   if (g_strcmp0 (page, "summary") == 0 || g_strcmp0 (page, "outcome") == 0)
     return TRUE;
   return FALSE; /* progress */
@@ -494,16 +446,8 @@ update_buttons (ThecalRefillWizard *self)
                                                                             : _ ("Next");
   const char *back = first ? _ ("Cancel") : _ ("Back");
 
-  gtk_button_set_label (GTK_BUTTON (self->next_button), next);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->next_button), GTK_ACCESSIBLE_PROPERTY_LABEL, next, -1);
-  gtk_button_set_label (GTK_BUTTON (self->back_button), back);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->back_button), GTK_ACCESSIBLE_PROPERTY_LABEL, back, -1);
-  gtk_widget_set_visible (self->back_button, !running && !done);
-  gtk_widget_set_sensitive (self->next_button, page_complete (self, page));
-  gtk_widget_set_visible (self->next_button, !running);
-  for (gsize i = 0; i < G_N_ELEMENTS (page_titles); i++)
-    if (g_strcmp0 (page_titles[i][0], page) == 0)
-      adw_window_title_set_subtitle (ADW_WINDOW_TITLE (self->window_title), _ (page_titles[i][1]));
+  thecal_form_set_step_header (self->back_button, back, !running && !done, self->next_button, next, !running, page_complete (self, page),
+                               self->window_title, page, page_titles, G_N_ELEMENTS (page_titles));
 }
 
 static void
@@ -524,7 +468,7 @@ on_field_changed (ThecalRefillWizard *self)
   else if (g_strcmp0 (page, "fill") == 0)
     update_fill (self);
   else if (g_strcmp0 (page, "verifier") == 0)
-    set_error (self->verifier_error, NULL);
+    thecal_form_set_error (self->verifier_error, NULL);
   update_buttons (self);
 }
 
@@ -739,7 +683,7 @@ thecal_refill_wizard_dup_field (ThecalRefillWizard *self, const char *field)
   g_return_val_if_fail (THECAL_IS_REFILL_WIZARD (self), NULL);
   entry = field_entry (self, field);
   g_return_val_if_fail (entry != NULL, NULL);
-  return g_strdup (entry_text (entry));
+  return g_strdup (thecal_form_entry_text (entry));
 }
 
 gboolean
@@ -816,65 +760,65 @@ build_pages (ThecalRefillWizard *self)
   GtkWidget *label;
 
   /* page 1: what is expected back, what came back */
-  add_text (self->aspirate_box, _ ("Empty the reservoir through the refill port and measure what comes back."), NULL);
+  thecal_form_add_text (self->aspirate_box, _ ("Empty the reservoir through the refill port and measure what comes back."), NULL);
   if (thecal_visit_refill_preview (self->visit, 0, &check, &history_known, NULL))
     {
       g_autofree char *expected = thecal_format_quantity (THECAL_QUANTITY_VOLUME, check.expected_residual_nl);
       g_autofree char *text = history_known ? g_strdup_printf (_ ("Expected residual: %s (from the record's history)"), expected)
                                             : g_strdup_printf (_ ("Expected residual: %s (the pump's own estimate)"), expected);
 
-      self->expected_label = add_text (self->aspirate_box, text, "title-4");
+      self->expected_label = thecal_form_add_text (self->aspirate_box, text, "title-4");
     }
   else
-    self->expected_label = add_text (self->aspirate_box, _ ("Expected residual: not known"), "title-4");
-  self->aspirated_entry = add_entry (self, self->aspirate_box, _ ("Aspirated volume"), _ ("e.g. 1.8 mL"), FALSE, &self->aspirated_error);
-  self->check_label = add_text (self->aspirate_box, "", NULL);
-  self->discrepancy_label = add_text (self->aspirate_box, "", "warning");
+    self->expected_label = thecal_form_add_text (self->aspirate_box, _ ("Expected residual: not known"), "title-4");
+  self->aspirated_entry = thecal_form_add_entry_full (self->aspirate_box, _ ("Aspirated volume"), _ ("e.g. 1.8 mL"), FALSE, "error", &self->aspirated_error);
+  self->check_label = thecal_form_add_text (self->aspirate_box, "", NULL);
+  self->discrepancy_label = thecal_form_add_text (self->aspirate_box, "", "warning");
   gtk_widget_set_visible (self->discrepancy_label, FALSE);
-  self->ack_entry = add_entry (self, self->aspirate_box, _ ("Acknowledgement (what you checked, at least 10 characters)"), NULL, FALSE,
-                               &self->ack_error);
+  self->ack_entry = thecal_form_add_entry_full (self->aspirate_box, _ ("Acknowledgement (what you checked, at least 10 characters)"), NULL,
+                                                FALSE, "error", &self->ack_error);
 
   /* page 2: the new fill */
   for (int i = 0; i < self->library->n_drugs; i++)
     gtk_string_list_append (drugs, self->library->drugs[i].display_name);
-  label = add_text (self->fill_box, _ ("Drug"), "heading");
+  label = thecal_form_add_text (self->fill_box, _ ("Drug"), "heading");
   self->drug_dropdown = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (drugs)), NULL);
   gtk_accessible_update_relation (GTK_ACCESSIBLE (self->drug_dropdown), GTK_ACCESSIBLE_RELATION_LABELLED_BY, label, NULL, -1);
   gtk_box_append (GTK_BOX (self->fill_box), self->drug_dropdown);
   thecal_refill_wizard_set_drug (self, active->rx.drug_id);
-  self->concentration_entry = add_entry (self, self->fill_box, _ ("Concentration"), _ ("e.g. 25 mg/mL"), FALSE, &self->concentration_error);
+  self->concentration_entry = thecal_form_add_entry_full (self->fill_box, _ ("Concentration"), _ ("e.g. 25 mg/mL"), FALSE, "error", &self->concentration_error);
   gtk_editable_set_text (GTK_EDITABLE (self->concentration_entry), conc);
-  self->lot_entry = add_entry (self, self->fill_box, _ ("Lot"), NULL, FALSE, &self->lot_error);
-  self->expiry_entry = add_entry (self, self->fill_box, _ ("Expiry (YYYY-MM-DD)"), _ ("YYYY-MM-DD"), FALSE, &self->expiry_error);
-  self->added_entry = add_entry (self, self->fill_box, added_title, _ ("e.g. 18 mL"), FALSE, &self->added_error);
-  self->fill_error = add_text (self->fill_box, "", "error");
+  self->lot_entry = thecal_form_add_entry_full (self->fill_box, _ ("Lot"), NULL, FALSE, "error", &self->lot_error);
+  self->expiry_entry = thecal_form_add_entry_full (self->fill_box, _ ("Expiry (YYYY-MM-DD)"), _ ("YYYY-MM-DD"), FALSE, "error", &self->expiry_error);
+  self->added_entry = thecal_form_add_entry_full (self->fill_box, added_title, _ ("e.g. 18 mL"), FALSE, "error", &self->added_error);
+  self->fill_error = thecal_form_add_text (self->fill_box, "", "error");
   gtk_widget_set_visible (self->fill_error, FALSE);
   {
     g_autofree char *now = g_strdup_printf (_ ("The pump reports %s now."), reported);
 
-    add_text (self->fill_box, now, "dim-label");
+    thecal_form_add_text (self->fill_box, now, "dim-label");
   }
 
   /* page 3: a change of drug or concentration */
-  add_text (self->review_box, _ ("This fill changes the drug or the concentration: a new prescription and a bridge bolus. Only a "
-                                 "physician may do it."),
-            "warning");
-  self->review_label = add_text (self->review_box, "", NULL);
+  thecal_form_add_text (self->review_box, _ ("This fill changes the drug or the concentration: a new prescription and a bridge bolus. Only a "
+                                             "physician may do it."),
+                        "warning");
+  self->review_label = thecal_form_add_text (self->review_box, "", NULL);
   gtk_label_set_selectable (GTK_LABEL (self->review_label), TRUE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->review_label), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Review of the change"), -1);
-  self->override_entry = add_entry (self, self->review_box, _ ("Reason to override the soft limit (at least 10 characters)"), NULL,
-                                    FALSE, &self->override_error);
+  self->override_entry = thecal_form_add_entry_full (self->review_box, _ ("Reason to override the soft limit (at least 10 characters)"),
+                                                     NULL, FALSE, "error", &self->override_error);
 
   /* page 4: the second person */
-  add_text (self->verifier_box, _ ("A second person checks the drug, the concentration and the volume, then signs in with their own "
-                                   "name and password."),
-            NULL);
-  self->verifier_name_entry = add_entry (self, self->verifier_box, _ ("Verifier user name"), NULL, FALSE, &self->verifier_error);
-  self->verifier_password_entry = add_entry (self, self->verifier_box, _ ("Verifier password"), NULL, TRUE, &self->verifier_error);
+  thecal_form_add_text (self->verifier_box, _ ("A second person checks the drug, the concentration and the volume, then signs in with their own "
+                                               "name and password."),
+                        NULL);
+  self->verifier_name_entry = thecal_form_add_entry_full (self->verifier_box, _ ("Verifier user name"), NULL, FALSE, "error", &self->verifier_error);
+  self->verifier_password_entry = thecal_form_add_entry_full (self->verifier_box, _ ("Verifier password"), NULL, TRUE, "error", &self->verifier_error);
 
   /* page 5: what will change */
-  add_text (self->summary_box, _ ("Check what will change, then press Refill."), "heading");
-  self->summary_label = add_text (self->summary_box, "", NULL);
+  thecal_form_add_text (self->summary_box, _ ("Check what will change, then press Refill."), "heading");
+  self->summary_label = thecal_form_add_text (self->summary_box, "", NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->summary_label), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Summary"), -1);
 
   /* page 6: progress; page 7: the outcome */
@@ -882,8 +826,8 @@ build_pages (ThecalRefillWizard *self)
   gtk_widget_set_size_request (self->spinner, 32, 32);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->spinner), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Refilling"), -1);
   gtk_box_append (GTK_BOX (self->progress_box), self->spinner);
-  self->progress_label = add_text (self->progress_box, _ ("Writing to the pump: the refill is recorded as pending, sent, then read back…"),
-                                   NULL);
+  self->progress_label = thecal_form_add_text (self->progress_box, _ ("Writing to the pump: the refill is recorded as pending, sent, then read back…"),
+                                               NULL);
   gtk_label_set_xalign (GTK_LABEL (self->progress_label), 0.5);
   self->outcome_page = adw_status_page_new ();
   gtk_widget_set_vexpand (self->outcome_page, TRUE);
