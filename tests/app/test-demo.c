@@ -470,7 +470,6 @@ START_TEST (test_demo_unplug_after_commit)
   assert_contains (thecal_wand_status_dup_text (thecal_window_get_wand_status (window)), "Wand absent");
   /* the pump runs the new prescription: the simulation knows it, the programmer cannot */
   ck_assert_int_eq (thecal_sim_pump_stats (pump)->prescriptions_set, prescriptions_set + 1);
-  screenshot (GTK_WIDGET (dialog), "demo-unplug-after-commit.png");
 
   /* read again with the wand out: still UNCERTAIN, still blocked */
   ck_assert (thecal_program_dialog_can_read_again (dialog));
@@ -485,6 +484,7 @@ START_TEST (test_demo_unplug_after_commit)
   ck_assert_ptr_null (dialog);
   ck_assert (wait_for (overview_dropped, overview));
   assert_contains (thecal_overview_page_dup_text (overview, "status"), "Wand unplugged");
+  screenshot (GTK_WIDGET (window), "demo-unplug-after-commit.png");
 
   /* plugged in, connected anew: the connection settles the write from what the pump runs */
   thecal_demo_controls_toggle_wand (controls);
@@ -492,7 +492,8 @@ START_TEST (test_demo_unplug_after_commit)
   ck_assert (!thecal_visit_is_blocked (thecal_overview_page_get_visit (overview), NULL));
   assert_text (overview, "dose", "6 mg/day");
   assert_contains (thecal_overview_page_dup_text (overview, "findings"), "was left unresolved; reconciled with the pump");
-  screenshot (GTK_WIDGET (window), "demo-unplug-after-commit-settled.png");
+  /* the whole overview, down to the findings */
+  screenshot_full (find_descendant (GTK_WIDGET (overview), ADW_TYPE_CLAMP), "demo-unplug-after-commit-settled.png", TRUE);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 END_TEST
