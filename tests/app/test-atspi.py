@@ -162,6 +162,7 @@ def refill(app):
     check(press(app, "Refill…"), "Refill… opens the wizard")
     overview = app
     app = wait_for("the refill window", lambda: window_named(overview, "Refill"))
+    check_names(app, "the refill wizard")
     type_into(app, "Aspirated volume", "0.6 mL")
     warning = wait_for("the discrepancy warning", lambda: has_label(app, lambda t: "pocket fill" in t))
     check(warning is not None, "0.6 mL back of 1.8 mL expected: the possible pocket fill is named", text(warning))
@@ -184,6 +185,24 @@ def refill(app):
     press(app, "Close", "Close on the outcome")
     volume = wait_for("the overview read again", lambda: has_label(overview, lambda t: t == "18 mL of 20 mL"))
     check(volume is not None, "the overview shows 18 mL of 20 mL after the refill")
+
+
+def named_twice(label):
+    """TRUE for a name GTK 4.8 made by joining a label property with a labelled-by relation:
+    "Mode Mode", "Reason for the change Reason for the change (recorded with it)"."""
+    for i, c in enumerate(label):
+        if c == " " and i >= 3 and label[i + 1:].startswith(label[:i]):
+            return True
+    return False
+
+
+def check_names(root, where):
+    """Every control under @root is named, and none twice."""
+    controls = ("push button", "toggle button", "text", "password text", "entry", "combo box", "check box", "list item",
+                "spin button", "radio button")
+    found = [n for n in walk(root) if role(n) in controls]
+    bad = [f"{role(n)} {name(n)!r}" for n in found if named_twice(name(n)) or (not name(n) and role(n) != "list item")]
+    check(found and not bad, f"every control of {where} has one name", repr(bad))
 
 
 def text_with(root, part):
@@ -227,6 +246,8 @@ def flex_change(app, patients, rows):
     start = wait_for("the flex table", lambda: entry(dialog, "Flex step 2 start (HH:MM)"))
     check(text(start) == "22:00" and text(entry(dialog, "Flex step 1 dose or rate per day")) == "300 mcg/day",
           "the editor shows the running steps", f"{text(start)!r}")
+    check_names(overview, "the overview")
+    check_names(dialog, "the prescription editor")
     press(dialog, "Add Step")
     type_into(dialog, "Flex step 2 start (HH:MM)", "12:00")
     type_into(dialog, "Flex step 2 dose or rate per day", "600 mcg/day")
@@ -240,6 +261,7 @@ def flex_change(app, patients, rows):
           and "Flex step 3 start: none → 22:00" in text(changes), "the review lists the change step by step", repr(text(changes)))
     program = button(dialog, "Program")
     check(program is not None and not sensitive(program), "Program waits for the override reason")
+    check_names(dialog, "the review")
     override = "Reason to override the soft limit (at least 10 characters)"
     type_into(dialog, override, "too short")
     short = wait_for("the reason's length", lambda: text_with(dialog, "at least 10 characters (9 so far)"))
@@ -265,6 +287,7 @@ def flex_change(app, patients, rows):
           "the history shows who and the override reason", detail and text(detail))
     audit = wait_for("the audit status", lambda: has_label(history, lambda t: t.startswith("Audit chain verified")))
     check(audit is not None, "the audit chain is verified")
+    check_names(history, "the history")
     press(history, "Close", "Close the history")
     wait_for("the history closed", lambda: window_named(app, "History") is None)
 
