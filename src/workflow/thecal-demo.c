@@ -760,6 +760,8 @@ unplug_after_commit (gpointer user_data)
   ThecalDemoWorld *self = user_data;
 
   self->unplug_id = 0;
+  if (!self->unplug_after_commit)
+    return G_SOURCE_REMOVE; /* disarmed meanwhile */
   self->unplug_after_commit = FALSE;
   self->committing = NULL;
   g_debug ("Demo fault: the wand is pulled out after the pump took COMMIT");
@@ -785,7 +787,11 @@ on_link_program_step (ThecalPumpLink *link, guint step, gpointer user_data)
       return;
     }
   if (step != THECAL_PROGRAM_STEP_READ_BACK || link != self->committing || !self->wand_plugged)
-    return;
+    {
+      if (link == self->committing)
+        self->committing = NULL; /* another step of that write, or of its next one */
+      return;
+    }
   /* not from inside the link's signal: the unplug fails what the link has pending */
   self->unplug_id = g_idle_add_full (G_PRIORITY_HIGH, unplug_after_commit, g_object_ref (self), g_object_unref);
 }
