@@ -21,6 +21,7 @@ struct _ThecalDemoControls
   GtkWidget *hour_button;
   GtkWidget *day_button;
   GtkWidget *wand_button;
+  GtkWidget *commit_button;
   GtkWidget *stall_button;
   GtkWidget *over_button;
   GtkWidget *pump_label;
@@ -31,6 +32,7 @@ struct _ThecalDemoControls
   char *serial;
   guint tick_id;
   gboolean syncing; /* the toggle buttons follow the world: no feedback */
+  gboolean armed;   /* "Unplug Wand After Commit" was armed when the bar last looked */
 };
 
 G_DEFINE_FINAL_TYPE (ThecalDemoControls, thecal_demo_controls, GTK_TYPE_BOX)
@@ -66,7 +68,11 @@ sync_buttons (ThecalDemoControls *self)
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->real_button), active == self->real_button);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->hour_button), active == self->hour_button);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->day_button), active == self->day_button);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->commit_button),
+                                self->world != NULL && thecal_demo_world_get_unplug_after_commit (self->world));
   self->syncing = FALSE;
+  /* armed only while the wand is in: unplugged, there is no link to lose (pressed again: disarmed) */
+  gtk_widget_set_sensitive (self->commit_button, plugged || gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (self->commit_button)));
   gtk_button_set_label (GTK_BUTTON (self->wand_button), plugged ? _ ("Unplug Wand") : _ ("Plug In Wand"));
   gtk_widget_set_sensitive (GTK_WIDGET (self), self->world != NULL);
   gtk_widget_set_sensitive (self->stall_button, self->serial != NULL);
@@ -132,10 +138,19 @@ on_tick (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* Runs on the main thread: the world's speed, wand or links changed. */
+/* Runs on the main thread: the world's speed, wand, armed fault or links changed. */
 static void
 on_world_changed (ThecalDemoControls *self)
 {
+  gboolean armed = self->world != NULL && thecal_demo_world_get_unplug_after_commit (self->world);
+
+  /* the armed fault fired: it disarmed itself and pulled the wand out */
+  if (self->armed && !armed && self->world != NULL && !thecal_demo_world_get_wand_plugged (self->world))
+    set_message (self,
+                 _ ("The wand was pulled out right after the pump took the commit: its read-back was lost, so the outcome is "
+                    "uncertain. Plug the wand in and read the pump again."),
+                 FALSE);
+  self->armed = armed;
   sync_buttons (self);
   thecal_demo_controls_update (self);
 }
@@ -219,6 +234,25 @@ thecal_demo_controls_toggle_wand (ThecalDemoControls *self)
                FALSE);
 }
 
+gboolean
+thecal_demo_controls_set_unplug_after_commit (ThecalDemoControls *self, gboolean armed)
+{
+  g_return_val_if_fail (THECAL_IS_DEMO_CONTROLS (self), FALSE);
+  if (self->world == NULL || (armed && !thecal_demo_world_get_wand_plugged (self->world)))
+    {
+      sync_buttons (self);
+      return FALSE;
+    }
+  /* the message first: arming emits "changed", which must not read it as fired */
+  set_message (self,
+               armed ? _ ("Armed: the wand will be pulled out as soon as the pump has taken the next commit of a prescription "
+                          "(Program…), before it is read back.")
+                     : _ ("Disarmed: the wand stays in."),
+               FALSE);
+  thecal_demo_world_set_unplug_after_commit (self->world, armed);
+  return TRUE;
+}
+
 static gboolean
 inject (ThecalDemoControls *self, ThecalFaultKind kind, gint64 value, const char *done)
 {
@@ -267,6 +301,14 @@ on_wand_clicked (ThecalDemoControls *self)
 }
 
 static void
+on_commit_toggled (ThecalDemoControls *self)
+{
+  if (self->syncing)
+    return;
+  thecal_demo_controls_set_unplug_after_commit (self, gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (self->commit_button)));
+}
+
+static void
 on_stall_clicked (ThecalDemoControls *self)
 {
   thecal_demo_controls_motor_stall (self);
@@ -290,6 +332,8 @@ thecal_demo_controls_dup_text (ThecalDemoControls *self, const char *key)
     return g_strdup (gtk_label_get_text (GTK_LABEL (self->message_label)));
   if (g_strcmp0 (key, "wand") == 0)
     return g_strdup (gtk_button_get_label (GTK_BUTTON (self->wand_button)));
+  if (g_strcmp0 (key, "commit") == 0)
+    return g_strdup (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (self->commit_button)) ? "armed" : "");
   if (g_strcmp0 (key, "speed") == 0)
     {
       GtkWidget *buttons[] = { self->pause_button, self->real_button, self->hour_button, self->day_button };
@@ -332,6 +376,7 @@ thecal_demo_controls_class_init (ThecalDemoControlsClass *klass)
   BIND (hour_button);
   BIND (day_button);
   BIND (wand_button);
+  BIND (commit_button);
   BIND (stall_button);
   BIND (over_button);
   BIND (pump_label);
@@ -339,6 +384,7 @@ thecal_demo_controls_class_init (ThecalDemoControlsClass *klass)
 #undef BIND
   gtk_widget_class_bind_template_callback (widget_class, on_speed_toggled);
   gtk_widget_class_bind_template_callback (widget_class, on_wand_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_commit_toggled);
   gtk_widget_class_bind_template_callback (widget_class, on_stall_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_over_clicked);
 }

@@ -2,8 +2,8 @@
  *
  * thecal-demo-controls.h: the demo bar under the "Demo — simulated pumps" banner (docs/gui.md
  * "Demo mode"): the demo date and time, ticking; the time control (Pause, 1×, 1 h per second,
- * 1 day per second: linked toggle buttons); the fault buttons (Unplug Wand / Plug In Wand, Motor
- * Stall, Over-infusion +20 %) for the selected patient's simulated pump; and that pump's true
+ * 1 day per second: linked toggle buttons); the fault buttons (Unplug Wand / Plug In Wand,
+ * Unplug Wand After Commit, Motor Stall, Over-infusion +20 %) for the selected patient's simulated pump; and that pump's true
  * state as the simulation knows it (actual reservoir beside the pump's own estimate), marked as
  * what no real pump can report.
  *
@@ -34,13 +34,17 @@ void thecal_demo_controls_set_serial (ThecalDemoControls *self, const char *seri
 /* What the buttons do (the tests call them as a click would). */
 void thecal_demo_controls_set_scale (ThecalDemoControls *self, guint scale);
 void thecal_demo_controls_toggle_wand (ThecalDemoControls *self);
+/* "Unplug Wand After Commit" (thecal_demo_world_set_unplug_after_commit): arms or disarms it.
+ * FALSE (nothing armed) without a world or, to arm, while the wand is unplugged. */
+gboolean thecal_demo_controls_set_unplug_after_commit (ThecalDemoControls *self, gboolean armed);
 gboolean thecal_demo_controls_motor_stall (ThecalDemoControls *self);
 gboolean thecal_demo_controls_over_infusion (ThecalDemoControls *self);
 /* Reads the clock and the pump again now (the bar also does it 4 times a second). */
 void thecal_demo_controls_update (ThecalDemoControls *self);
 
 /* What a label shows, by key: "time" (the demo date and time), "speed", "pump" (the true
- * state), "message" (the last fault's outcome), "wand" (the wand button's label). A new string,
+ * state), "message" (the last fault's outcome), "wand" (the wand button's label), "commit"
+ * ("armed" while "Unplug Wand After Commit" is armed, else ""). A new string,
  * NULL for an unknown key. */
 char *thecal_demo_controls_dup_text (ThecalDemoControls *self, const char *key);
 

@@ -138,7 +138,6 @@ static GtkWidget *
 list_add (GtkWidget *list, const char *title, const char *subtitle, const char *css_class)
 {
   GtkWidget *row = adw_action_row_new ();
-  g_autofree char *accessible = subtitle != NULL ? g_strdup_printf ("%s: %s", title, subtitle) : g_strdup (title);
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
@@ -148,7 +147,8 @@ list_add (GtkWidget *list, const char *title, const char *subtitle, const char *
   adw_action_row_set_title_lines (ADW_ACTION_ROW (row), 0);
   if (css_class != NULL)
     gtk_widget_add_css_class (row, css_class);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
+  /* no label property: the row is labelled by its title (and described by its subtitle) already,
+   * and GTK 4.8 would join the two into a name read twice */
   gtk_list_box_append (GTK_LIST_BOX (list), row);
   return row;
 }

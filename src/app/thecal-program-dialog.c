@@ -200,7 +200,8 @@ add_error_label (GtkWidget *box)
 }
 
 /* A labelled entry with its message under it; the label names the entry for assistive
- * technologies. */
+ * technologies (by the relation only: GTK 4.8 joins a label property and a labelled-by relation,
+ * and a screen reader would read the name twice). */
 static GtkWidget *
 add_entry (GtkWidget *box, const char *title, const char *placeholder, GtkWidget **error)
 {
@@ -209,7 +210,6 @@ add_entry (GtkWidget *box, const char *title, const char *placeholder, GtkWidget
 
   if (placeholder != NULL)
     gtk_entry_set_placeholder_text (GTK_ENTRY (entry), placeholder);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
   gtk_accessible_update_relation (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_RELATION_LABELLED_BY, label, NULL, -1);
   gtk_box_append (GTK_BOX (box), entry);
   *error = add_error_label (box);
@@ -1069,23 +1069,29 @@ show_progress (ThecalProgramDialog *self)
   for (int i = 0; i < N_PROGRESS; i++)
     {
       const char *icon = NULL;
+      const char *state = _ ("Waiting");
 
       switch (self->progress[i])
         {
         case STEP_ACTIVE:
           icon = "media-playback-start-symbolic";
+          state = _ ("In progress");
           break;
         case STEP_DONE:
           icon = "emblem-ok-symbolic";
+          state = _ ("Done");
           break;
         case STEP_FAILED:
           icon = "dialog-error-symbolic";
+          state = _ ("Failed");
           break;
         case STEP_WAITING:
         default:
           break;
         }
       gtk_image_set_from_icon_name (GTK_IMAGE (self->progress_icons[i]), icon);
+      /* the icon's meaning in words, read before the step's name by assistive technologies */
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->progress_icons[i]), GTK_ACCESSIBLE_PROPERTY_LABEL, state, -1);
       if (self->progress[i] == STEP_WAITING)
         gtk_widget_add_css_class (self->progress_labels[i], "dim-label");
       else
@@ -1840,7 +1846,7 @@ build_pages (ThecalProgramDialog *self)
   for (gsize i = 0; i < G_N_ELEMENTS (modes); i++)
     gtk_string_list_append (mode_names, thecal_format_mode (modes[i]));
   self->mode_dropdown = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (mode_names)), NULL);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->mode_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Mode"), -1);
+  /* named by the visible label only (see add_entry) */
   gtk_accessible_update_relation (GTK_ACCESSIBLE (self->mode_dropdown), GTK_ACCESSIBLE_RELATION_LABELLED_BY, label, NULL, -1);
   gtk_widget_set_halign (self->mode_dropdown, GTK_ALIGN_START);
   gtk_box_append (GTK_BOX (section), self->mode_dropdown);
@@ -1950,13 +1956,10 @@ build_pages (ThecalProgramDialog *self)
   line = add_text (self->review_box, _ ("Reason for the change (recorded with it)"), "heading");
   self->reason_entry = gtk_entry_new ();
   gtk_entry_set_placeholder_text (GTK_ENTRY (self->reason_entry), _ ("e.g. pain not controlled at night"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->reason_entry), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Reason for the change"), -1);
   gtk_accessible_update_relation (GTK_ACCESSIBLE (self->reason_entry), GTK_ACCESSIBLE_RELATION_LABELLED_BY, line, NULL, -1);
   gtk_box_append (GTK_BOX (self->review_box), self->reason_entry);
   self->override_title = add_text (self->review_box, _ ("Reason to override the soft limit (at least 10 characters)"), "heading");
   self->override_entry = gtk_entry_new ();
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->override_entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Reason to override the soft limit"), -1);
   gtk_accessible_update_relation (GTK_ACCESSIBLE (self->override_entry), GTK_ACCESSIBLE_RELATION_LABELLED_BY, self->override_title, NULL, -1);
   gtk_box_append (GTK_BOX (self->review_box), self->override_entry);
   self->override_error = add_error_label (self->review_box);

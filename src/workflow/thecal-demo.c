@@ -353,7 +353,10 @@ struct _ThecalDemoWorld
   WorldPump *pumps;
   guint n_pumps;
   gboolean wand_plugged;
-  GPtrArray *links; /* ThecalDemoLink * (not referenced: each removes itself in its dispose) */
+  gboolean unplug_after_commit; /* the armed fault (thecal_demo_world_set_unplug_after_commit) */
+  ThecalPumpLink *committing;   /* the pump link whose write entered COMMIT last (not referenced: compared only) */
+  guint unplug_id;              /* the pending unplug's idle (it holds a reference on the world) */
+  GPtrArray *links;             /* ThecalDemoLink * (not referenced: each removes itself in its dispose) */
 };
 
 G_DEFINE_FINAL_TYPE (ThecalDemoWorld, thecal_demo_world, G_TYPE_OBJECT)
@@ -731,6 +734,68 @@ thecal_demo_world_set_wand_plugged (ThecalDemoWorld *self, gboolean plugged)
   world_changed (self);
 }
 
+void
+thecal_demo_world_set_unplug_after_commit (ThecalDemoWorld *self, gboolean armed)
+{
+  g_return_if_fail (THECAL_IS_DEMO_WORLD (self));
+  armed = !!armed;
+  if (armed == self->unplug_after_commit)
+    return;
+  self->unplug_after_commit = armed;
+  self->committing = NULL;
+  world_changed (self);
+}
+
+gboolean
+thecal_demo_world_get_unplug_after_commit (ThecalDemoWorld *self)
+{
+  g_return_val_if_fail (THECAL_IS_DEMO_WORLD (self), FALSE);
+  return self->unplug_after_commit;
+}
+
+/* Runs on the owning context (a G_PRIORITY_HIGH idle): the armed fault fires. */
+static gboolean
+unplug_after_commit (gpointer user_data)
+{
+  ThecalDemoWorld *self = user_data;
+
+  self->unplug_id = 0;
+  if (!self->unplug_after_commit)
+    return G_SOURCE_REMOVE; /* disarmed meanwhile */
+  self->unplug_after_commit = FALSE;
+  self->committing = NULL;
+  g_debug ("Demo fault: the wand is pulled out after the pump took COMMIT");
+  if (self->wand_plugged)
+    thecal_demo_world_set_wand_plugged (self, FALSE); /* emits "changed" */
+  else
+    world_changed (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs on the owning context: a link's two-phase write entered @step. The armed fault fires once
+ * the pump has taken COMMIT (the read-back begins after COMMIT's answer). */
+static void
+on_link_program_step (ThecalPumpLink *link, guint step, gpointer user_data)
+{
+  ThecalDemoWorld *self = user_data;
+
+  if (!self->unplug_after_commit || self->unplug_id != 0)
+    return;
+  if (step == THECAL_PROGRAM_STEP_COMMIT)
+    {
+      self->committing = link;
+      return;
+    }
+  if (step != THECAL_PROGRAM_STEP_READ_BACK || link != self->committing || !self->wand_plugged)
+    {
+      if (link == self->committing)
+        self->committing = NULL; /* another step of that write, or of its next one */
+      return;
+    }
+  /* not from inside the link's signal: the unplug fails what the link has pending */
+  self->unplug_id = g_idle_add_full (G_PRIORITY_HIGH, unplug_after_commit, g_object_ref (self), g_object_unref);
+}
+
 gboolean
 thecal_demo_world_get_wand_plugged (ThecalDemoWorld *self)
 {
@@ -798,6 +863,8 @@ thecal_demo_world_open_link (ThecalDemoWorld *self,
   /* the visit's clinic clock: the demo time (the visit holds the link's transport, whose
    * reference keeps the world alive) */
   thecal_visit_set_time_func (link->visit, world_time, self);
+  /* the armed "Unplug Wand After Commit" watches every link's writes */
+  g_signal_connect_object (link->link, "program-step", G_CALLBACK (on_link_program_step), self, 0);
   g_ptr_array_add (self->links, link);
   world_changed (self);
   return g_steal_pointer (&link);

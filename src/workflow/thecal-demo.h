@@ -183,6 +183,20 @@ void thecal_demo_world_set_wand_plugged (ThecalDemoWorld *self, gboolean plugged
 gboolean thecal_demo_world_get_wand_plugged (ThecalDemoWorld *self);
 void thecal_demo_world_get_wand (ThecalDemoWorld *self, ThecalDemoWand *wand);
 
+/* The fault "Unplug Wand After Commit": armed, the simulated wand is pulled out (as
+ * thecal_demo_world_set_wand_plugged (FALSE)) as soon as the pump of one of the world's links has
+ * taken the next COMMIT of a prescription write (a change programmed, or a refill with a change of
+ * drug or concentration), before the programmer has read it back: the pump runs the new
+ * prescription, the programmer cannot know, and the write ends UNCERTAIN. The moment is the link's
+ * "program-step" THECAL_PROGRAM_STEP_READ_BACK after its THECAL_PROGRAM_STEP_COMMIT; the unplug
+ * runs from a G_PRIORITY_HIGH idle on the owning context (never inside the link's own signal),
+ * which is dispatched before the read-back's frame can arrive (it travels in a source of default
+ * priority). Fires once, then disarms; "changed" is emitted when armed, disarmed or fired. A person
+ * cannot press "Unplug Wand" at that instant: this is the demo's way to show the uncertain
+ * state. */
+void thecal_demo_world_set_unplug_after_commit (ThecalDemoWorld *self, gboolean armed);
+gboolean thecal_demo_world_get_unplug_after_commit (ThecalDemoWorld *self);
+
 /* A link (and a visit of @session) to the world's pump @serial, its time the world's, on a real
  * clock for the link's own timers. The wand unplugged: THECAL_WAND_ERROR_NOT_FOUND "No wand
  * connected", nothing made. Otherwise as thecal_demo_link_new. */

@@ -12,9 +12,15 @@
  *    unplugged (a re-read and a connect fail with the wand's message, the header says absent)
  *    and plugged in again;
  *  - the choice of the pump near the wand: another patient's pump is refused (WRONG PATIENT),
- *    the spare pump is not in the record.
+ *    the spare pump is not in the record;
+ *  - "Unplug Wand After Commit": refused while the wand is out; armed, a change of prescription
+ *    ends UNCERTAIN (the pump took COMMIT, the wand was pulled out before the read-back), the
+ *    wand is out, the fault disarmed; reading again while unplugged stays UNCERTAIN; the dialog
+ *    closed, the wand plugged in, a new connection settles it (the pump runs the new
+ *    prescription, the reconciliation named in the findings).
  *
- * Screenshots (THECAL_SCREENSHOT_DIR): demo-time.png, demo-faults.png, wand-status.png.
+ * Screenshots (THECAL_SCREENSHOT_DIR): demo-time.png, demo-faults.png, wand-status.png,
+ * demo-unplug-after-commit.png, demo-unplug-after-commit-settled.png.
  */
 #include "config.h"
 
@@ -22,6 +28,8 @@
 
 #include <adwaita.h>
 #include <string.h>
+
+#include "thecal-program-dialog.h"
 
 #define DAY_MS INT64_C (86400000)
 
@@ -373,6 +381,130 @@ START_TEST (test_demo_pump_choice)
 }
 END_TEST
 
+static gboolean
+program_check_done (gpointer dialog)
+{
+  return !thecal_program_dialog_get_check_pending (dialog);
+}
+
+static gboolean
+program_finished (gpointer dialog)
+{
+  return thecal_program_dialog_get_finished (dialog, NULL) && !thecal_program_dialog_get_busy (dialog);
+}
+
+static gboolean
+program_idle (gpointer dialog)
+{
+  return !thecal_program_dialog_get_busy (dialog);
+}
+
+static gboolean
+overview_dropped (gpointer overview)
+{
+  return !thecal_overview_page_get_busy (overview) && thecal_overview_page_get_visit (overview) == NULL;
+}
+
+static void
+assert_program (ThecalProgramDialog *dialog, const char *key, const char *part)
+{
+  assert_contains (thecal_program_dialog_dup_text (dialog, key, NULL), part);
+}
+
+/* "Unplug Wand After Commit": the pump takes the new prescription and the wand is pulled out
+ * before the programmer reads it back: UNCERTAIN, blocking, settled by the next connection. */
+START_TEST (test_demo_unplug_after_commit)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_signed_in (&record, 1);
+  ThecalOverviewPage *overview = thecal_window_get_overview_page (window);
+  ThecalDemoControls *controls = thecal_window_get_demo_controls (window);
+  ThecalDemoWorld *world = thecal_window_get_demo_world (window);
+  ThecalProgrammingOutcome outcome = THECAL_OUTCOME_PENDING;
+  ThecalProgramDialog *dialog;
+  ThecalVisit *visit;
+  ThecalSimPump *pump;
+  gint64 prescriptions_set;
+
+  /* no wand, nothing to lose: arming is refused */
+  thecal_demo_controls_toggle_wand (controls);
+  ck_assert (!thecal_demo_controls_set_unplug_after_commit (controls, TRUE));
+  ck_assert (!thecal_demo_world_get_unplug_after_commit (world));
+  assert_controls (controls, "commit", "");
+  thecal_demo_controls_toggle_wand (controls);
+
+  connect_overview (overview);
+  visit = thecal_overview_page_get_visit (overview);
+  ck_assert (thecal_demo_controls_set_unplug_after_commit (controls, TRUE));
+  ck_assert (thecal_demo_world_get_unplug_after_commit (world));
+  assert_controls (controls, "commit", "armed");
+  assert_contains (thecal_demo_controls_dup_text (controls, "message"), "Armed: the wand will be pulled out");
+  /* disarmed and armed again, as pressing the toggle twice would */
+  ck_assert (thecal_demo_controls_set_unplug_after_commit (controls, FALSE));
+  ck_assert (!thecal_demo_world_get_unplug_after_commit (world));
+  ck_assert (thecal_demo_world_get_wand_plugged (world));
+  ck_assert (thecal_demo_controls_set_unplug_after_commit (controls, TRUE));
+
+  pump = thecal_demo_world_get_pump (world, "TR20-000124", NULL);
+  ck_assert_ptr_nonnull (pump);
+  prescriptions_set = thecal_sim_pump_stats (pump)->prescriptions_set;
+  /* 5 → 6 mg/day of morphine 25 mg/mL (above its 20 mg/mL soft limit: an override reason) */
+  dialog = THECAL_PROGRAM_DIALOG (thecal_overview_page_open_program (overview));
+  ck_assert_ptr_nonnull (dialog);
+  ck_assert (thecal_program_dialog_set_text (dialog, "continuous", "6 mg/day"));
+  ck_assert (wait_for (program_check_done, dialog));
+  thecal_program_dialog_next (dialog);
+  ck_assert_str_eq (thecal_program_dialog_get_page (dialog), "review");
+  ck_assert (thecal_program_dialog_set_text (dialog, "override", "Concentration as supplied by the pharmacy"));
+  ck_assert (thecal_program_dialog_can_go_next (dialog));
+  thecal_program_dialog_next (dialog); /* Program */
+  ck_assert (wait_for (program_finished, dialog));
+  ck_assert (thecal_program_dialog_get_finished (dialog, &outcome));
+  {
+    g_autofree char *text = thecal_program_dialog_dup_text (dialog, "outcome", NULL);
+
+    ck_assert_msg (outcome == THECAL_OUTCOME_UNCERTAIN, "%d: %s", outcome, text);
+  }
+  assert_program (dialog, "outcome", "Outcome UNCERTAIN");
+  assert_program (dialog, "progress", "✓ Commit: the pump switches to it\n✗ Verify: read the running prescription back");
+  ck_assert (thecal_visit_is_blocked (visit, NULL));
+  /* the fault fired once: the wand is out, nothing is armed any more, the bar says what happened */
+  ck_assert (!thecal_demo_world_get_wand_plugged (world));
+  ck_assert (!thecal_demo_world_get_unplug_after_commit (world));
+  assert_controls (controls, "commit", "");
+  assert_controls (controls, "wand", "Plug In Wand");
+  assert_contains (thecal_demo_controls_dup_text (controls, "message"), "pulled out right after the pump took the commit");
+  assert_contains (thecal_wand_status_dup_text (thecal_window_get_wand_status (window)), "Wand absent");
+  /* the pump runs the new prescription: the simulation knows it, the programmer cannot */
+  ck_assert_int_eq (thecal_sim_pump_stats (pump)->prescriptions_set, prescriptions_set + 1);
+
+  /* read again with the wand out: still UNCERTAIN, still blocked */
+  ck_assert (thecal_program_dialog_can_read_again (dialog));
+  thecal_program_dialog_read_again (dialog);
+  ck_assert (wait_for (program_idle, dialog));
+  assert_program (dialog, "outcome_error", "Still UNCERTAIN");
+  ck_assert (thecal_visit_is_blocked (visit, NULL));
+
+  /* closed (allowed: UNCERTAIN is shown), the overview's read fails with the wand out */
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
+  gtk_window_close (GTK_WINDOW (dialog));
+  ck_assert_ptr_null (dialog);
+  ck_assert (wait_for (overview_dropped, overview));
+  assert_contains (thecal_overview_page_dup_text (overview, "status"), "Wand unplugged");
+  screenshot (GTK_WIDGET (window), "demo-unplug-after-commit.png");
+
+  /* plugged in, connected anew: the connection settles the write from what the pump runs */
+  thecal_demo_controls_toggle_wand (controls);
+  connect_overview (overview);
+  ck_assert (!thecal_visit_is_blocked (thecal_overview_page_get_visit (overview), NULL));
+  assert_text (overview, "dose", "6 mg/day");
+  assert_contains (thecal_overview_page_dup_text (overview, "findings"), "was left unresolved; reconciled with the pump");
+  /* the whole overview, down to the findings */
+  screenshot_full (find_descendant (GTK_WIDGET (overview), ADW_TYPE_CLAMP), "demo-unplug-after-commit-settled.png", TRUE);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 /* Outside demo mode: no demo bar, no world; the header watches the USB wand (none here) without
  * blocking and says it is absent. */
 START_TEST (test_wand_status_usb)
@@ -397,7 +529,7 @@ demo_suite (void)
   Suite *suite = suite_create ("demo");
 
   THECAL_TEST_TCASE (suite, "demo", setup, teardown, 120, test_demo_time, test_demo_reservoir_falls, test_demo_faults,
-                     test_demo_over_infusion_empty, test_demo_unplug, test_demo_pump_choice);
+                     test_demo_over_infusion_empty, test_demo_unplug, test_demo_pump_choice, test_demo_unplug_after_commit);
   THECAL_TEST_TCASE (suite, "usb", setup, teardown, 60, test_wand_status_usb);
   return suite;
 }

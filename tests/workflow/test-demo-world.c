@@ -3,7 +3,8 @@
  * test-demo-world.c: the demo world of the app's demo mode (src/workflow/thecal-demo.c): the
  * demo clock (exact scaling on an injected real time source, pause, limits), one pump per serial
  * whose state persists across links, faults injected into a pump, the low-reservoir alarm
- * arriving at 1 day per second, the spare pump, and the simulated wand (unplug, plug in).
+ * arriving at 1 day per second, the spare pump, and the simulated wand (unplug, plug in, and
+ * "Unplug Wand After Commit": a write UNCERTAIN, settled once plugged in).
  */
 #include "config.h"
 
@@ -452,6 +453,98 @@ START_TEST (test_unplug)
 }
 END_TEST
 
+/* "Unplug Wand After Commit", with frames sent at once (latency 0: each in an idle) and after
+ * 20 ms: the pump takes COMMIT, the wand is pulled out before the read-back, the write is
+ * UNCERTAIN and blocks; the fault fired once; plugged in, reading the pump settles it CONFIRMED. */
+START_TEST (test_unplug_after_commit)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalRecord) record = thecal_demo_record_create_sync (db_path, THECAL_RECORD_OPEN_FAST_HASH, NULL, NULL, &error);
+  g_autoptr (ThecalRecordSession) session = NULL;
+  g_autoptr (ThecalDemoWorld) world = new_world ();
+  g_autoptr (ThecalDemoLink) link = NULL;
+  const guint latencies[] = { 0, 20 };
+  ThecalVisit *visit;
+  int changes = 0;
+
+  ck_assert_msg (record != NULL, "%s", error != NULL ? error->message : "");
+  session = thecal_record_session_login_sync (record, THECAL_DEMO_USER_NAME, THECAL_DEMO_USER_PASSWORD, NULL, &error);
+  ck_assert_msg (session != NULL, "%s", error != NULL ? error->message : "");
+  link = thecal_demo_world_open_link (world, session, models, library, "TR20-000124", &error);
+  ck_assert_msg (link != NULL, "%s", error != NULL ? error->message : "");
+  visit = thecal_demo_link_get_visit (link);
+  ck_assert_msg (connect_visit (link, "DEMO-0002", &error), "%s", error != NULL ? error->message : "");
+  g_signal_connect_swapped (world, "changed", G_CALLBACK (count_change), &changes);
+  ck_assert (!thecal_demo_world_get_unplug_after_commit (world));
+
+  for (gsize round = 0; round < G_N_ELEMENTS (latencies); round++)
+    {
+      g_autoptr (ThecalProgramReview) review = NULL;
+      ThecalPrescription rx = thecal_visit_get_active (visit)->rx;
+      ThecalProgrammingOutcome outcome = THECAL_OUTCOME_PENDING;
+      Wait wait = { NULL };
+      gint64 session_id = 0;
+
+      thecal_loopback_transport_set_latency_ms (thecal_demo_link_get_loopback (link), latencies[round]);
+      changes = 0;
+      thecal_demo_world_set_unplug_after_commit (world, TRUE);
+      thecal_demo_world_set_unplug_after_commit (world, TRUE); /* already armed: no change */
+      ck_assert (thecal_demo_world_get_unplug_after_commit (world));
+      ck_assert_int_eq (changes, 1);
+
+      /* 6 mg/day, then 7 (morphine 25 mg/mL is above its soft limit: an override reason) */
+      rx.continuous.basis = THECAL_BASIS_DOSE;
+      rx.continuous.dose_ng_per_day = (gint64) (6 + round) * 1000000;
+      review = thecal_visit_review_prescription (visit, &rx, &error);
+      ck_assert_msg (review != NULL, "%s", error != NULL ? error->message : "");
+      thecal_visit_program_async (visit, review, "test", "Concentration as supplied by the pharmacy", NULL, on_done, &wait);
+      while (wait.result == NULL)
+        g_main_context_iteration (NULL, TRUE);
+      ck_assert_msg (thecal_visit_program_finish (visit, wait.result, &outcome, &session_id, &error), "%s",
+                     error != NULL ? error->message : "");
+      g_clear_object (&wait.result);
+      ck_assert_msg (outcome == THECAL_OUTCOME_UNCERTAIN, "latency %u ms: outcome %d", latencies[round], outcome);
+      ck_assert (thecal_visit_is_blocked (visit, NULL));
+      /* fired once: the wand is out, nothing armed any more */
+      ck_assert (!thecal_demo_world_get_wand_plugged (world));
+      ck_assert (!thecal_demo_world_get_unplug_after_commit (world));
+      ck_assert (thecal_loopback_transport_get_unplugged (thecal_demo_link_get_loopback (link)));
+      ck_assert_int_eq (changes, 2);
+
+      /* plugged in: the same link reads the pump, which runs the new prescription */
+      thecal_demo_world_set_wand_plugged (world, TRUE);
+      thecal_visit_reconcile_async (visit, NULL, on_done, &wait);
+      while (wait.result == NULL)
+        g_main_context_iteration (NULL, TRUE);
+      ck_assert_msg (thecal_visit_reconcile_finish (visit, wait.result, &error), "%s", error != NULL ? error->message : "");
+      g_clear_object (&wait.result);
+      ck_assert (!thecal_visit_is_blocked (visit, NULL));
+      ck_assert_int_eq (thecal_visit_get_active (visit)->rx.continuous.dose_ng_per_day, rx.continuous.dose_ng_per_day);
+    }
+
+  /* disarmed, a write is left alone */
+  thecal_demo_world_set_unplug_after_commit (world, TRUE);
+  thecal_demo_world_set_unplug_after_commit (world, FALSE);
+  {
+    g_autoptr (ThecalProgramReview) review = NULL;
+    ThecalPrescription rx = thecal_visit_get_active (visit)->rx;
+    ThecalProgrammingOutcome outcome = THECAL_OUTCOME_PENDING;
+    Wait wait = { NULL };
+
+    rx.continuous.dose_ng_per_day = 5000000;
+    review = thecal_visit_review_prescription (visit, &rx, &error);
+    ck_assert_msg (review != NULL, "%s", error != NULL ? error->message : "");
+    thecal_visit_program_async (visit, review, "test", "Concentration as supplied by the pharmacy", NULL, on_done, &wait);
+    while (wait.result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    ck_assert (thecal_visit_program_finish (visit, wait.result, &outcome, NULL, &error));
+    g_clear_object (&wait.result);
+    ck_assert_int_eq (outcome, THECAL_OUTCOME_CONFIRMED);
+    ck_assert (thecal_demo_world_get_wand_plugged (world));
+  }
+}
+END_TEST
+
 static Suite *
 demo_world_suite (void)
 {
@@ -460,7 +553,8 @@ demo_world_suite (void)
   THECAL_TEST_TCASE (suite, "clock", setup, teardown, 0, test_clock, test_clock_new_source, test_clock_limit);
   THECAL_TEST_TCASE (suite, "pumps", setup, teardown, 0, test_pumps_persist, test_faults, test_low_reservoir_arrives,
                      test_over_infusion_empties_early);
-  THECAL_TEST_TCASE (suite, "links", setup, teardown, 120, test_links, test_session_timeout, test_unplug);
+  THECAL_TEST_TCASE (suite, "links", setup, teardown, 120, test_links, test_session_timeout, test_unplug,
+                     test_unplug_after_commit);
   return suite;
 }
 
