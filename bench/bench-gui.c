@@ -516,7 +516,6 @@ main (void)
     stall_reset ();
     t_us = g_get_monotonic_time ();
     history = thecal_overview_page_open_history (overview);
-    g_printerr ("OPEN %ld us\n", (long) (g_get_monotonic_time () - t_us));
     if (history == NULL)
       fail ("the history window", NULL);
     /* its own toplevel: its frames are drawn by its own frame clock (creating the window, before
