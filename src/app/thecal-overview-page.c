@@ -15,7 +15,11 @@
 #include "thecal-implant-dialog.h"
 #include "thecal-history-page.h"
 #include "thecal-refill-wizard.h"
+#include "thecal-settings.h"
 #include "thecal-workflow-clock.h"
+#ifdef THECAL_HAVE_USB_TRANSPORT
+#include "thecal-usb-transport.h"
+#endif
 
 struct _ThecalOverviewPage
 {
@@ -57,6 +61,11 @@ struct _ThecalOverviewPage
   ThecalDrugLibrary *library;
   ThecalPatient *patient;
   ThecalDemoLink *demo_link; /* demo mode: the patient's simulated pump */
+  /* a clinic record: the pump through the USB wand (docs/gui.md "Pump overview") */
+  GObject *wand_transport; /* ThecalUsbTransport */
+  ThecalClock *wand_clock;
+  ThecalPumpLink *wand_link;
+  ThecalVisit *wand_visit;
   GCancellable *cancellable; /* the connection, or a clock sync or an acknowledgement, in flight */
   guint pulse_id;
   GtkWidget *wizard;         /* the refill wizard open on the connected visit (not owned) */
@@ -76,6 +85,27 @@ struct _ThecalOverviewPage
 };
 
 G_DEFINE_FINAL_TYPE (ThecalOverviewPage, thecal_overview_page, ADW_TYPE_BIN)
+
+/* The visit of the link to the pump, whichever it is (the demo's simulated pump or the pump
+ * through the USB wand), or NULL without one. */
+static ThecalVisit *
+link_visit (ThecalOverviewPage *self)
+{
+  if (self->demo_link != NULL)
+    return thecal_demo_link_get_visit (self->demo_link);
+  return self->wand_visit;
+}
+
+/* Drops the link to the pump (the visit, its link, the wand's transport). */
+static void
+drop_link (ThecalOverviewPage *self)
+{
+  g_clear_object (&self->demo_link);
+  g_clear_object (&self->wand_visit);
+  g_clear_object (&self->wand_link);
+  g_clear_object (&self->wand_clock);
+  g_clear_object (&self->wand_transport);
+}
 
 /* The simulated wand's latency each way in demo mode. */
 #define DEMO_LINK_LATENCY_MS 5
@@ -179,7 +209,7 @@ row_add_button (GtkWidget *row, const char *label, const char *accessible)
 static void
 show_interrogation (ThecalOverviewPage *self)
 {
-  ThecalVisit *visit = thecal_demo_link_get_visit (self->demo_link);
+  ThecalVisit *visit = link_visit (self);
   const ThecalProtoStatus *st = thecal_visit_get_status (visit);
   const ThecalMsgPrescription *active = thecal_visit_get_active (visit);
   const ThecalPumpModel *model = thecal_visit_get_model (visit);
@@ -337,7 +367,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   gboolean ok = thecal_visit_connect_finish (THECAL_VISIT (source), result, &error);
 
-  if (self->demo_link == NULL || THECAL_VISIT (source) != thecal_demo_link_get_visit (self->demo_link))
+  if (link_visit (self) == NULL || THECAL_VISIT (source) != link_visit (self))
     return; /* another patient was selected meanwhile */
   g_clear_object (&self->cancellable);
   set_busy (self, FALSE);
@@ -354,7 +384,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
           set_busy (self, FALSE);
           return;
         }
-      g_clear_object (&self->demo_link);
+      drop_link (self);
       return;
     }
   if (self->action_note != NULL)
@@ -376,7 +406,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 reinterrogate_saying (ThecalOverviewPage *self, const char *what)
 {
-  if (self->demo_link == NULL || self->patient == NULL || self->cancellable != NULL)
+  if (link_visit (self) == NULL || self->patient == NULL || self->cancellable != NULL)
     return;
   if (self->refresh_cancellable != NULL)
     {
@@ -388,7 +418,7 @@ reinterrogate_saying (ThecalOverviewPage *self, const char *what)
   self->cancellable = g_cancellable_new ();
   set_busy (self, TRUE);
   set_status (self, what, FALSE);
-  thecal_visit_connect_async (thecal_demo_link_get_visit (self->demo_link), self->patient->mrn, self->cancellable, on_connected,
+  thecal_visit_connect_async (link_visit (self), self->patient->mrn, self->cancellable, on_connected,
                               g_object_ref (self));
 }
 
@@ -588,7 +618,7 @@ on_clock_synced (GObject *source, GAsyncResult *result, gpointer user_data)
   gboolean ok = thecal_visit_sync_clock_finish (THECAL_VISIT (source), result, &drift_ms, &synced, &error);
   g_autofree char *drift = NULL;
 
-  if (self->demo_link == NULL || THECAL_VISIT (source) != thecal_demo_link_get_visit (self->demo_link))
+  if (link_visit (self) == NULL || THECAL_VISIT (source) != link_visit (self))
     return;
   g_clear_object (&self->cancellable);
   set_busy (self, FALSE);
@@ -686,7 +716,7 @@ on_alarm_acknowledged (GObject *source, GAsyncResult *result, gpointer user_data
   g_autoptr (GError) error = NULL;
   gboolean ok = thecal_visit_ack_alarm_finish (THECAL_VISIT (source), result, &error);
 
-  if (self->demo_link == NULL || THECAL_VISIT (source) != thecal_demo_link_get_visit (self->demo_link))
+  if (link_visit (self) == NULL || THECAL_VISIT (source) != link_visit (self))
     return;
   g_clear_object (&self->cancellable);
   set_busy (self, FALSE);
@@ -795,7 +825,7 @@ thecal_overview_page_open_implant (ThecalOverviewPage *self)
   if (!self->unknown_pump || self->demo_link == NULL || self->cancellable != NULL || self->patient == NULL || self->library == NULL
       || self->models == NULL || action_dialog_open (self))
     return NULL;
-  identity = thecal_visit_get_identity (thecal_demo_link_get_visit (self->demo_link));
+  identity = thecal_visit_get_identity (link_visit (self));
   model = identity != NULL ? thecal_pump_model_set_find (self->models, identity->model_id) : NULL;
   if (model == NULL)
     {
@@ -805,7 +835,7 @@ thecal_overview_page_open_implant (ThecalOverviewPage *self)
   /* the demo pumps are paired with the key the demo derives from the serial (thecal-demo.h) */
   G_STATIC_ASSERT (THECAL_KEY_SIZE == THECAL_PAIRING_KEY_BYTES);
   thecal_sim_pump_demo_key (identity->serial, key);
-  dialog = GTK_WIDGET (thecal_implant_dialog_new (thecal_demo_link_get_visit (self->demo_link), self->library, model,
+  dialog = GTK_WIDGET (thecal_implant_dialog_new (link_visit (self), self->library, model,
                                                   identity->serial, self->patient->mrn, self->patient->name, key));
   memset (key, 0, sizeof key);
   g_signal_connect_swapped (dialog, "destroy", G_CALLBACK (on_implant_dialog_destroy), self);
@@ -925,7 +955,7 @@ on_refreshed (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   gboolean ok = thecal_visit_connect_finish (THECAL_VISIT (source), result, &error);
 
-  if (self->demo_link == NULL || THECAL_VISIT (source) != thecal_demo_link_get_visit (self->demo_link))
+  if (link_visit (self) == NULL || THECAL_VISIT (source) != link_visit (self))
     return; /* dropped meanwhile */
   g_clear_object (&self->refresh_cancellable);
   self->last_read_us = g_get_monotonic_time ();
@@ -962,7 +992,7 @@ thecal_overview_page_refresh (ThecalOverviewPage *self)
   /* a visit that read the pump (its values are shown), even when the last re-read failed (the
    * wand was unplugged: once plugged in again, the next re-read restores the page) */
   visit = self->demo_link != NULL && self->cancellable == NULL && gtk_widget_get_visible (self->content_box)
-              ? thecal_demo_link_get_visit (self->demo_link)
+              ? link_visit (self)
               : NULL;
   /* not while nobody sees the page (a folded window showing the list, a locked session) */
   if (visit == NULL || self->patient == NULL || self->refresh_cancellable != NULL || !gtk_widget_get_mapped (GTK_WIDGET (self))
@@ -1034,6 +1064,37 @@ thecal_overview_page_get_demo_world (ThecalOverviewPage *self)
   return self->demo_world;
 }
 
+/* The patient's pump through the USB wand of the preferences (its VID:PID, "wand-usb-id"), on the
+ * clinic's real clock, as `thecal-cli visit MRN --wand` does: the visit pairs with the key the
+ * record holds for the pump it identifies. Opening the wand is quick (libusb, no telemetry); the
+ * transport's event thread only queues to this main context. FALSE with the wand's message ("No
+ * wand connected: plug the telemetry wand into a USB port") and nothing kept. */
+static gboolean
+open_wand_link (ThecalOverviewPage *self, GError **error)
+{
+#ifdef THECAL_HAVE_USB_TRANSPORT
+  g_autoptr (GSettings) settings = thecal_settings_new ();
+  g_autofree char *wand_id = settings != NULL ? g_settings_get_string (settings, "wand-usb-id") : g_strdup (THECAL_WAND_USB_ID_DEFAULT);
+  guint16 vid = 0, pid = 0;
+  ThecalUsbTransport *transport;
+
+  if (!thecal_settings_parse_wand_id (wand_id, &vid, &pid, error))
+    return FALSE;
+  transport = thecal_usb_transport_new (vid, pid, error);
+  if (transport == NULL)
+    return FALSE;
+  self->wand_transport = G_OBJECT (transport);
+  self->wand_clock = thecal_clock_new_real ();
+  self->wand_link = thecal_pump_link_new (THECAL_TRANSPORT (transport), self->wand_clock);
+  self->wand_visit = thecal_visit_new (self->session, self->wand_link, self->models, self->library);
+  return TRUE;
+#else
+  (void) self;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _ ("No wand connected: this build of Thecal has no USB wand support."));
+  return FALSE;
+#endif
+}
+
 void
 thecal_overview_page_connect (ThecalOverviewPage *self)
 {
@@ -1051,13 +1112,22 @@ thecal_overview_page_connect (ThecalOverviewPage *self)
     g_cancellable_cancel (self->refresh_cancellable);
   g_clear_object (&self->refresh_cancellable);
   self->reinterrogate_due = FALSE;
-  g_clear_object (&self->demo_link);
+  drop_link (self);
   self->unknown_pump = FALSE;
   demo_patient = thecal_record_is_demo (thecal_record_session_get_record (self->session)) ? thecal_demo_patient_find (self->patient->mrn)
                                                                                           : NULL;
   if (demo_patient == NULL)
     {
-      set_status (self, _ ("Connecting through the USB wand is not in the app yet: use “thecal-cli pump interrogate --wand”."), TRUE);
+      /* a clinic record (or a patient added to the demo): the pump through the USB wand */
+      if (!open_wand_link (self, &error))
+        {
+          set_status (self, error->message, TRUE);
+          return;
+        }
+      self->cancellable = g_cancellable_new ();
+      set_busy (self, TRUE);
+      set_status (self, _ ("Connecting through the USB wand: identifying the pump, reading its status, prescription and log…"), FALSE);
+      thecal_visit_connect_async (link_visit (self), self->patient->mrn, self->cancellable, on_connected, g_object_ref (self));
       return;
     }
   if (self->demo_world != NULL)
@@ -1085,7 +1155,7 @@ thecal_overview_page_connect (ThecalOverviewPage *self)
   self->cancellable = g_cancellable_new ();
   set_busy (self, TRUE);
   set_status (self, _ ("Connecting: identifying the pump, reading its status, prescription and log…"), FALSE);
-  thecal_visit_connect_async (thecal_demo_link_get_visit (self->demo_link), self->patient->mrn, self->cancellable, on_connected,
+  thecal_visit_connect_async (link_visit (self), self->patient->mrn, self->cancellable, on_connected,
                               g_object_ref (self));
 }
 
@@ -1124,7 +1194,7 @@ drop_connection (ThecalOverviewPage *self)
     g_cancellable_cancel (self->refresh_cancellable);
   g_clear_object (&self->refresh_cancellable);
   self->reinterrogate_due = FALSE;
-  g_clear_object (&self->demo_link);
+  drop_link (self);
   self->unknown_pump = FALSE;
   set_busy (self, FALSE);
   set_status (self, NULL, FALSE);
@@ -1203,9 +1273,9 @@ ThecalVisit *
 thecal_overview_page_get_visit (ThecalOverviewPage *self)
 {
   g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
-  if (self->demo_link == NULL || self->cancellable != NULL)
+  if (link_visit (self) == NULL || self->cancellable != NULL)
     return NULL;
-  return thecal_visit_is_connected (thecal_demo_link_get_visit (self->demo_link)) ? thecal_demo_link_get_visit (self->demo_link) : NULL;
+  return thecal_visit_is_connected (link_visit (self)) ? link_visit (self) : NULL;
 }
 
 static char *
@@ -1276,7 +1346,7 @@ thecal_overview_page_dispose (GObject *object)
     g_cancellable_cancel (self->refresh_cancellable);
   g_clear_object (&self->refresh_cancellable);
   g_clear_handle_id (&self->refresh_tick_id, g_source_remove);
-  g_clear_object (&self->demo_link);
+  drop_link (self);
   if (self->demo_world != NULL)
     g_clear_signal_handler (&self->world_changed_id, self->demo_world);
   g_clear_object (&self->demo_world);
