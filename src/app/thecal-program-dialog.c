@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "thecal-form.h"
 #include "thecal-format.h"
 #include "thecal-projection-chart.h"
 
@@ -177,43 +178,12 @@ static void update_buttons (ThecalProgramDialog *self);
 /* ---- building ----------------------------------------------------------------------------- */
 
 static GtkWidget *
-add_text (GtkWidget *box, const char *text, const char *css_class)
-{
-  GtkWidget *label = gtk_label_new (text);
-
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  if (css_class != NULL)
-    gtk_widget_add_css_class (label, css_class);
-  gtk_box_append (GTK_BOX (box), label);
-  return label;
-}
-
-static GtkWidget *
 add_error_label (GtkWidget *box)
 {
-  GtkWidget *label = add_text (box, "", NULL);
+  GtkWidget *label = thecal_form_add_text (box, "", NULL);
 
   gtk_widget_set_visible (label, FALSE);
   return label;
-}
-
-/* A labelled entry with its message under it; the label names the entry for assistive
- * technologies (by the relation only: GTK 4.8 joins a label property and a labelled-by relation,
- * and a screen reader would read the name twice). */
-static GtkWidget *
-add_entry (GtkWidget *box, const char *title, const char *placeholder, GtkWidget **error)
-{
-  GtkWidget *label = add_text (box, title, "heading");
-  GtkWidget *entry = gtk_entry_new ();
-
-  if (placeholder != NULL)
-    gtk_entry_set_placeholder_text (GTK_ENTRY (entry), placeholder);
-  gtk_accessible_update_relation (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_RELATION_LABELLED_BY, label, NULL, -1);
-  gtk_box_append (GTK_BOX (box), entry);
-  *error = add_error_label (box);
-  return entry;
 }
 
 static GtkWidget *
@@ -222,15 +192,9 @@ add_section (GtkWidget *box, const char *title)
   GtkWidget *section = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
 
   if (title != NULL)
-    add_text (section, title, "title-4");
+    thecal_form_add_text (section, title, "title-4");
   gtk_box_append (GTK_BOX (box), section);
   return section;
-}
-
-static const char *
-entry_text (GtkWidget *entry)
-{
-  return gtk_editable_get_text (GTK_EDITABLE (entry));
 }
 
 static void
@@ -556,12 +520,12 @@ parse_kind (ThecalProgramDialog *self, ThecalQuantityKind kind, GtkWidget *entry
   int64_t v = 0;
 
   thecal_dose_error_clear (&error);
-  if (entry_text (entry)[0] == '\0')
+  if (thecal_form_entry_text (entry)[0] == '\0')
     {
       parse_error (self, label, field, NULL, expected);
       return FALSE;
     }
-  if (!thecal_quantity_parse (kind, entry_text (entry), field, &v, &error))
+  if (!thecal_quantity_parse (kind, thecal_form_entry_text (entry), field, &v, &error))
     {
       parse_error (self, label, field, &error, expected);
       return FALSE;
@@ -579,12 +543,12 @@ parse_amount (ThecalProgramDialog *self, GtkWidget *entry, GtkWidget *label, con
   int64_t v = 0;
 
   thecal_dose_error_clear (&error);
-  if (entry_text (entry)[0] == '\0')
+  if (thecal_form_entry_text (entry)[0] == '\0')
     {
       parse_error (self, label, field, NULL, expected);
       return FALSE;
     }
-  if (!thecal_quantity_parse_rate (entry_text (entry), field, &kind, &v, &error))
+  if (!thecal_quantity_parse_rate (thecal_form_entry_text (entry), field, &kind, &v, &error))
     {
       parse_error (self, label, field, &error, expected);
       return FALSE;
@@ -609,7 +573,7 @@ parse_count (ThecalProgramDialog *self, GtkWidget *entry, GtkWidget *label, cons
 {
   g_autoptr (GError) error = NULL;
   guint64 v = 0;
-  const char *text = entry_text (entry);
+  const char *text = thecal_form_entry_text (entry);
   g_autofree char *stripped = g_strstrip (g_strdup (text));
 
   if (stripped[0] == '\0' || !g_ascii_string_to_unsigned (stripped, 10, 1, 1000, &v, &error))
@@ -871,7 +835,7 @@ update_mode (ThecalProgramDialog *self)
       Row *row = add_flex_row (self, NULL);
 
       gtk_editable_set_text (GTK_EDITABLE (row->start), "00:00");
-      gtk_editable_set_text (GTK_EDITABLE (row->amount), entry_text (self->continuous_entry));
+      gtk_editable_set_text (GTK_EDITABLE (row->amount), thecal_form_entry_text (self->continuous_entry));
     }
 }
 
@@ -964,7 +928,7 @@ review_refused (ThecalProgramDialog *self)
 static void
 update_override (ThecalProgramDialog *self)
 {
-  g_autofree char *reason = g_strstrip (g_strdup (entry_text (self->override_entry)));
+  g_autofree char *reason = g_strstrip (g_strdup (thecal_form_entry_text (self->override_entry)));
   glong n = g_utf8_strlen (reason, -1);
 
   if (n > 0 && n < THECAL_PROGRAM_DIALOG_REASON_MIN_CHARS)
@@ -1272,8 +1236,8 @@ on_programmed (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 start_program (ThecalProgramDialog *self)
 {
-  const char *override = review_needs_override (self) ? entry_text (self->override_entry) : NULL;
-  g_autofree char *reason = g_strstrip (g_strdup (entry_text (self->reason_entry)));
+  const char *override = review_needs_override (self) ? thecal_form_entry_text (self->override_entry) : NULL;
+  g_autofree char *reason = g_strstrip (g_strdup (thecal_form_entry_text (self->reason_entry)));
 
   for (int i = 0; i < N_PROGRESS; i++)
     self->progress[i] = STEP_WAITING;
@@ -1379,7 +1343,7 @@ page_complete (ThecalProgramDialog *self, const char *page)
         return FALSE;
       if (!review_needs_override (self))
         return TRUE;
-      reason = g_strstrip (g_strdup (entry_text (self->override_entry)));
+      reason = g_strstrip (g_strdup (thecal_form_entry_text (self->override_entry)));
       return g_utf8_strlen (reason, -1) >= THECAL_PROGRAM_DIALOG_REASON_MIN_CHARS;
     }
   if (g_strcmp0 (page, "outcome") == 0)
@@ -1398,16 +1362,8 @@ update_buttons (ThecalProgramDialog *self)
                                                                             : _ ("Next");
   const char *back = first ? _ ("Cancel") : _ ("Back");
 
-  gtk_button_set_label (GTK_BUTTON (self->next_button), next);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->next_button), GTK_ACCESSIBLE_PROPERTY_LABEL, next, -1);
-  gtk_button_set_label (GTK_BUTTON (self->back_button), back);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->back_button), GTK_ACCESSIBLE_PROPERTY_LABEL, back, -1);
-  gtk_widget_set_visible (self->back_button, !running && !done);
-  gtk_widget_set_sensitive (self->next_button, page_complete (self, page));
-  gtk_widget_set_visible (self->next_button, !running);
-  for (gsize i = 0; i < G_N_ELEMENTS (page_titles); i++)
-    if (g_strcmp0 (page_titles[i][0], page) == 0)
-      adw_window_title_set_subtitle (ADW_WINDOW_TITLE (self->window_title), _ (page_titles[i][1]));
+  thecal_form_set_step_header (self->back_button, back, !running && !done, self->next_button, next, !running, page_complete (self, page),
+                               self->window_title, page, page_titles, G_N_ELEMENTS (page_titles));
 }
 
 static void
@@ -1672,7 +1628,7 @@ thecal_program_dialog_dup_field (ThecalProgramDialog *self, const char *field)
 
   g_return_val_if_fail (THECAL_IS_PROGRAM_DIALOG (self), NULL);
   entry = field_entry (self, field);
-  return entry != NULL ? g_strdup (entry_text (entry)) : NULL;
+  return entry != NULL ? g_strdup (thecal_form_entry_text (entry)) : NULL;
 }
 
 static const char *
@@ -1821,14 +1777,14 @@ build_pages (ThecalProgramDialog *self)
                                                 "change of drug or concentration is a refill (Refill…)."),
                                              thecal_format_drug (self->library, self->old_rx.drug_id), conc, model->id);
 
-    add_text (self->edit_box, drug, NULL);
+    thecal_form_add_text (self->edit_box, drug, NULL);
   }
   self->drug_error = add_error_label (self->edit_box);
   /* what the pump will deliver, and the findings about the whole prescription, at the top */
   section = add_section (self->edit_box, NULL);
   gtk_widget_add_css_class (section, "card");
   gtk_widget_set_margin_top (section, 0);
-  self->daily_label = add_text (section, "", NULL);
+  self->daily_label = thecal_form_add_text (section, "", NULL);
   gtk_widget_set_margin_start (self->daily_label, 12);
   gtk_widget_set_margin_end (self->daily_label, 12);
   gtk_widget_set_margin_top (self->daily_label, 8);
@@ -1842,7 +1798,7 @@ build_pages (ThecalProgramDialog *self)
   gtk_widget_add_css_class (self->blocked_label, "error");
 
   section = add_section (self->edit_box, NULL);
-  label = add_text (section, _ ("Mode"), "heading");
+  label = thecal_form_add_text (section, _ ("Mode"), "heading");
   for (gsize i = 0; i < G_N_ELEMENTS (modes); i++)
     gtk_string_list_append (mode_names, thecal_format_mode (modes[i]));
   self->mode_dropdown = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (mode_names)), NULL);
@@ -1853,11 +1809,10 @@ build_pages (ThecalProgramDialog *self)
   self->mode_error = add_error_label (section);
 
   self->continuous_box = add_section (self->edit_box, NULL);
-  self->continuous_entry = add_entry (self->continuous_box, _ ("Continuous dose or rate per day"), _ ("e.g. 5 mg/day or 0.2 mL/day"),
-                                      &self->continuous_error);
+  self->continuous_entry = thecal_form_add_entry_full (self->continuous_box, _ ("Continuous dose or rate per day"), _ ("e.g. 5 mg/day or 0.2 mL/day"), FALSE, NULL, &self->continuous_error);
 
   self->flex_box = add_section (self->edit_box, _ ("Flex Steps"));
-  add_text (self->flex_box, _ ("Each step runs from its start until the next step's start; the last until the first starts again."), "dim-label");
+  thecal_form_add_text (self->flex_box, _ ("Each step runs from its start until the next step's start; the last until the first starts again."), "dim-label");
   header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
   {
     const char *titles[] = { _ ("Step"), _ ("Start"), _ ("Dose or rate per day") };
@@ -1888,13 +1843,13 @@ build_pages (ThecalProgramDialog *self)
   {
     g_autofree char *text = g_strdup_printf (_ ("The pump delivers its minimum rate, %s, to keep the catheter open."), minimum);
 
-    self->minimum_label = add_text (self->edit_box, text, NULL);
+    self->minimum_label = thecal_form_add_text (self->edit_box, text, NULL);
   }
-  self->stopped_label = add_text (self->edit_box, _ ("The pump stops: nothing is delivered. Withdrawal is a risk: stop only with a plan."),
-                                  "warning");
+  self->stopped_label = thecal_form_add_text (self->edit_box, _ ("The pump stops: nothing is delivered. Withdrawal is a risk: stop only with a plan."),
+                                              "warning");
 
   self->periodic_box = add_section (self->edit_box, _ ("Periodic Boluses"));
-  add_text (self->periodic_box, _ ("Given every day at their start time, on top of the mode's delivery."), "dim-label");
+  thecal_form_add_text (self->periodic_box, _ ("Given every day at their start time, on top of the mode's delivery."), "dim-label");
   header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
   {
     const char *titles[] = { _ ("Bolus"), _ ("Start"), _ ("Dose"), _ ("Duration") };
@@ -1927,38 +1882,37 @@ build_pages (ThecalProgramDialog *self)
   gtk_box_append (GTK_BOX (section), self->ptm_check);
   self->ptm_fields_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
   gtk_box_append (GTK_BOX (section), self->ptm_fields_box);
-  self->ptm_dose_entry = add_entry (self->ptm_fields_box, _ ("PTM bolus dose"), _ ("e.g. 0.1 mg"), &self->ptm_dose_error);
-  self->ptm_duration_entry = add_entry (self->ptm_fields_box, _ ("PTM bolus duration"), _ ("e.g. 10 min"), &self->ptm_duration_error);
-  self->ptm_lockout_entry = add_entry (self->ptm_fields_box, _ ("PTM lockout (from one bolus to the next)"), _ ("e.g. 3 h"),
-                                       &self->ptm_lockout_error);
-  self->ptm_max_entry = add_entry (self->ptm_fields_box, _ ("PTM maximum boluses per 24 h"), _ ("e.g. 4"), &self->ptm_max_error);
+  self->ptm_dose_entry = thecal_form_add_entry_full (self->ptm_fields_box, _ ("PTM bolus dose"), _ ("e.g. 0.1 mg"), FALSE, NULL, &self->ptm_dose_error);
+  self->ptm_duration_entry = thecal_form_add_entry_full (self->ptm_fields_box, _ ("PTM bolus duration"), _ ("e.g. 10 min"), FALSE, NULL, &self->ptm_duration_error);
+  self->ptm_lockout_entry = thecal_form_add_entry_full (self->ptm_fields_box, _ ("PTM lockout (from one bolus to the next)"), _ ("e.g. 3 h"), FALSE, NULL, &self->ptm_lockout_error);
+  self->ptm_max_entry = thecal_form_add_entry_full (self->ptm_fields_box, _ ("PTM maximum boluses per 24 h"), _ ("e.g. 4"), FALSE, NULL, &self->ptm_max_error);
   self->ptm_error = add_error_label (section);
 
   /* ---- review ---- */
-  add_text (self->review_box, _ ("What changes (running → new)"), "title-4");
-  self->changes_label = add_text (self->review_box, "", NULL);
+  thecal_form_add_text (self->review_box, _ ("What changes (running → new)"), "title-4");
+  self->changes_label = thecal_form_add_text (self->review_box, "", NULL);
   gtk_label_set_selectable (GTK_LABEL (self->changes_label), TRUE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->changes_label), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Changes"), -1);
-  add_text (self->review_box, _ ("Daily dose and reservoir"), "title-4");
-  self->dates_label = add_text (self->review_box, "", NULL);
+  thecal_form_add_text (self->review_box, _ ("Daily dose and reservoir"), "title-4");
+  self->dates_label = thecal_form_add_text (self->review_box, "", NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->dates_label), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Daily dose and reservoir dates"), -1);
   self->chart = thecal_projection_chart_new ();
   gtk_widget_set_size_request (self->chart, -1, 300);
   gtk_box_append (GTK_BOX (self->review_box), self->chart);
-  add_text (self->review_box, _ ("Findings of the dose core"), "title-4");
-  self->findings_label = add_text (self->review_box, "", NULL);
+  thecal_form_add_text (self->review_box, _ ("Findings of the dose core"), "title-4");
+  self->findings_label = thecal_form_add_text (self->review_box, "", NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->findings_label), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Findings"), -1);
-  self->refusal_label = add_text (self->review_box,
-                                  _ ("The dose core refuses this prescription (a hard limit or an impossible prescription): it cannot be "
-                                     "programmed. Go back and change it."),
-                                  "error");
+  self->refusal_label = thecal_form_add_text (self->review_box,
+                                              _ ("The dose core refuses this prescription (a hard limit or an impossible prescription): it cannot be "
+                                                 "programmed. Go back and change it."),
+                                              "error");
   gtk_widget_set_visible (self->refusal_label, FALSE);
-  line = add_text (self->review_box, _ ("Reason for the change (recorded with it)"), "heading");
+  line = thecal_form_add_text (self->review_box, _ ("Reason for the change (recorded with it)"), "heading");
   self->reason_entry = gtk_entry_new ();
   gtk_entry_set_placeholder_text (GTK_ENTRY (self->reason_entry), _ ("e.g. pain not controlled at night"));
   gtk_accessible_update_relation (GTK_ACCESSIBLE (self->reason_entry), GTK_ACCESSIBLE_RELATION_LABELLED_BY, line, NULL, -1);
   gtk_box_append (GTK_BOX (self->review_box), self->reason_entry);
-  self->override_title = add_text (self->review_box, _ ("Reason to override the soft limit (at least 10 characters)"), "heading");
+  self->override_title = thecal_form_add_text (self->review_box, _ ("Reason to override the soft limit (at least 10 characters)"), "heading");
   self->override_entry = gtk_entry_new ();
   gtk_accessible_update_relation (GTK_ACCESSIBLE (self->override_entry), GTK_ACCESSIBLE_RELATION_LABELLED_BY, self->override_title, NULL, -1);
   gtk_box_append (GTK_BOX (self->review_box), self->override_entry);
@@ -1970,9 +1924,9 @@ build_pages (ThecalProgramDialog *self)
   gtk_widget_set_size_request (self->spinner, 32, 32);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->spinner), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Programming"), -1);
   gtk_box_append (GTK_BOX (self->progress_box), self->spinner);
-  add_text (self->progress_box, _ ("Writing to the pump. It keeps delivering the running prescription until the commit switches it at "
-                                   "one instant. Keep the wand over the pump."),
-            NULL);
+  thecal_form_add_text (self->progress_box, _ ("Writing to the pump. It keeps delivering the running prescription until the commit switches it at "
+                                               "one instant. Keep the wand over the pump."),
+                        NULL);
   {
     const char *steps[N_PROGRESS] = {
       _ ("Record the change as pending"),
@@ -1993,7 +1947,7 @@ build_pages (ThecalProgramDialog *self)
         self->progress_icons[i] = gtk_image_new ();
         gtk_widget_set_size_request (self->progress_icons[i], 16, 16);
         gtk_box_append (GTK_BOX (row), self->progress_icons[i]);
-        self->progress_labels[i] = add_text (row, steps[i], "dim-label");
+        self->progress_labels[i] = thecal_form_add_text (row, steps[i], "dim-label");
         gtk_box_append (GTK_BOX (self->steps_box), row);
       }
   }
