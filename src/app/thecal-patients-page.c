@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "thecal-format.h"
 #include "thecal-patient-dialog.h"
 
 struct _ThecalPatientsPage
@@ -23,6 +24,11 @@ struct _ThecalPatientsPage
   ThecalRecordSession *session;
   ThecalPatientList *list;
   GtkSingleSelection *selection;
+
+  /* demo mode: each row's pump as the demo world runs it now (docs/gui.md "Patients") */
+  ThecalDemoWorld *world;
+  GPtrArray *bound_rows; /* the row boxes bound to a demo patient (not owned) */
+  guint refresh_id;
 };
 
 G_DEFINE_FINAL_TYPE (ThecalPatientsPage, thecal_patients_page, ADW_TYPE_BIN)
@@ -88,29 +94,148 @@ on_setup_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer use
   gtk_list_item_set_child (item, box);
 }
 
+/* A demo patient's pump now, from the demo world: the reservoir (the pump's estimate, as the pump
+ * reports it), the refill-by date of the dose core's projection from now under what the pump
+ * runs, and the raised alarms. NULL when @mrn is not a demo patient or the world cannot say. */
+static char *
+demo_live_status (ThecalPatientsPage *self, const char *mrn)
+{
+  const ThecalDemoPatient *demo = thecal_demo_patient_find (mrn);
+  ThecalEngineStatus status;
+  ThecalSimPump *pump;
+  ThecalDeliveryPlan plan;
+  ThecalProjection projection;
+  ThecalDoseError dose_error;
+  g_autofree char *volume = NULL;
+  g_autofree char *refill_by = NULL;
+  GString *text;
+
+  if (self->world == NULL || demo == NULL || (pump = thecal_demo_world_get_pump (self->world, demo->serial, NULL)) == NULL
+      || !thecal_demo_world_get_pump_status (self->world, demo->serial, &status, NULL))
+    return NULL;
+  volume = thecal_format_quantity (THECAL_QUANTITY_VOLUME, MAX (status.reservoir_estimate_nl, 0));
+  text = g_string_new (NULL);
+  if (thecal_delivery_plan_resolve (thecal_sim_pump_active (pump), thecal_sim_pump_model (pump), &plan, &dose_error)
+      && thecal_project_reservoir (thecal_sim_pump_model (pump), &plan, MAX (status.reservoir_estimate_nl, 0),
+                                   thecal_demo_world_now_ms (self->world), 0, &projection, &dose_error)
+      && projection.refill_by_local_ms != INT64_MAX)
+    {
+      if (projection.refill_by_local_ms <= thecal_demo_world_now_ms (self->world))
+        g_string_printf (text, _ ("Now %s left: refill now"), volume);
+      else
+        {
+          refill_by = thecal_format_instant (projection.refill_by_local_ms);
+          g_string_printf (text, _ ("Now %s left, refill by %s"), volume, refill_by);
+        }
+    }
+  else
+    g_string_printf (text, _ ("Now %s left"), volume);
+  for (int k = 0; k < THECAL_ALARM_N_KINDS; k++)
+    if (status.alarms[k].raised)
+      g_string_append_printf (text, "; %s", thecal_format_alarm_name ((ThecalProtoAlarm) k));
+  return g_string_free (text, FALSE);
+}
+
+/* Shows the row @box's patient's status: the live one in demo mode, with the demo's description
+ * in the tooltip; else the item's own. */
+static void
+show_row_status (ThecalPatientsPage *self, GtkWidget *box)
+{
+  ThecalPatientItem *patient_item = g_object_get_data (G_OBJECT (box), "thecal-item");
+  const ThecalPatient *patient = thecal_patient_item_get_patient (patient_item);
+  const char *summary = thecal_patient_item_get_status (patient_item);
+  GtkWidget *name = gtk_widget_get_first_child (box);
+  GtkWidget *detail = gtk_widget_get_next_sibling (name);
+  GtkWidget *status_label = gtk_widget_get_next_sibling (detail);
+  g_autofree char *live = demo_live_status (self, patient->mrn);
+  const char *shown = live != NULL ? live : summary;
+  g_autofree char *detail_text = g_strdup_printf (_ ("MRN %s · born %s"), patient->mrn, patient->date_of_birth);
+  g_autofree char *accessible = g_strdup_printf ("%s, %s%s%s%s%s", patient->name, detail_text, shown != NULL ? ", " : "",
+                                                 shown != NULL ? shown : "", live != NULL && summary != NULL ? ", " : "",
+                                                 live != NULL && summary != NULL ? summary : "");
+
+  gtk_label_set_text (GTK_LABEL (status_label), shown != NULL ? shown : "");
+  gtk_widget_set_visible (status_label, shown != NULL);
+  gtk_widget_set_tooltip_text (status_label, summary);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (box), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
+}
+
 /* Runs on the main thread: a row shows @item's patient. */
 static void
 on_bind_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
 {
+  ThecalPatientsPage *self = user_data;
   ThecalPatientItem *patient_item = gtk_list_item_get_item (item);
   const ThecalPatient *patient = thecal_patient_item_get_patient (patient_item);
-  const char *status = thecal_patient_item_get_status (patient_item);
   GtkWidget *box = gtk_list_item_get_child (item);
   GtkWidget *name = gtk_widget_get_first_child (box);
   GtkWidget *detail = gtk_widget_get_next_sibling (name);
-  GtkWidget *status_label = gtk_widget_get_next_sibling (detail);
   g_autofree char *detail_text = g_strdup_printf (_ ("MRN %s · born %s"), patient->mrn, patient->date_of_birth);
-  g_autofree char *accessible = g_strdup_printf ("%s, %s%s%s", patient->name, detail_text, status != NULL ? ", " : "",
-                                                 status != NULL ? status : "");
 
   (void) factory;
-  (void) user_data;
   gtk_label_set_text (GTK_LABEL (name), patient->name);
   gtk_label_set_text (GTK_LABEL (detail), detail_text);
-  gtk_label_set_text (GTK_LABEL (status_label), status != NULL ? status : "");
-  gtk_widget_set_visible (status_label, status != NULL);
-  gtk_widget_set_tooltip_text (status_label, status);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (box), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
+  g_object_set_data_full (G_OBJECT (box), "thecal-item", g_object_ref (patient_item), g_object_unref);
+  show_row_status (self, box);
+  if (thecal_demo_patient_find (patient->mrn) != NULL)
+    g_ptr_array_add (self->bound_rows, box);
+}
+
+/* Runs on the main thread: a row no longer shows its patient. */
+static void
+on_unbind_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+{
+  ThecalPatientsPage *self = user_data;
+  GtkWidget *box = gtk_list_item_get_child (item);
+
+  (void) factory;
+  g_ptr_array_remove (self->bound_rows, box);
+  g_object_set_data (G_OBJECT (box), "thecal-item", NULL);
+}
+
+/* Runs on the main thread: every second (and when the world changes) in demo mode: the rows of
+ * demo patients follow the demo clock (a trainer at 1 day/s sees a reservoir run low). */
+static gboolean
+on_refresh_rows (gpointer user_data)
+{
+  ThecalPatientsPage *self = user_data;
+
+  for (guint i = 0; i < self->bound_rows->len; i++)
+    show_row_status (self, self->bound_rows->pdata[i]);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+thecal_patients_page_set_demo_world (ThecalPatientsPage *self, ThecalDemoWorld *world)
+{
+  g_return_if_fail (THECAL_IS_PATIENTS_PAGE (self));
+  if (self->world != NULL)
+    g_signal_handlers_disconnect_by_data (self->world, self);
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+  g_set_object (&self->world, world);
+  if (world != NULL)
+    {
+      g_signal_connect_swapped (world, "changed", G_CALLBACK (on_refresh_rows), self);
+      self->refresh_id = g_timeout_add_seconds (1, on_refresh_rows, self);
+    }
+  on_refresh_rows (self);
+}
+
+char *
+thecal_patients_page_dup_row_status (ThecalPatientsPage *self, const char *mrn)
+{
+  g_return_val_if_fail (THECAL_IS_PATIENTS_PAGE (self), NULL);
+  for (guint i = 0; i < self->bound_rows->len; i++)
+    {
+      GtkWidget *box = self->bound_rows->pdata[i];
+      ThecalPatientItem *patient_item = g_object_get_data (G_OBJECT (box), "thecal-item");
+
+      if (patient_item == NULL || g_strcmp0 (thecal_patient_item_get_mrn (patient_item), mrn) != 0)
+        continue;
+      show_row_status (self, box); /* as the next refresh would show it */
+      return g_strdup (gtk_label_get_text (GTK_LABEL (gtk_widget_get_last_child (box))));
+    }
+  return NULL;
 }
 
 static void
@@ -284,7 +409,20 @@ thecal_patients_page_dispose (GObject *object)
   g_clear_object (&self->selection);
   g_clear_object (&self->list);
   g_clear_object (&self->session);
+  if (self->world != NULL)
+    g_signal_handlers_disconnect_by_data (self->world, self);
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+  g_clear_object (&self->world);
   G_OBJECT_CLASS (thecal_patients_page_parent_class)->dispose (object);
+}
+
+static void
+thecal_patients_page_finalize (GObject *object)
+{
+  ThecalPatientsPage *self = THECAL_PATIENTS_PAGE (object);
+
+  g_ptr_array_unref (self->bound_rows);
+  G_OBJECT_CLASS (thecal_patients_page_parent_class)->finalize (object);
 }
 
 static void
@@ -293,6 +431,7 @@ thecal_patients_page_class_init (ThecalPatientsPageClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
+  object_class->finalize = thecal_patients_page_finalize;
   object_class->dispose = thecal_patients_page_dispose;
 
   signals[SIGNAL_PATIENT_SELECTED] = g_signal_new ("patient-selected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
@@ -318,7 +457,9 @@ thecal_patients_page_init (ThecalPatientsPage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (on_setup_row), NULL);
-  g_signal_connect (factory, "bind", G_CALLBACK (on_bind_row), NULL);
+  self->bound_rows = g_ptr_array_new ();
+  g_signal_connect (factory, "bind", G_CALLBACK (on_bind_row), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (on_unbind_row), self);
   gtk_list_view_set_factory (GTK_LIST_VIEW (self->list_view), factory);
   g_object_unref (factory);
   update_state (self);

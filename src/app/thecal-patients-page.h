@@ -10,6 +10,7 @@
 
 #include <adwaita.h>
 
+#include "thecal-demo.h"
 #include "thecal-patient-list.h"
 
 G_BEGIN_DECLS
@@ -33,5 +34,13 @@ void thecal_patients_page_focus_search (ThecalPatientsPage *self);
  * again. The dialog (not a new reference). */
 GtkWidget *thecal_patients_page_open_add (ThecalPatientsPage *self);
 GtkWidget *thecal_patients_page_open_edit (ThecalPatientsPage *self);
+
+/* Demo mode: the rows of demo patients show their pump as @world runs it now (the reservoir, the
+ * refill-by date projected from now, the raised alarms), refreshed every second and when the
+ * world changes; the demo's description moves to the tooltip. NULL: the items' own status. */
+void thecal_patients_page_set_demo_world (ThecalPatientsPage *self, ThecalDemoWorld *world);
+/* What the row of @mrn shows as its status (refreshed first), while it is bound (on screen); NULL
+ * otherwise. */
+char *thecal_patients_page_dup_row_status (ThecalPatientsPage *self, const char *mrn);
 
 G_END_DECLS

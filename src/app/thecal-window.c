@@ -669,6 +669,7 @@ thecal_window_set_demo_world (ThecalWindow *self, ThecalDemoWorld *world)
   thecal_demo_controls_set_world (THECAL_DEMO_CONTROLS (self->demo_controls), world);
   thecal_wand_status_set_world (THECAL_WAND_STATUS (self->wand_status), world);
   thecal_overview_page_set_demo_world (THECAL_OVERVIEW_PAGE (self->overview_page), world);
+  thecal_patients_page_set_demo_world (THECAL_PATIENTS_PAGE (self->patients_page), world);
   gtk_widget_set_visible (self->demo_controls, TRUE);
 }
 

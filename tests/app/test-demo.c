@@ -206,6 +206,16 @@ START_TEST (test_demo_reservoir_falls)
       low = strstr (alarms, "Low reservoir") != NULL;
     }
   ck_assert (low);
+  /* the patient list follows the demo clock too: the row says what the overview says */
+  {
+    g_autofree char *reservoir = thecal_overview_page_dup_text (overview, "reservoir");
+    g_autofree char *row = thecal_patients_page_dup_row_status (thecal_window_get_patients_page (window), "DEMO-0001");
+    g_autofree char *volume = g_strndup (reservoir, strstr (reservoir, " of ") - reservoir);
+    g_autofree char *expected = g_strdup_printf ("Now %s left", volume);
+
+    ck_assert_msg (row != NULL && g_str_has_prefix (row, expected) && strstr (row, "; Low reservoir") != NULL, "row: %s (overview: %s)",
+                   row, reservoir);
+  }
   screenshot (GTK_WIDGET (window), "demo-low-reservoir.png");
   gtk_window_destroy (GTK_WINDOW (window));
 }
