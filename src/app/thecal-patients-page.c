@@ -10,6 +10,7 @@
 
 #include "thecal-format.h"
 #include "thecal-patient-dialog.h"
+#include "thecal-patient-status.h"
 
 struct _ThecalPatientsPage
 {
@@ -27,8 +28,13 @@ struct _ThecalPatientsPage
 
   /* demo mode: each row's pump as the demo world runs it now (docs/gui.md "Patients") */
   ThecalDemoWorld *world;
-  GPtrArray *bound_rows; /* the row boxes bound to a demo patient (not owned) */
+  GPtrArray *bound_rows; /* the row boxes bound to a patient (not owned) */
   guint refresh_id;
+  /* a clinic record's rows: each patient's status from the record (thecal-patient-status.h),
+   * read once a session per patient shown, by MRN ("" when the record cannot say) */
+  ThecalPumpModelSet *models;
+  GHashTable *record_status;  /* MRN → status text ("" unknown) */
+  GHashTable *record_read_us; /* MRN → gint64 *: when it was read (0: a read is running) */
 };
 
 G_DEFINE_FINAL_TYPE (ThecalPatientsPage, thecal_patients_page, ADW_TYPE_BIN)
@@ -136,6 +142,68 @@ demo_live_status (ThecalPatientsPage *self, const char *mrn)
   return g_string_free (text, FALSE);
 }
 
+static void on_refresh_mrn (ThecalPatientsPage *self, const char *mrn);
+
+/* A row's status from the record is read again when it is older than this (30 s): a refill or an
+ * interrogation recorded meanwhile shows without a restart. */
+#define RECORD_STATUS_MAX_AGE_US (30 * G_TIME_SPAN_SECOND)
+
+typedef struct
+{
+  ThecalPatientsPage *self;
+  char *mrn;
+} StatusRead;
+
+/* Runs on the main thread: a patient's record arrived (or was refused: an administrator may not
+ * read it, the row then shows nothing more). */
+static void
+on_record_read (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  StatusRead *read = user_data;
+  g_autoptr (ThecalPatientRecord) record = thecal_record_session_get_patient_record_finish (THECAL_RECORD_SESSION (source), result, NULL);
+  ThecalPatientsPage *self = read->self;
+
+  if (self->record_status != NULL && source == G_OBJECT (self->session))
+    {
+      char *text = record != NULL && self->models != NULL ? thecal_patient_status_from_record (record, self->models, g_get_real_time () / 1000)
+                                                          : NULL;
+
+      gint64 *read_us = g_new (gint64, 1);
+
+      *read_us = g_get_monotonic_time ();
+      g_hash_table_replace (self->record_status, g_strdup (read->mrn), text != NULL ? text : g_strdup (""));
+      g_hash_table_replace (self->record_read_us, g_strdup (read->mrn), read_us);
+      on_refresh_mrn (self, read->mrn);
+    }
+  g_object_unref (read->self);
+  g_free (read->mrn);
+  g_free (read);
+}
+
+/* The status the record gives @mrn's row: NULL while it is read (the read starts here), "" when
+ * the record cannot say. Not for demo patients in demo mode (their rows are live). */
+static const char *
+record_status (ThecalPatientsPage *self, const char *mrn)
+{
+  const char *text = g_hash_table_lookup (self->record_status, mrn);
+  gint64 *read_us = g_hash_table_lookup (self->record_read_us, mrn);
+  StatusRead *read;
+
+  if (self->session == NULL || self->models == NULL)
+    return NULL;
+  /* read again after RECORD_STATUS_MAX_AGE_US (a refill or a connection since changed it); the
+   * last text stays meanwhile */
+  if (read_us != NULL && (*read_us == 0 || g_get_monotonic_time () - *read_us < RECORD_STATUS_MAX_AGE_US))
+    return text;
+  read_us = g_new0 (gint64, 1); /* 0: being read */
+  g_hash_table_replace (self->record_read_us, g_strdup (mrn), read_us);
+  read = g_new0 (StatusRead, 1);
+  read->self = g_object_ref (self);
+  read->mrn = g_strdup (mrn);
+  thecal_record_session_get_patient_record_async (self->session, mrn, NULL, on_record_read, read);
+  return text;
+}
+
 /* Shows the row @box's patient's status: the live one in demo mode, with the demo's description
  * in the tooltip; else the item's own. */
 static void
@@ -148,7 +216,9 @@ show_row_status (ThecalPatientsPage *self, GtkWidget *box)
   GtkWidget *detail = gtk_widget_get_next_sibling (name);
   GtkWidget *status_label = gtk_widget_get_next_sibling (detail);
   g_autofree char *live = demo_live_status (self, patient->mrn);
-  const char *shown = live != NULL ? live : summary;
+  const char *from_record = live == NULL ? record_status (self, patient->mrn) : NULL;
+  const char *shown = live != NULL ? live : from_record != NULL && from_record[0] != '\0' ? from_record
+                                                                                          : summary;
   g_autofree char *detail_text = g_strdup_printf (_ ("MRN %s · born %s"), patient->mrn, patient->date_of_birth);
   g_autofree char *accessible = g_strdup_printf ("%s, %s%s%s%s%s", patient->name, detail_text, shown != NULL ? ", " : "",
                                                  shown != NULL ? shown : "", live != NULL && summary != NULL ? ", " : "",
@@ -177,8 +247,7 @@ on_bind_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user
   gtk_label_set_text (GTK_LABEL (detail), detail_text);
   g_object_set_data_full (G_OBJECT (box), "thecal-item", g_object_ref (patient_item), g_object_unref);
   show_row_status (self, box);
-  if (thecal_demo_patient_find (patient->mrn) != NULL)
-    g_ptr_array_add (self->bound_rows, box);
+  g_ptr_array_add (self->bound_rows, box);
 }
 
 /* Runs on the main thread: a row no longer shows its patient. */
@@ -193,8 +262,9 @@ on_unbind_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer us
   g_object_set_data (G_OBJECT (box), "thecal-item", NULL);
 }
 
-/* Runs on the main thread: every second (and when the world changes) in demo mode: the rows of
- * demo patients follow the demo clock (a trainer at 1 day/s sees a reservoir run low). */
+/* Runs on the main thread every second (and when the demo world changes): the rows of demo
+ * patients follow the demo clock (a trainer at 1 day/s sees a reservoir run low); a clinic's rows
+ * show a newer reading of the record. */
 static gboolean
 on_refresh_rows (gpointer user_data)
 {
@@ -205,19 +275,38 @@ on_refresh_rows (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Runs on the main thread: the rows of @mrn show what is known now. */
+static void
+on_refresh_mrn (ThecalPatientsPage *self, const char *mrn)
+{
+  for (guint i = 0; i < self->bound_rows->len; i++)
+    {
+      GtkWidget *box = self->bound_rows->pdata[i];
+      ThecalPatientItem *patient_item = g_object_get_data (G_OBJECT (box), "thecal-item");
+
+      if (patient_item != NULL && g_strcmp0 (thecal_patient_item_get_mrn (patient_item), mrn) == 0)
+        show_row_status (self, box);
+    }
+}
+
+void
+thecal_patients_page_set_pump_models (ThecalPatientsPage *self, const ThecalPumpModelSet *models)
+{
+  g_return_if_fail (THECAL_IS_PATIENTS_PAGE (self));
+  g_clear_pointer (&self->models, g_free);
+  if (models != NULL)
+    self->models = g_memdup2 (models, sizeof *models);
+}
+
 void
 thecal_patients_page_set_demo_world (ThecalPatientsPage *self, ThecalDemoWorld *world)
 {
   g_return_if_fail (THECAL_IS_PATIENTS_PAGE (self));
   if (self->world != NULL)
     g_signal_handlers_disconnect_by_data (self->world, self);
-  g_clear_handle_id (&self->refresh_id, g_source_remove);
   g_set_object (&self->world, world);
   if (world != NULL)
-    {
-      g_signal_connect_swapped (world, "changed", G_CALLBACK (on_refresh_rows), self);
-      self->refresh_id = g_timeout_add_seconds (1, on_refresh_rows, self);
-    }
+    g_signal_connect_swapped (world, "changed", G_CALLBACK (on_refresh_rows), self);
   on_refresh_rows (self);
 }
 
@@ -288,6 +377,9 @@ thecal_patients_page_set_session (ThecalPatientsPage *self, ThecalRecordSession 
     g_signal_handlers_disconnect_by_data (self->selection, self);
   gtk_list_view_set_model (GTK_LIST_VIEW (self->list_view), NULL);
   g_set_object (&self->session, session);
+  /* another user may read other things: every row's status is read again */
+  g_hash_table_remove_all (self->record_status);
+  g_hash_table_remove_all (self->record_read_us);
   gtk_widget_set_sensitive (self->edit_button, FALSE);
   g_clear_object (&self->selection);
   g_clear_object (&self->list);
@@ -422,6 +514,9 @@ thecal_patients_page_finalize (GObject *object)
   ThecalPatientsPage *self = THECAL_PATIENTS_PAGE (object);
 
   g_ptr_array_unref (self->bound_rows);
+  g_hash_table_unref (self->record_status);
+  g_hash_table_unref (self->record_read_us);
+  g_free (self->models);
   G_OBJECT_CLASS (thecal_patients_page_parent_class)->finalize (object);
 }
 
@@ -458,6 +553,10 @@ thecal_patients_page_init (ThecalPatientsPage *self)
   factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (on_setup_row), NULL);
   self->bound_rows = g_ptr_array_new ();
+  self->record_status = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->record_read_us = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  /* every second: the demo's rows follow the demo clock, a clinic's rows pick up a newer reading */
+  self->refresh_id = g_timeout_add_seconds (1, on_refresh_rows, self);
   g_signal_connect (factory, "bind", G_CALLBACK (on_bind_row), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (on_unbind_row), self);
   gtk_list_view_set_factory (GTK_LIST_VIEW (self->list_view), factory);

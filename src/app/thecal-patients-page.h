@@ -35,6 +35,8 @@ void thecal_patients_page_focus_search (ThecalPatientsPage *self);
 GtkWidget *thecal_patients_page_open_add (ThecalPatientsPage *self);
 GtkWidget *thecal_patients_page_open_edit (ThecalPatientsPage *self);
 
+/* The pump models (copied) the rows' projections from the record use (thecal-patient-status.h). */
+void thecal_patients_page_set_pump_models (ThecalPatientsPage *self, const ThecalPumpModelSet *models);
 /* Demo mode: the rows of demo patients show their pump as @world runs it now (the reservoir, the
  * refill-by date projected from now, the raised alarms), refreshed every second and when the
  * world changes; the demo's description moves to the tooltip. NULL: the items' own status. */

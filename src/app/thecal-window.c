@@ -770,6 +770,7 @@ thecal_window_new (AdwApplication *application, gboolean demo, const ThecalPumpM
 
   self->demo = demo;
   self->models = g_memdup2 (models, sizeof *models);
+  thecal_patients_page_set_pump_models (THECAL_PATIENTS_PAGE (self->patients_page), models);
   self->library = g_memdup2 (library, sizeof *library);
   gtk_widget_set_visible (self->demo_banner, demo);
   if (demo)

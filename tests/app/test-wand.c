@@ -56,6 +56,14 @@ list_has_seven (gpointer window)
 }
 
 static gboolean
+row_status_read (gpointer window)
+{
+  g_autofree char *row = thecal_patients_page_dup_row_status (thecal_window_get_patients_page (window), WAND_MRN);
+
+  return row != NULL && row[0] != '\0';
+}
+
+static gboolean
 connect_done (gpointer page)
 {
   return !thecal_overview_page_get_busy (page);
@@ -131,6 +139,13 @@ START_TEST (test_wand_connect)
   ck_assert_str_eq (thecal_visit_get_pump (thecal_overview_page_get_visit (overview))->serial, serial);
   ck_assert_int_gt (usb_test_pump_frames (side), 4); /* handshake, status, prescription, log… */
   assert_page_text (overview, "reservoir", "of 20 mL");
+  /* a clinic window: the row's status comes from the record (no refill of this pump yet) */
+  ck_assert (wait_for (row_status_read, window));
+  {
+    g_autofree char *row = thecal_patients_page_dup_row_status (thecal_window_get_patients_page (window), WAND_MRN);
+
+    ck_assert_str_eq (row, "No refill in the record");
+  }
   screenshot (GTK_WIDGET (window), "wand-connected.png");
   gtk_window_destroy (GTK_WINDOW (window));
   settle (100);
