@@ -61,10 +61,8 @@ struct _ThecalOverviewPage
   ThecalDrugLibrary *library;
   ThecalPatient *patient;
   ThecalDemoLink *demo_link; /* demo mode: the patient's simulated pump */
-  /* a clinic record: the pump through the USB wand (docs/gui.md "Pump overview") */
-  GObject *wand_transport; /* ThecalUsbTransport */
-  ThecalClock *wand_clock;
-  ThecalPumpLink *wand_link;
+  /* a clinic record: the pump through the USB wand (docs/gui.md "Pump overview"); the visit holds
+   * its link, which holds the wand's transport and the clock */
   ThecalVisit *wand_visit;
   GCancellable *cancellable; /* the connection, or a clock sync or an acknowledgement, in flight */
   guint pulse_id;
@@ -102,9 +100,6 @@ drop_link (ThecalOverviewPage *self)
 {
   g_clear_object (&self->demo_link);
   g_clear_object (&self->wand_visit);
-  g_clear_object (&self->wand_link);
-  g_clear_object (&self->wand_clock);
-  g_clear_object (&self->wand_transport);
 }
 
 /* The simulated wand's latency each way in demo mode. */
@@ -1076,17 +1071,16 @@ open_wand_link (ThecalOverviewPage *self, GError **error)
   g_autoptr (GSettings) settings = thecal_settings_new ();
   g_autofree char *wand_id = settings != NULL ? g_settings_get_string (settings, "wand-usb-id") : g_strdup (THECAL_WAND_USB_ID_DEFAULT);
   guint16 vid = 0, pid = 0;
-  ThecalUsbTransport *transport;
+  g_autoptr (ThecalUsbTransport) transport = NULL;
+  g_autoptr (ThecalPumpLink) link = NULL;
 
   if (!thecal_settings_parse_wand_id (wand_id, &vid, &pid, error))
     return FALSE;
   transport = thecal_usb_transport_new (vid, pid, error);
   if (transport == NULL)
     return FALSE;
-  self->wand_transport = G_OBJECT (transport);
-  self->wand_clock = thecal_clock_new_real ();
-  self->wand_link = thecal_pump_link_new (THECAL_TRANSPORT (transport), self->wand_clock);
-  self->wand_visit = thecal_visit_new (self->session, self->wand_link, self->models, self->library);
+  link = thecal_pump_link_new (THECAL_TRANSPORT (transport), NULL); /* NULL: the real clock */
+  self->wand_visit = thecal_visit_new (self->session, link, self->models, self->library);
   return TRUE;
 #else
   (void) self;

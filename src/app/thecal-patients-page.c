@@ -275,9 +275,9 @@ on_refresh_rows (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* Runs on the main thread: the rows of @mrn show what is known now. */
-static void
-on_refresh_mrn (ThecalPatientsPage *self, const char *mrn)
+/* The row on screen showing @mrn (a patient has one row), or NULL. */
+static GtkWidget *
+bound_row (ThecalPatientsPage *self, const char *mrn)
 {
   for (guint i = 0; i < self->bound_rows->len; i++)
     {
@@ -285,8 +285,19 @@ on_refresh_mrn (ThecalPatientsPage *self, const char *mrn)
       ThecalPatientItem *patient_item = g_object_get_data (G_OBJECT (box), "thecal-item");
 
       if (patient_item != NULL && g_strcmp0 (thecal_patient_item_get_mrn (patient_item), mrn) == 0)
-        show_row_status (self, box);
+        return box;
     }
+  return NULL;
+}
+
+/* Runs on the main thread: the row of @mrn, if on screen, shows what is known now. */
+static void
+on_refresh_mrn (ThecalPatientsPage *self, const char *mrn)
+{
+  GtkWidget *box = bound_row (self, mrn);
+
+  if (box != NULL)
+    show_row_status (self, box);
 }
 
 void
@@ -313,18 +324,14 @@ thecal_patients_page_set_demo_world (ThecalPatientsPage *self, ThecalDemoWorld *
 char *
 thecal_patients_page_dup_row_status (ThecalPatientsPage *self, const char *mrn)
 {
-  g_return_val_if_fail (THECAL_IS_PATIENTS_PAGE (self), NULL);
-  for (guint i = 0; i < self->bound_rows->len; i++)
-    {
-      GtkWidget *box = self->bound_rows->pdata[i];
-      ThecalPatientItem *patient_item = g_object_get_data (G_OBJECT (box), "thecal-item");
+  GtkWidget *box;
 
-      if (patient_item == NULL || g_strcmp0 (thecal_patient_item_get_mrn (patient_item), mrn) != 0)
-        continue;
-      show_row_status (self, box); /* as the next refresh would show it */
-      return g_strdup (gtk_label_get_text (GTK_LABEL (gtk_widget_get_last_child (box))));
-    }
-  return NULL;
+  g_return_val_if_fail (THECAL_IS_PATIENTS_PAGE (self), NULL);
+  box = bound_row (self, mrn);
+  if (box == NULL)
+    return NULL;
+  show_row_status (self, box); /* as the next refresh would show it */
+  return g_strdup (gtk_label_get_text (GTK_LABEL (gtk_widget_get_last_child (box))));
 }
 
 static void

@@ -305,7 +305,7 @@ START_TEST (test_history_after_refill)
     thecal_history_page_select (page, 1);
     selected = thecal_history_page_dup_text (page, "selected");
     ck_assert_msg (strstr (selected, "Pump TR20-000124 programmed, confirmed: concentration 25 mg/mL → 50 mg/mL") != NULL
-                     && strstr (selected, "demo") != NULL,
+                       && strstr (selected, "demo") != NULL,
                    "selected: %s", selected);
   }
   screenshot (GTK_WIDGET (page), "history.png");
