@@ -64,7 +64,8 @@ struct _ThecalOverviewPage
   /* a clinic record: the pump through the USB wand (docs/gui.md "Pump overview"); the visit holds
    * its link, which holds the wand's transport and the clock */
   ThecalVisit *wand_visit;
-  GCancellable *cancellable; /* the connection, or a clock sync or an acknowledgement, in flight */
+  ThecalWandStatus *wand_status; /* the header's (a weak pointer): told who uses the USB wand */
+  GCancellable *cancellable;     /* the connection, or a clock sync or an acknowledgement, in flight */
   guint pulse_id;
   GtkWidget *wizard;         /* the refill wizard open on the connected visit (not owned) */
   GtkWidget *program_dialog; /* the prescription editor open on the connected visit (not owned) */
@@ -99,6 +100,8 @@ static void
 drop_link (ThecalOverviewPage *self)
 {
   g_clear_object (&self->demo_link);
+  if (self->wand_visit != NULL && self->wand_status != NULL)
+    thecal_wand_status_follow_link (self->wand_status, NULL); /* the header asks the wand itself again */
   g_clear_object (&self->wand_visit);
 }
 
@@ -219,8 +222,18 @@ show_interrogation (ThecalOverviewPage *self)
    * really delivers it (rounded to its resolution) and the projection from its reservoir */
   review = thecal_visit_review_prescription (visit, &active->rx, &error);
 
-  gtk_label_set_text (GTK_LABEL (self->drug_label), thecal_format_drug (self->library, active->rx.drug_id));
-  set_label (self->concentration_label, thecal_format_quantity (THECAL_QUANTITY_CONCENTRATION, active->rx.concentration_ng_per_ml));
+  if (active->rx.drug_id[0] == '\0')
+    {
+      /* a pump that was never programmed (stopped, no drug): nothing to show, not "0 mcg/mL" */
+      gtk_label_set_text (GTK_LABEL (self->drug_label), _ ("None programmed"));
+      gtk_label_set_text (GTK_LABEL (self->concentration_label), "—");
+    }
+  else
+    {
+      gtk_label_set_text (GTK_LABEL (self->drug_label), thecal_format_drug (self->library, active->rx.drug_id));
+      set_label (self->concentration_label,
+                 thecal_format_quantity (THECAL_QUANTITY_CONCENTRATION, active->rx.concentration_ng_per_ml));
+    }
   if (active->rx.mode == THECAL_MODE_FLEX)
     set_label (self->mode_label, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Flex schedule, %d step", "Flex schedule, %d steps",
                                                                (gulong) active->rx.n_flex_steps),
@@ -1038,6 +1051,18 @@ on_world_changed (ThecalOverviewPage *self)
 }
 
 void
+thecal_overview_page_set_wand_status (ThecalOverviewPage *self, ThecalWandStatus *wand_status)
+{
+  g_return_if_fail (THECAL_IS_OVERVIEW_PAGE (self));
+  if (self->wand_status != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->wand_status), (gpointer *) &self->wand_status);
+  self->wand_status = wand_status;
+  /* the window disposes its children in no promised order */
+  if (wand_status != NULL)
+    g_object_add_weak_pointer (G_OBJECT (wand_status), (gpointer *) &self->wand_status);
+}
+
+void
 thecal_overview_page_set_demo_world (ThecalOverviewPage *self, ThecalDemoWorld *world)
 {
   g_return_if_fail (THECAL_IS_OVERVIEW_PAGE (self));
@@ -1076,11 +1101,21 @@ open_wand_link (ThecalOverviewPage *self, GError **error)
 
   if (!thecal_settings_parse_wand_id (wand_id, &vid, &pid, error))
     return FALSE;
+  /* the header's own link to the wand lets go first (libusb: one claim at a time) */
+  if (self->wand_status != NULL)
+    thecal_wand_status_release_wand (self->wand_status);
   transport = thecal_usb_transport_new (vid, pid, error);
   if (transport == NULL)
-    return FALSE;
+    {
+      if (self->wand_status != NULL)
+        thecal_wand_status_follow_link (self->wand_status, NULL);
+      return FALSE;
+    }
   link = thecal_pump_link_new (THECAL_TRANSPORT (transport), NULL); /* NULL: the real clock */
   self->wand_visit = thecal_visit_new (self->session, link, self->models, self->library);
+  /* the header shows the wand's link quality through the visit's link */
+  if (self->wand_status != NULL)
+    thecal_wand_status_follow_link (self->wand_status, link);
   return TRUE;
 #else
   (void) self;
@@ -1328,6 +1363,7 @@ thecal_overview_page_dispose (GObject *object)
 {
   ThecalOverviewPage *self = THECAL_OVERVIEW_PAGE (object);
 
+  thecal_overview_page_set_wand_status (self, NULL);
   close_dialog (self, &self->wizard);
   close_dialog (self, &self->program_dialog);
   close_dialog (self, &self->action_dialog);

@@ -16,6 +16,8 @@
 
 #include <adwaita.h>
 
+#include "thecal-wand-status.h"
+
 #include "thecal-demo.h"
 #include "thecal-patient-list.h"
 #include "thecal-visit.h"
@@ -86,6 +88,10 @@ ThecalDemoLink *thecal_overview_page_get_demo_link (ThecalOverviewPage *self);
  * workflow's WRONG_PATIENT refusal; the spare is unknown to the record), and the connected pump
  * is read again every 2 s of real time while the demo runs faster than real time (every minute
  * at 1×; at once after a fault or the wand changed), unless a dialog is open over the page. */
+/* The header's wand status (not referenced: the window holds both): told when a visit opens the
+ * USB wand and when it lets go, so that it asks the wand through the visit's link
+ * (thecal-wand-status.h). */
+void thecal_overview_page_set_wand_status (ThecalOverviewPage *self, ThecalWandStatus *wand_status);
 void thecal_overview_page_set_demo_world (ThecalOverviewPage *self, ThecalDemoWorld *world);
 ThecalDemoWorld *thecal_overview_page_get_demo_world (ThecalOverviewPage *self);
 /* The serial chosen as near the wand (NULL: no choice, not demo mode); choosing one (FALSE when

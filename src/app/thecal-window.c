@@ -763,6 +763,23 @@ thecal_window_init (ThecalWindow *self)
   update_actions (self);
 }
 
+/* Runs on the main thread: outside demo mode, the header watches the wand of the preferences'
+ * VID:PID ("wand-usb-id"; the default when it is not a valid ID, which the preferences refuse to
+ * write), and again when it changes. */
+static void
+watch_usb_wand (ThecalWindow *self)
+{
+  g_autofree char *wand_id = self->settings != NULL ? g_settings_get_string (self->settings, "wand-usb-id") : NULL;
+  guint16 vid = THECAL_USB_WAND_VID, pid = THECAL_USB_WAND_PID;
+
+  if (wand_id == NULL || !thecal_settings_parse_wand_id (wand_id, &vid, &pid, NULL))
+    {
+      vid = THECAL_USB_WAND_VID;
+      pid = THECAL_USB_WAND_PID;
+    }
+  thecal_wand_status_watch_usb (THECAL_WAND_STATUS (self->wand_status), vid, pid);
+}
+
 ThecalWindow *
 thecal_window_new (AdwApplication *application, gboolean demo, const ThecalPumpModelSet *models, const ThecalDrugLibrary *library)
 {
@@ -783,7 +800,12 @@ thecal_window_new (AdwApplication *application, gboolean demo, const ThecalPumpM
       thecal_window_set_demo_world (self, world);
     }
   else
-    thecal_wand_status_watch_usb (THECAL_WAND_STATUS (self->wand_status), THECAL_USB_WAND_VID, THECAL_USB_WAND_PID);
+    {
+      watch_usb_wand (self);
+      if (self->settings != NULL)
+        g_signal_connect_object (self->settings, "changed::wand-usb-id", G_CALLBACK (watch_usb_wand), self, G_CONNECT_SWAPPED);
+    }
+  thecal_overview_page_set_wand_status (THECAL_OVERVIEW_PAGE (self->overview_page), THECAL_WAND_STATUS (self->wand_status));
   update_header (self);
   return self;
 }

@@ -102,6 +102,12 @@ struct _ThecalPumpLink
   gboolean sending;
 
   ThecalPumpLinkStats stats;
+
+  /* the wand-local WAND_LINK query, beside any operation (thecal_pump_link_read_wand_link_async) */
+  GTask *wand_task;
+  guint32 wand_seq;
+  GSource *wand_timer;
+  GSource *wand_cancel_source;
 };
 
 G_DEFINE_FINAL_TYPE (ThecalPumpLink, thecal_pump_link, G_TYPE_OBJECT)
@@ -115,6 +121,9 @@ static guint signals[N_SIGNALS];
 
 static void run (ThecalPumpLink *self);
 static void step_done (ThecalPumpLink *self);
+static gboolean wand_query_take (ThecalPumpLink *self, GBytes *frame);
+static void wand_query_fail (ThecalPumpLink *self, GError *error);
+static GError *busy_draining_error (void);
 
 void
 thecal_pump_interrogation_free (ThecalPumpInterrogation *interrogation)
@@ -179,6 +188,7 @@ transport_lost (ThecalPumpLink *self, const GError *reason)
   self->draining = TRUE;
   drop_outgoing (self);
   stop_receive (self);
+  wand_query_fail (self, g_error_copy (reason));
 }
 
 /* Runs on the owning context: the transport says it is gone. */
@@ -242,12 +252,20 @@ on_received (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || THECAL_TRANSPORT (source) != self->transport)
         {
-          /* our own stop: receive again if an operation started meanwhile */
-          if (self->task != NULL && thecal_programmer_busy (self->programmer))
+          /* our own stop: receive again if an operation started meanwhile, or for the wand */
+          if ((self->task != NULL && thecal_programmer_busy (self->programmer)) || self->wand_task != NULL)
             ensure_receive (self);
+          if (self->draining)
+            wand_query_fail (self, busy_draining_error ());
           return;
         }
       transport_lost (self, error);
+      return;
+    }
+  if (wand_query_take (self, frame))
+    {
+      if (self->task != NULL && thecal_programmer_busy (self->programmer))
+        ensure_receive (self);
       return;
     }
   if (self->draining)
@@ -260,6 +278,8 @@ on_received (GObject *source, GAsyncResult *result, gpointer user_data)
   }
   if (self->task != NULL)
     run (self);
+  else if (self->wand_task != NULL)
+    ensure_receive (self);
 }
 
 static void
@@ -702,6 +722,197 @@ step_done (ThecalPumpLink *self)
     }
 }
 
+/* ---- the wand's own answer ------------------------------------------------------------------- */
+
+/* The wand answers WAND_LINK itself over USB (docs/protocol.md "Wand-local messages"): one round
+ * trip on the cable, no radio. A second is far more than it needs; there is no retransmission
+ * (the caller asks again later). */
+#define WAND_QUERY_TIMEOUT_MS 1000
+/* The query's sequence numbers: a range of their own, far from the programmer's clear frames, so
+ * that neither side can take the other's answer (the programmer ignores frames it did not ask
+ * for, and this takes only an answer of its own type and number). */
+#define WAND_QUERY_SEQ_FIRST 0x80000000u
+
+static GError *
+busy_draining_error (void)
+{
+  return g_error_new_literal (THECAL_PROTO_ERROR, THECAL_PROTO_ERROR_BUSY_LOCAL,
+                              _ ("The link is finishing an interrupted operation: ask the wand again later"));
+}
+
+/* Ends the query (if one runs) with @result (to g_free) or @error (taken). */
+static void
+wand_query_complete (ThecalPumpLink *self, ThecalWandLink *result, GError *error)
+{
+  g_autoptr (GTask) task = g_steal_pointer (&self->wand_task);
+
+  if (self->wand_timer != NULL)
+    {
+      g_source_destroy (self->wand_timer);
+      g_clear_pointer (&self->wand_timer, g_source_unref);
+    }
+  if (self->wand_cancel_source != NULL)
+    {
+      g_source_destroy (self->wand_cancel_source);
+      g_clear_pointer (&self->wand_cancel_source, g_source_unref);
+    }
+  if (task == NULL)
+    {
+      g_free (result);
+      if (error != NULL)
+        g_error_free (error);
+      return;
+    }
+  if (error != NULL)
+    {
+      g_free (result);
+      g_task_return_error (task, error);
+    }
+  else
+    g_task_return_pointer (task, result, g_free);
+}
+
+static void
+wand_query_fail (ThecalPumpLink *self, GError *error)
+{
+  wand_query_complete (self, NULL, error);
+}
+
+/* TRUE when @frame is the wand's answer to the query (taken: the query completes); FALSE for
+ * anything else, which goes on to the programmer. */
+static gboolean
+wand_query_take (ThecalPumpLink *self, GBytes *frame)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (frame, &size);
+  ThecalFrame decoded;
+  ThecalProtoError proto_error;
+  g_autofree ThecalMessage *answer = NULL;
+
+  if (self->wand_task == NULL || thecal_frame_decode (data, size, &decoded) != THECAL_FRAME_OK
+      || (decoded.flags & THECAL_FRAME_FLAG_RESPONSE) == 0 || decoded.seq != self->wand_seq
+      || (decoded.flags & THECAL_FRAME_FLAG_ENCRYPTED) != 0
+      || (decoded.type != THECAL_MSG_WAND_LINK && decoded.type != THECAL_MSG_ERROR))
+    return FALSE;
+  answer = g_new0 (ThecalMessage, 1);
+  thecal_proto_error_clear (&proto_error);
+  if (!thecal_message_decode (decoded.type, true, decoded.payload, decoded.length, answer, &proto_error))
+    {
+      wand_query_fail (self, g_error_new (THECAL_PROTO_ERROR, THECAL_PROTO_ERROR_BAD_REPLY,
+                                          _ ("The wand's answer to WAND_LINK does not decode: %s"), proto_error.reason));
+      return TRUE;
+    }
+  if (decoded.type == THECAL_MSG_ERROR)
+    {
+      wand_query_fail (self, g_error_new (THECAL_PROTO_ERROR, answer->error.error.code, _ ("The wand refused WAND_LINK (%s): %s"),
+                                          thecal_proto_error_code_name (answer->error.error.code), answer->error.error.reason));
+      return TRUE;
+    }
+  wand_query_complete (self, g_memdup2 (&answer->wand_link, sizeof answer->wand_link), NULL);
+  return TRUE;
+}
+
+/* Runs on the owning context: the wand did not answer in time. */
+static gboolean
+on_wand_timer (gpointer user_data)
+{
+  ThecalPumpLink *self = user_data;
+
+  g_clear_pointer (&self->wand_timer, g_source_unref); /* being dispatched: the context still holds it */
+  wand_query_fail (self, g_error_new_literal (THECAL_WAND_ERROR, THECAL_WAND_ERROR_IO,
+                                              _ ("The wand did not answer: unplug it and plug it in again")));
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs on the owning context when the caller cancels the query: it ends now (a late answer is
+ * then nobody's and goes to the programmer, which ignores it). */
+static gboolean
+on_wand_cancelled (GCancellable *cancellable, gpointer user_data)
+{
+  ThecalPumpLink *self = user_data;
+
+  (void) cancellable;
+  g_clear_pointer (&self->wand_cancel_source, g_source_unref);
+  wand_query_fail (self, cancelled_error ());
+  return G_SOURCE_REMOVE;
+}
+
+void
+thecal_pump_link_read_wand_link_async (ThecalPumpLink *self, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  ThecalMessage request;
+  uint8_t body[THECAL_MSG_BODY_MAX];
+  size_t body_length = 0;
+  uint8_t frame[THECAL_FRAME_MAX];
+  size_t frame_length = 0;
+  ThecalProtoError proto_error;
+
+  g_return_if_fail (THECAL_IS_PUMP_LINK (self));
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, thecal_pump_link_read_wand_link_async);
+  if (self->wand_task != NULL)
+    {
+      g_task_return_new_error (task, THECAL_PROTO_ERROR, THECAL_PROTO_ERROR_BUSY_LOCAL, _ ("The wand is being asked already"));
+      return;
+    }
+  if (!self->connected)
+    {
+      g_task_return_error (task, self->lost_reason != NULL ? g_error_copy (self->lost_reason)
+                                                           : g_error_new_literal (THECAL_WAND_ERROR, THECAL_WAND_ERROR_NOT_FOUND,
+                                                                                  _ ("No wand connected")));
+      return;
+    }
+  if (self->draining)
+    {
+      g_task_return_error (task, busy_draining_error ());
+      return;
+    }
+  if (cancellable != NULL && g_cancellable_is_cancelled (cancellable))
+    {
+      g_task_return_error (task, cancelled_error ());
+      return;
+    }
+  /* a number of its own each time: a late answer to an earlier query is not taken for this one */
+  self->wand_seq = self->wand_seq < WAND_QUERY_SEQ_FIRST || self->wand_seq == G_MAXUINT32 ? WAND_QUERY_SEQ_FIRST : self->wand_seq + 1;
+  thecal_message_init (&request, THECAL_MSG_WAND_LINK, false);
+  thecal_proto_error_clear (&proto_error);
+  if (!thecal_message_encode (&request, body, sizeof body, &body_length, &proto_error)
+      || !thecal_frame_encode (THECAL_MSG_WAND_LINK, 0, self->wand_seq, body, body_length, frame, sizeof frame, &frame_length))
+    {
+      g_task_return_new_error (task, THECAL_PROTO_ERROR, THECAL_PROTO_ERROR_INTERNAL, _ ("WAND_LINK cannot be encoded"));
+      return;
+    }
+  self->wand_task = g_steal_pointer (&task);
+  self->wand_timer = thecal_clock_timeout_source_new (self->clock, WAND_QUERY_TIMEOUT_MS);
+  g_source_set_callback (self->wand_timer, on_wand_timer, self, NULL);
+  g_source_attach (self->wand_timer, self->context);
+  if (cancellable != NULL)
+    {
+      self->wand_cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (self->wand_cancel_source, G_SOURCE_FUNC (on_wand_cancelled), self, NULL);
+      g_source_attach (self->wand_cancel_source, self->context);
+    }
+  /* in turn with the operation's frames (the wand answers it and relays nothing to the pump) */
+  g_queue_push_tail (&self->outgoing, g_bytes_new (frame, frame_length));
+  flush_outgoing (self);
+  ensure_receive (self);
+}
+
+gboolean
+thecal_pump_link_read_wand_link_finish (ThecalPumpLink *self, GAsyncResult *result, ThecalWandLink *wand_link, GError **error)
+{
+  g_autofree ThecalWandLink *found = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  found = g_task_propagate_pointer (G_TASK (result), error);
+  if (found == NULL)
+    return FALSE;
+  if (wand_link != NULL)
+    *wand_link = *found;
+  return TRUE;
+}
+
 /* ---- starting an operation -------------------------------------------------------------------- */
 
 /* Runs on the owning context when the caller cancels: stop talking, let the programmer drain. */
@@ -1111,6 +1322,7 @@ thecal_pump_link_set_transport (ThecalPumpLink *self, ThecalTransport *transport
     }
   stop_receive (self);
   drop_outgoing (self);
+  wand_query_fail (self, g_error_new_literal (THECAL_WAND_ERROR, THECAL_WAND_ERROR_DISCONNECTED, _ ("The wand was replaced")));
   set_transport (self, transport);
   return TRUE;
 }
@@ -1184,6 +1396,7 @@ thecal_pump_link_dispose (GObject *object)
   disarm_timer (self);
   stop_receive (self);
   drop_outgoing (self);
+  wand_query_fail (self, g_error_new_literal (THECAL_WAND_ERROR, THECAL_WAND_ERROR_DISCONNECTED, _ ("The link was closed")));
   if (self->transport != NULL)
     {
       g_clear_signal_handler (&self->disconnected_id, self->transport);
@@ -1232,6 +1445,7 @@ thecal_pump_link_init (ThecalPumpLink *self)
 {
   self->context = g_main_context_ref_thread_default ();
   g_queue_init (&self->outgoing);
+  self->wand_seq = 0; /* none asked yet: the first query takes WAND_QUERY_SEQ_FIRST */
 }
 
 ThecalPumpLink *

@@ -198,6 +198,18 @@ void thecal_pump_link_request_async (ThecalPumpLink *self,
                                      gpointer user_data);
 ThecalMessage *thecal_pump_link_request_finish (ThecalPumpLink *self, GAsyncResult *result, GError **error);
 
+/* The wand's link quality (WAND_LINK: signal, quality, pump in range), for the header's wand
+ * status. The wand answers it itself, so it never reaches the pump and needs no session: it goes
+ * beside any operation, in turn with its frames, and never makes it busy. One query at a time (a
+ * second fails with THECAL_PROTO_ERROR_BUSY_LOCAL, as does a query while an interrupted operation
+ * drains); no retransmission: no answer within 1 s fails with THECAL_WAND_ERROR_IO. A cancelled
+ * query ends at once. */
+void thecal_pump_link_read_wand_link_async (ThecalPumpLink *self,
+                                            GCancellable *cancellable,
+                                            GAsyncReadyCallback callback,
+                                            gpointer user_data);
+gboolean thecal_pump_link_read_wand_link_finish (ThecalPumpLink *self, GAsyncResult *result, ThecalWandLink *wand_link, GError **error);
+
 /* The other requests, typed (each finishes with thecal_pump_link_request_finish and reads its
  * answer's field: status, prescription, checksum (SET_PTM), clock_reply (SET_CLOCK)). */
 void thecal_pump_link_read_status_async (ThecalPumpLink *self, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);

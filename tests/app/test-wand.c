@@ -63,6 +63,38 @@ row_status_read (gpointer window)
   return row != NULL && row[0] != '\0';
 }
 
+typedef struct
+{
+  ThecalWindow *window;
+  const char *text;
+} WandText;
+
+/* The header's wand status says @text (asking the wand now rather than at the next poll). */
+static gboolean
+wand_status_says (gpointer user_data)
+{
+  WandText *want = user_data;
+  ThecalWandStatus *status = thecal_window_get_wand_status (want->window);
+  g_autofree char *text = thecal_wand_status_dup_text (status);
+
+  if (g_strcmp0 (text, want->text) == 0)
+    return TRUE;
+  thecal_wand_status_ask_now (status);
+  return FALSE;
+}
+
+static void
+assert_wand_status (ThecalWindow *window, const char *text)
+{
+  WandText want = { window, text };
+  g_autofree char *shown = NULL;
+
+  if (wait_for (wand_status_says, &want))
+    return;
+  shown = thecal_wand_status_dup_text (thecal_window_get_wand_status (window));
+  ck_abort_msg ("the wand status says “%s”, not “%s”", shown, text);
+}
+
 static gboolean
 connect_done (gpointer page)
 {
@@ -131,14 +163,44 @@ START_TEST (test_wand_connect)
   emulated_wand_set_relay (wand, usb_test_pump_relay, side);
 
   overview = wand_patient_window (serial, &record, &window);
+  /* before connecting, the header asks the wand through a link of its own: a pump in range, not
+   * identified yet (WAND_LINK reaches only the wand) */
+  assert_wand_status (window, "Pump in range, link 92 %");
+  ck_assert_int_eq (usb_test_pump_frames (side), 0);
   thecal_overview_page_connect (overview);
   ck_assert (wait_for (connect_done, overview));
   assert_page_text (overview, "status", "Connected");
+  /* connected: the header asks through the visit's link, which knows the pump's serial */
+  {
+    g_autofree char *text = g_strdup_printf ("Pump %s in range, link 92 %%", serial);
+
+    assert_wand_status (window, text);
+  }
+  /* the wand reports a weaker link, then loses the pump */
+  {
+    ThecalWandLink weak = { .rssi_dbm = -85, .quality_percent = 40, .pump_in_range = TRUE };
+    ThecalWandLink lost = { .rssi_dbm = -127, .quality_percent = 0, .pump_in_range = FALSE };
+    g_autofree char *text = g_strdup_printf ("Pump %s in range, link 40 %%", serial);
+    const char *tooltip;
+
+    emulated_wand_set_link (wand, &weak);
+    assert_wand_status (window, text);
+    tooltip = gtk_widget_get_tooltip_text (GTK_WIDGET (thecal_window_get_wand_status (window)));
+    ck_assert_msg (tooltip != NULL && strstr (tooltip, "-85 dBm") != NULL, "%s", tooltip);
+    screenshot (GTK_WIDGET (window), "wand-status-weak-link.png");
+    emulated_wand_set_link (wand, &lost);
+    assert_wand_status (window, "Wand present, no pump in range");
+    emulated_wand_set_link (wand, &weak);
+    assert_wand_status (window, text);
+  }
   ck_assert_ptr_nonnull (thecal_overview_page_get_visit (overview));
   ck_assert_ptr_null (thecal_overview_page_get_demo_link (overview));
   ck_assert_str_eq (thecal_visit_get_pump (thecal_overview_page_get_visit (overview))->serial, serial);
   ck_assert_int_gt (usb_test_pump_frames (side), 4); /* handshake, status, prescription, log… */
   assert_page_text (overview, "reservoir", "of 20 mL");
+  /* the spare pump was never programmed: no drug, no concentration (not "0 mcg/mL") */
+  assert_page_text (overview, "drug", "None programmed");
+  assert_page_text (overview, "concentration", "—");
   /* a clinic window: the row's status comes from the record (no refill of this pump yet) */
   ck_assert (wait_for (row_status_read, window));
   {
@@ -164,6 +226,7 @@ START_TEST (test_wand_absent)
 
   ck_assert (umockdev_in_mock_environment ());
   overview = wand_patient_window (thecal_demo_world_get_spare_serial (world), &record, &window);
+  assert_wand_status (window, "Wand absent");
   thecal_overview_page_connect (overview);
   ck_assert (wait_for (connect_done, overview));
   assert_page_text (overview, "status", "No wand connected");

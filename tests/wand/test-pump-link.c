@@ -439,6 +439,166 @@ START_TEST (test_latency_costs_simulated_time)
 }
 END_TEST
 
+/* ---- the wand's link quality, beside the operations ------------------------------------------- */
+
+static gboolean
+read_wand_link (Bench *b, ThecalWandLink *wand_link, GError **error)
+{
+  thecal_pump_link_read_wand_link_async (b->link, NULL, bench_done, bench_cb (b));
+  return thecal_pump_link_read_wand_link_finish (b->link, bench_wait (b), wand_link, error);
+}
+
+/* Idle: the wand answers itself; nothing reaches the pump, the link is never busy. */
+START_TEST (test_wand_link_idle)
+{
+  g_autoptr (GError) error = NULL;
+  ThecalWandLink wand_link;
+
+  ck_assert_msg (read_wand_link (&bench, &wand_link, &error), "%s", error->message);
+  ck_assert_int_eq (wand_link.rssi_dbm, -40);
+  ck_assert_int_eq (wand_link.quality_percent, 100);
+  ck_assert (wand_link.pump_in_range);
+  ck_assert_int_eq (thecal_loopback_transport_get_stats (bench.loopback)->frames_to_wand, 1);
+  ck_assert_int_eq (thecal_loopback_transport_get_stats (bench.loopback)->frames_to_pump, 0);
+  ck_assert_uint_eq (thecal_pump_link_get_stats (bench.link)->operations, 0);
+  /* out of range: the wand says so, still without the pump */
+  thecal_loopback_transport_set_pump_in_range (bench.loopback, FALSE);
+  ck_assert_msg (read_wand_link (&bench, &wand_link, &error), "%s", error->message);
+  ck_assert (!wand_link.pump_in_range);
+  ck_assert_int_eq (wand_link.quality_percent, 0);
+  ck_assert_int_eq (thecal_loopback_transport_get_stats (bench.loopback)->frames_to_pump, 0);
+}
+END_TEST
+
+/* During an interrogation: the query goes in turn with its frames; both end well, and the
+ * interrogation reads what it reads without the query. */
+START_TEST (test_wand_link_during_operation)
+{
+  g_autoptr (GError) error = NULL;
+  Bench second;
+  ThecalWandLink wand_link;
+  ThecalPumpInterrogation *in;
+
+  memset (&second, 0, sizeof second);
+  second.clock = bench.clock;
+  second.context = bench.context;
+  thecal_loopback_transport_set_latency_ms (bench.loopback, 20);
+  thecal_pump_link_interrogate_async (bench.link, 1, 0, 0, NULL, bench_done, bench_cb (&bench));
+  for (int i = 0; i < 3; i++)
+    ck_assert (thecal_clock_iterate (bench.clock, bench.context));
+  ck_assert (thecal_pump_link_is_busy (bench.link));
+  thecal_pump_link_read_wand_link_async (bench.link, NULL, bench_done, bench_cb (&second));
+  ck_assert_msg (thecal_pump_link_read_wand_link_finish (bench.link, bench_wait (&second), &wand_link, &error), "%s",
+                 error->message);
+  ck_assert_int_eq (wand_link.quality_percent, 100);
+  ck_assert (thecal_pump_link_is_busy (bench.link)); /* the interrogation goes on */
+  in = thecal_pump_link_interrogate_finish (bench.link, bench_wait (&bench), &error);
+  ck_assert_msg (in != NULL, "%s", error->message);
+  ck_assert_int_eq (in->retransmissions, 0);
+  ck_assert_uint_eq (thecal_pump_link_get_stats (bench.link)->frames_ignored, 0);
+  thecal_pump_interrogation_free (in);
+  g_clear_object (&second.result);
+}
+END_TEST
+
+/* One query at a time; a cancelled one ends at once, its late answer is nobody's and changes
+ * nothing; the next query and the next operation work. */
+START_TEST (test_wand_link_busy_and_cancel)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  Bench second;
+  ThecalWandLink wand_link;
+  ThecalProtoIdentity identity;
+
+  memset (&second, 0, sizeof second);
+  second.clock = bench.clock;
+  second.context = bench.context;
+  thecal_loopback_transport_set_latency_ms (bench.loopback, 20);
+  thecal_pump_link_read_wand_link_async (bench.link, cancellable, bench_done, bench_cb (&bench));
+  thecal_pump_link_read_wand_link_async (bench.link, NULL, bench_done, bench_cb (&second));
+  ck_assert (!thecal_pump_link_read_wand_link_finish (bench.link, bench_wait (&second), &wand_link, &error));
+  ck_assert (g_error_matches (error, THECAL_PROTO_ERROR, THECAL_PROTO_ERROR_BUSY_LOCAL));
+  g_clear_error (&error);
+  g_cancellable_cancel (cancellable);
+  ck_assert (!thecal_pump_link_read_wand_link_finish (bench.link, bench_wait (&bench), &wand_link, &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  g_clear_error (&error);
+  /* the late answer arrives during the next operation, which ignores it */
+  thecal_pump_link_identify_async (bench.link, NULL, bench_done, bench_cb (&bench));
+  ck_assert_msg (thecal_pump_link_identify_finish (bench.link, bench_wait (&bench), &identity, &error), "%s", error->message);
+  ck_assert_uint_eq (thecal_pump_link_get_stats (bench.link)->retransmissions, 0);
+  ck_assert_msg (read_wand_link (&bench, &wand_link, &error), "%s", error->message);
+  ck_assert_int_eq (thecal_loopback_transport_get_stats (bench.loopback)->frames_to_wand, 2);
+  g_clear_object (&second.result);
+}
+END_TEST
+
+/* Runs on the bench's context: a wand that relays but never answers WAND_LINK itself. */
+static ThecalFaultAction
+drop_wand_link (ThecalFaultTransport *fault, ThecalFaultDirection direction, guint64 index, GBytes *frame, gpointer user_data)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (frame, &size);
+
+  (void) fault;
+  (void) index;
+  (void) user_data;
+  return direction == THECAL_FAULT_TO_PUMP && size > 3 && data[3] == THECAL_MSG_WAND_LINK ? THECAL_FAULT_ACTION_DROP
+                                                                                          : THECAL_FAULT_ACTION_DELIVER;
+}
+
+/* A silent wand: the query fails after 1 s of (simulated) time, once, without a retransmission;
+ * the operations are not touched. */
+START_TEST (test_wand_link_silent_wand)
+{
+  g_autoptr (GError) error = NULL;
+  ThecalFaultConfig faults = { .seed = 1 };
+  ThecalWandLink wand_link;
+  ThecalPumpInterrogation *in;
+  gint64 start;
+
+  bench_clear (&bench);
+  bench_init_faulty (&bench, &rx5, &faults);
+  thecal_fault_transport_set_policy (bench.fault, drop_wand_link, NULL, NULL);
+  start = thecal_clock_now_ms (bench.clock);
+  ck_assert (!read_wand_link (&bench, &wand_link, &error));
+  ck_assert_msg (g_error_matches (error, THECAL_WAND_ERROR, THECAL_WAND_ERROR_IO), "%s", error->message);
+  ck_assert_int_eq (thecal_clock_now_ms (bench.clock) - start, 1000);
+  ck_assert_uint_eq (thecal_fault_transport_get_stats (bench.fault)->dropped, 1);
+  g_clear_error (&error);
+  in = bench_interrogate (&bench, 1, 0, 0, &error);
+  ck_assert_msg (in != NULL, "%s", error->message);
+  thecal_pump_interrogation_free (in);
+}
+END_TEST
+
+/* The wand goes during a query: it fails with the wand's reason; so does the next one, until a
+ * new wand is given. */
+START_TEST (test_wand_link_unplugged)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) reason = g_error_new_literal (THECAL_WAND_ERROR, THECAL_WAND_ERROR_UNPLUGGED, "Wand unplugged");
+  g_autoptr (ThecalLoopbackTransport) second = NULL;
+  ThecalWandLink wand_link;
+
+  thecal_loopback_transport_set_latency_ms (bench.loopback, 20);
+  thecal_pump_link_read_wand_link_async (bench.link, NULL, bench_done, bench_cb (&bench));
+  thecal_transport_emit_disconnected (THECAL_TRANSPORT (bench.loopback), reason);
+  ck_assert (!thecal_pump_link_read_wand_link_finish (bench.link, bench_wait (&bench), &wand_link, &error));
+  ck_assert_msg (g_error_matches (error, THECAL_WAND_ERROR, THECAL_WAND_ERROR_UNPLUGGED), "%s", error->message);
+  g_clear_error (&error);
+  ck_assert (!read_wand_link (&bench, &wand_link, &error));
+  ck_assert (g_error_matches (error, THECAL_WAND_ERROR, THECAL_WAND_ERROR_UNPLUGGED));
+  g_clear_error (&error);
+  second = thecal_loopback_transport_new (bench.pump, NULL, bench.clock);
+  ck_assert (thecal_pump_link_set_transport (bench.link, THECAL_TRANSPORT (second), NULL));
+  ck_assert_msg (read_wand_link (&bench, &wand_link, &error), "%s", error->message);
+  ck_assert (wand_link.pump_in_range);
+  g_clear_object (&bench.link); /* lets go of the second transport before the pump is freed */
+}
+END_TEST
+
 static Suite *
 pump_link_suite (void)
 {
@@ -465,6 +625,12 @@ pump_link_suite (void)
                      test_cancel,
                      test_lost_wand_and_a_new_one,
                      test_latency_costs_simulated_time);
+  THECAL_TEST_TCASE (suite, "wand", setup, teardown, 0,
+                     test_wand_link_idle,
+                     test_wand_link_during_operation,
+                     test_wand_link_busy_and_cancel,
+                     test_wand_link_silent_wand,
+                     test_wand_link_unplugged);
   return suite;
 }
 
