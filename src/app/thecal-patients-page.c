@@ -100,48 +100,6 @@ on_setup_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer use
   gtk_list_item_set_child (item, box);
 }
 
-/* A demo patient's pump now, from the demo world: the reservoir (the pump's estimate, as the pump
- * reports it), the refill-by date of the dose core's projection from now under what the pump
- * runs, and the raised alarms. NULL when @mrn is not a demo patient or the world cannot say. */
-static char *
-demo_live_status (ThecalPatientsPage *self, const char *mrn)
-{
-  const ThecalDemoPatient *demo = thecal_demo_patient_find (mrn);
-  ThecalEngineStatus status;
-  ThecalSimPump *pump;
-  ThecalDeliveryPlan plan;
-  ThecalProjection projection;
-  ThecalDoseError dose_error;
-  g_autofree char *volume = NULL;
-  g_autofree char *refill_by = NULL;
-  GString *text;
-
-  if (self->world == NULL || demo == NULL || (pump = thecal_demo_world_get_pump (self->world, demo->serial, NULL)) == NULL
-      || !thecal_demo_world_get_pump_status (self->world, demo->serial, &status, NULL))
-    return NULL;
-  volume = thecal_format_quantity (THECAL_QUANTITY_VOLUME, MAX (status.reservoir_estimate_nl, 0));
-  text = g_string_new (NULL);
-  if (thecal_delivery_plan_resolve (thecal_sim_pump_active (pump), thecal_sim_pump_model (pump), &plan, &dose_error)
-      && thecal_project_reservoir (thecal_sim_pump_model (pump), &plan, MAX (status.reservoir_estimate_nl, 0),
-                                   thecal_demo_world_now_ms (self->world), 0, &projection, &dose_error)
-      && projection.refill_by_local_ms != INT64_MAX)
-    {
-      if (projection.refill_by_local_ms <= thecal_demo_world_now_ms (self->world))
-        g_string_printf (text, _ ("Now %s left: refill now"), volume);
-      else
-        {
-          refill_by = thecal_format_instant (projection.refill_by_local_ms);
-          g_string_printf (text, _ ("Now %s left, refill by %s"), volume, refill_by);
-        }
-    }
-  else
-    g_string_printf (text, _ ("Now %s left"), volume);
-  for (int k = 0; k < THECAL_ALARM_N_KINDS; k++)
-    if (status.alarms[k].raised)
-      g_string_append_printf (text, "; %s", thecal_format_alarm_name ((ThecalProtoAlarm) k));
-  return g_string_free (text, FALSE);
-}
-
 static void on_refresh_mrn (ThecalPatientsPage *self, const char *mrn);
 
 /* A row's status from the record is read again when it is older than this (30 s): a refill or an
@@ -215,7 +173,7 @@ show_row_status (ThecalPatientsPage *self, GtkWidget *box)
   GtkWidget *name = gtk_widget_get_first_child (box);
   GtkWidget *detail = gtk_widget_get_next_sibling (name);
   GtkWidget *status_label = gtk_widget_get_next_sibling (detail);
-  g_autofree char *live = demo_live_status (self, patient->mrn);
+  g_autofree char *live = thecal_patient_status_from_demo (self->world, patient->mrn);
   const char *from_record = live == NULL ? record_status (self, patient->mrn) : NULL;
   const char *shown = live != NULL ? live : from_record != NULL && from_record[0] != '\0' ? from_record
                                                                                           : summary;

@@ -23,6 +23,7 @@
 #include "thecal-cli-pump.h"
 #include "thecal-dose-json.h"
 #include "thecal-record-session.h"
+#include "thecal-patient-status.h"
 
 /* ---- Shared: options, the record, logging in, errors ------------------------------------------ */
 
@@ -1323,6 +1324,20 @@ thecal_cli_history (ThecalCliOutput *out, int argc, char **argv, GError **error)
     return report_error (out, local_error, error);
   print_patient (out, record->patient);
   json_patient (thecal_cli_json_object (out->json, "patient"), record->patient);
+  /* the line of the app's patient list (src/workflow/thecal-patient-status.h), on this computer's
+   * clock; without the pump models file there is no projection, and no line */
+  {
+    g_autofree ThecalPumpModelSet *models = g_new0 (ThecalPumpModelSet, 1);
+    g_autofree char *status = thecal_cli_load_models (NULL, models, NULL)
+                                  ? thecal_patient_status_from_record (record, models, g_get_real_time () / 1000)
+                                  : NULL;
+
+    if (status != NULL)
+      {
+        thecal_cli_print (out, _ ("Pump status: %s\n"), status);
+        thecal_cli_json_string (out->json, "pump_status", status);
+      }
+  }
   thecal_cli_print (out, _ ("History (UTC):\n"));
   items = timeline (out, record);
   array = thecal_cli_json_array (out->json, "history");

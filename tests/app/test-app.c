@@ -28,7 +28,6 @@
 
 #include "thecal-dose-json.h"
 #include "thecal-format.h"
-#include "thecal-patient-status.h"
 #include "thecal-refill-wizard.h"
 
 /* The whole path a clinician takes in the demo: sign in, find the patient low on drug, connect,
@@ -680,78 +679,6 @@ START_TEST (test_refill_concentration_change)
 }
 END_TEST
 
-/* The patient list's status of a clinic patient, from the record alone (thecal-patient-status.h):
- * the last refill, the refill-by date the dose core projects from it under the version in effect
- * (the one before it used up to the change), the alarms of the last reading. */
-START_TEST (test_patient_status_from_record)
-{
-  static const char rx_json[] = "{\"format\":\"thecal-prescription\",\"version\":1,\"drug\":\"morphine\","
-                                "\"concentration\":\"25 mg/mL\",\"mode\":\"continuous\",\"continuous\":{\"dose\":\"5 mg/day\"}}";
-  static const char rx2_json[] = "{\"format\":\"thecal-prescription\",\"version\":1,\"drug\":\"morphine\","
-                                 "\"concentration\":\"25 mg/mL\",\"mode\":\"continuous\",\"continuous\":{\"dose\":\"10 mg/day\"}}";
-  const gint64 day = 86400000;
-  const gint64 t_refill = THECAL_SIM_PUMP_DEMO_INSTANT_MS;
-  const gint64 t_change = t_refill + 10 * day;
-  ThecalPump pump = { .serial = (char *) "TR20-000900", .model_id = (char *) "TR-20" };
-  ThecalRecordedPrescription v1 = { .pump_serial = (char *) "TR20-000900", .version = 1, .effective_from_utc_ms = t_refill - day, .effective_to_utc_ms = t_change, .json = (char *) rx_json };
-  ThecalRecordedPrescription v2 = { .pump_serial = (char *) "TR20-000900", .version = 2, .effective_from_utc_ms = t_change, .effective_to_utc_ms = G_MAXINT64, .json = (char *) rx2_json };
-  ThecalRefill refill = { .pump_serial = (char *) "TR20-000900", .performed_utc_ms = t_refill, .added_nl = 18 * THECAL_NL_PER_ML };
-  ThecalAlarmSeen old_alarm = { .pump_serial = (char *) "TR20-000900", .kind = (char *) "eri", .seen_utc_ms = t_refill };
-  ThecalAlarmSeen alarm = { .pump_serial = (char *) "TR20-000900", .kind = (char *) "low_reservoir", .seen_utc_ms = t_change + day };
-  g_autoptr (GPtrArray) pumps = g_ptr_array_new ();
-  g_autoptr (GPtrArray) prescriptions = g_ptr_array_new ();
-  g_autoptr (GPtrArray) refills = g_ptr_array_new ();
-  g_autoptr (GPtrArray) alarms = g_ptr_array_new ();
-  ThecalPatientRecord record = { .pumps = pumps, .prescriptions = prescriptions, .refills = refills, .alarms = alarms };
-  const ThecalPumpModel *model = thecal_pump_model_set_find (models, "TR-20");
-  ThecalPrescription rx;
-  ThecalDeliveryPlan plan1, plan2;
-  ThecalProjection projection;
-  ThecalDoseError dose_error;
-  gint64 used_nl = 0;
-  g_autofree char *text = NULL;
-  g_autofree char *refill_by = NULL;
-  g_autofree char *expected = NULL;
-
-  /* no pump: nothing to say */
-  text = thecal_patient_status_from_record (&record, models, t_change + day);
-  ck_assert_ptr_null (text);
-  g_ptr_array_add (pumps, &pump);
-  g_ptr_array_add (prescriptions, &v1);
-  text = thecal_patient_status_from_record (&record, models, t_change + day);
-  ck_assert_str_eq (text, "No refill in the record");
-  g_clear_pointer (&text, g_free);
-
-  /* 18 mL on day 0 at 5 mg/day (0.2 mL/day), 10 mg/day (0.4 mL/day) from day 10 */
-  g_ptr_array_add (prescriptions, &v2);
-  g_ptr_array_add (refills, &refill);
-  g_ptr_array_add (alarms, &old_alarm);
-  g_ptr_array_add (alarms, &alarm);
-  ck_assert (thecal_prescription_load_json (rx_json, strlen (rx_json), &rx, &dose_error));
-  ck_assert (thecal_delivery_plan_resolve (&rx, model, &plan1, &dose_error));
-  ck_assert (thecal_prescription_load_json (rx2_json, strlen (rx2_json), &rx, &dose_error));
-  ck_assert (thecal_delivery_plan_resolve (&rx, model, &plan2, &dose_error));
-  ck_assert (thecal_delivery_plan_volume_between (&plan1, t_refill, t_change, &used_nl, &dose_error));
-  ck_assert_int_eq (used_nl, 2 * THECAL_NL_PER_ML); /* 10 days × 0.2 mL */
-  ck_assert (thecal_project_reservoir (model, &plan2, 16 * THECAL_NL_PER_ML, t_change, 0, &projection, &dose_error));
-  refill_by = thecal_format_instant (projection.refill_by_local_ms);
-  expected = g_strdup_printf ("Refilled 2026-01-05: refill by %s (from the record); at the last reading: Low reservoir", refill_by);
-  text = thecal_patient_status_from_record (&record, models, t_change + day);
-  ck_assert_str_eq (text, expected);
-  g_clear_pointer (&text, g_free);
-
-  /* past the refill-by date: refill now */
-  text = thecal_patient_status_from_record (&record, models, projection.refill_by_local_ms + 1);
-  ck_assert_str_eq (text, "Refilled 2026-01-05: refill now (from the record); at the last reading: Low reservoir");
-  g_clear_pointer (&text, g_free);
-
-  /* a corrected refill does not count */
-  refill.superseded = TRUE;
-  text = thecal_patient_status_from_record (&record, models, t_change + day);
-  ck_assert_str_eq (text, "No refill in the record; at the last reading: Low reservoir");
-}
-END_TEST
-
 static Suite *
 app_suite (void)
 {
@@ -763,7 +690,7 @@ app_suite (void)
                      test_refill_change_by_nurse_refused, test_refill_concentration_change);
   THECAL_TEST_TCASE (suite, "patient-list", setup, teardown, 120, test_patient_list_pages);
   THECAL_TEST_TCASE (suite, "first-run", setup, teardown, 60, test_first_run);
-  THECAL_TEST_TCASE (suite, "format", setup, teardown, 60, test_format, test_patient_status_from_record);
+  THECAL_TEST_TCASE (suite, "format", setup, teardown, 60, test_format);
   return suite;
 }
 

@@ -158,6 +158,9 @@ START_TEST (test_nurse_refill)
   history = RUN (NINA_PW, "--db", db, "history", "MRN-0001", "--user", "nina");
   status_is (history, 0);
   ck_assert_msg (strstr (history->out, "LOT-42") != NULL, "%s", oneline (history->out));
+  /* the patient list's line, from the record (src/workflow/thecal-patient-status.h): the refill on
+   * the simulated pump's clock; no prescription version recorded yet, so no refill-by date */
+  ck_assert_msg (strstr (history->out, "\nPump status: Refilled 2026-01-05\n") != NULL, "%s", oneline (history->out));
 }
 END_TEST
 

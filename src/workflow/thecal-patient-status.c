@@ -153,3 +153,42 @@ thecal_patient_status_from_record (const ThecalPatientRecord *record, const Thec
     }
   return g_string_free (text, FALSE);
 }
+
+char *
+thecal_patient_status_from_demo (ThecalDemoWorld *world, const char *mrn)
+{
+  const ThecalDemoPatient *demo = thecal_demo_patient_find (mrn);
+  ThecalEngineStatus status;
+  ThecalSimPump *pump;
+  ThecalDeliveryPlan plan;
+  ThecalProjection projection;
+  ThecalDoseError dose_error;
+  g_autofree char *volume = NULL;
+  g_autofree char *refill_by = NULL;
+  GString *text;
+
+  if (world == NULL || demo == NULL || (pump = thecal_demo_world_get_pump (world, demo->serial, NULL)) == NULL
+      || !thecal_demo_world_get_pump_status (world, demo->serial, &status, NULL))
+    return NULL;
+  volume = thecal_format_quantity (THECAL_QUANTITY_VOLUME, MAX (status.reservoir_estimate_nl, 0));
+  text = g_string_new (NULL);
+  if (thecal_delivery_plan_resolve (thecal_sim_pump_active (pump), thecal_sim_pump_model (pump), &plan, &dose_error)
+      && thecal_project_reservoir (thecal_sim_pump_model (pump), &plan, MAX (status.reservoir_estimate_nl, 0),
+                                   thecal_demo_world_now_ms (world), 0, &projection, &dose_error)
+      && projection.refill_by_local_ms != INT64_MAX)
+    {
+      if (projection.refill_by_local_ms <= thecal_demo_world_now_ms (world))
+        g_string_printf (text, _ ("Now %s left: refill now"), volume);
+      else
+        {
+          refill_by = thecal_format_instant (projection.refill_by_local_ms);
+          g_string_printf (text, _ ("Now %s left, refill by %s"), volume, refill_by);
+        }
+    }
+  else
+    g_string_printf (text, _ ("Now %s left"), volume);
+  for (int k = 0; k < THECAL_ALARM_N_KINDS; k++)
+    if (status.alarms[k].raised)
+      g_string_append_printf (text, "; %s", thecal_format_alarm_name ((ThecalProtoAlarm) k));
+  return g_string_free (text, FALSE);
+}
