@@ -52,6 +52,10 @@ ThecalWindow *demo_window (ThecalRecord **record_out);
 /* Signs in as the demo user and connects to DEMO-0002 ROE, Richard (1.8 mL of morphine 25 mg/mL
  * left in a TR-20); the overview. */
 ThecalOverviewPage *connect_low_reservoir (ThecalWindow *window);
+/* A demo record in tmp_dir with a nurse "nina" ("nurse password") added, a window on it, nina
+ * signed in and connected to DEMO-0002 ROE, Richard; the overview (*@window_out, *@record_out: a
+ * new ref). */
+ThecalOverviewPage *connect_as_nurse (ThecalWindow **window_out, ThecalRecord **record_out);
 /* main () of a test binary: skips (77) without a display, else runs @suite. */
 int app_test_main (Suite *suite);
 

@@ -89,42 +89,6 @@ window_gone (gpointer data)
   return *(GtkWidget **) data == NULL;
 }
 
-/* A demo record with a nurse "nina" added, a window on it, nina signed in and connected to
- * DEMO-0002 ROE, Richard. */
-static ThecalOverviewPage *
-connect_as_nurse (ThecalWindow **window_out, ThecalRecord **record_out)
-{
-  g_autofree char *path = g_build_filename (tmp_dir, "demo.sqlite", NULL);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (ThecalRecordSession) admin = NULL;
-  g_autoptr (ThecalUser) nurse = NULL;
-  ThecalRecord *record = thecal_demo_record_create_sync (path, THECAL_RECORD_OPEN_FAST_HASH, &admin, NULL, &error);
-  ThecalWindow *window;
-  ThecalSignInPage *sign_in;
-  ThecalOverviewPage *overview;
-
-  ck_assert_msg (record != NULL, "%s", error != NULL ? error->message : "");
-  nurse = thecal_record_session_add_user_sync (admin, "nina", "Nina Nurse", THECAL_ROLE_NURSE, "nurse password", NULL, &error);
-  ck_assert_msg (nurse != NULL, "%s", error != NULL ? error->message : "");
-  window = thecal_window_new (NULL, TRUE, models, library);
-  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
-  thecal_window_set_record (window, record);
-  gtk_window_present (GTK_WINDOW (window));
-  sign_in = thecal_window_get_sign_in_page (window);
-  thecal_sign_in_page_set_credentials (sign_in, "nina", "nurse password");
-  thecal_sign_in_page_submit (sign_in);
-  ck_assert (wait_for (signed_in, window));
-  ck_assert (wait_for (list_has_six, window));
-  overview = thecal_window_get_overview_page (window);
-  thecal_patients_page_select (thecal_window_get_patients_page (window), 1);
-  thecal_overview_page_connect (overview);
-  ck_assert (wait_for (overview_connected, overview));
-  ck_assert_ptr_nonnull (thecal_overview_page_get_visit (overview));
-  *window_out = window;
-  *record_out = record;
-  return overview;
-}
-
 /* The first descendant of @widget that is a button labelled @label, or NULL. */
 static GtkWidget *
 find_button (GtkWidget *widget, const char *label)
