@@ -442,6 +442,17 @@ step_done (ThecalProgrammer *p, int64_t now_ms, ThecalExchangeStatus status, boo
   p->outstanding = false;
   p->output_ready = false;
   thecal_proto_error_clear (&local);
+  /* The pump says, in clear, that it holds no session (it timed out there, or the pump restarted)
+   * for a request that cannot change what it runs: a new handshake and the same request once
+   * more. A forged error costs one handshake; a change (thecal_msg_type_changes_pump) is never
+   * sent again this way: its answer was lost, and it stays LOST or UNCERTAIN. */
+  if (status == THECAL_EXCHANGE_LOST && !authenticated && error != NULL && error->code == THECAL_PROTO_ERROR_NOT_AUTHENTICATED
+      && !p->resent_after_no_session && step_may_handshake (p->step) && !thecal_msg_type_changes_pump (p->out_type))
+    {
+      p->resent_after_no_session = true;
+      start_hello (p, now_ms, p->step);
+      return;
+    }
   switch (p->step)
     {
     case THECAL_PROGRAMMER_STEP_HELLO:
@@ -649,6 +660,7 @@ begin (ThecalProgrammer *p, ThecalOperation operation, ThecalProtoError *error)
     return thecal_proto_error_set (error, THECAL_PROTO_ERROR_BUSY_LOCAL, 0, "another operation is under way");
   memset (&p->result, 0, sizeof p->result);
   p->operation = operation;
+  p->resent_after_no_session = false;
   return true;
 }
 

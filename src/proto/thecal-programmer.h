@@ -185,6 +185,7 @@ extern "C"
 
     /* the operation */
     ThecalOperation operation;
+    bool resent_after_no_session; /* a request was sent again after the pump said it had no session */
     ThecalProgrammerStep step;
     uint8_t user_type;
     size_t user_body_length;

@@ -283,6 +283,65 @@ START_TEST (test_clear_error_is_not_a_refusal)
 }
 END_TEST
 
+/* The pump lost the session (timed out there first): a request that cannot change what it runs
+ * goes again after a new handshake, once, and the caller sees only its answer. */
+START_TEST (test_no_session_read_sent_again)
+{
+  const ThecalProgrammerResult *result;
+
+  ck_assert_int_eq (request_simple (THECAL_MSG_READ_STATUS)->status, THECAL_EXCHANGE_OK);
+  ck_assert_int_eq (role.stats.sessions_opened, 1);
+  thecal_pump_role_end_session (&role);
+  result = request_simple (THECAL_MSG_READ_STATUS);
+  ck_assert_int_eq (result->status, THECAL_EXCHANGE_OK);
+  ck_assert (result->authenticated);
+  ck_assert_int_eq (role.stats.sessions_opened, 2);
+  ck_assert (thecal_programmer_session_ready (&programmer, link.now_ms));
+}
+END_TEST
+
+/* Runs in the link: the pump forgets the session before every @type request (a pump that keeps
+ * saying it has none). */
+static LinkAction
+end_session_at_read_status (Link *l, int64_t index, bool to_pump, uint8_t type, bool response)
+{
+  (void) index;
+  (void) response;
+  if (to_pump && type == THECAL_MSG_READ_STATUS)
+    thecal_pump_role_end_session (l->role);
+  return LINK_DELIVER;
+}
+
+/* Sent again once only: a pump that still says it has no session leaves the request LOST. */
+START_TEST (test_no_session_sent_again_once)
+{
+  const ThecalProgrammerResult *result;
+
+  ck_assert_int_eq (request_simple (THECAL_MSG_READ_PRESCRIPTION)->status, THECAL_EXCHANGE_OK);
+  link.policy = end_session_at_read_status;
+  result = request_simple (THECAL_MSG_READ_STATUS);
+  ck_assert_int_eq (result->status, THECAL_EXCHANGE_LOST);
+  ck_assert_int_eq (result->error.code, THECAL_PROTO_ERROR_NOT_AUTHENTICATED);
+  ck_assert_int_eq (role.stats.sessions_opened, 2); /* the first and the one new handshake */
+  /* the next operation may try again */
+  link.policy = link_policy_deliver;
+  ck_assert_int_eq (request_simple (THECAL_MSG_READ_STATUS)->status, THECAL_EXCHANGE_OK);
+}
+END_TEST
+
+/* STAGE changes only the staged copy: after the pump lost the session it is staged again in a
+ * new one, and the write goes on to CONFIRMED. */
+START_TEST (test_no_session_stage_sent_again)
+{
+  ck_assert_int_eq (request_simple (THECAL_MSG_READ_STATUS)->status, THECAL_EXCHANGE_OK);
+  thecal_pump_role_end_session (&role);
+  assert_report (program (&rx6, &rx5_sum), THECAL_PROGRAM_CONFIRMED, THECAL_PROGRAM_STEP_READ_BACK);
+  ck_assert (thecal_prescription_equal (&pump.active, &rx6));
+  ck_assert_int_eq (pump.apply_calls, 1);
+  ck_assert_int_eq (role.stats.sessions_opened, 2);
+}
+END_TEST
+
 START_TEST (test_refusal_is_authenticated)
 {
   const ThecalProgrammerResult *result;
@@ -921,6 +980,9 @@ programmer_suite (void)
                      test_wrong_pump,
                      test_retries_then_lost,
                      test_clear_error_is_not_a_refusal,
+                     test_no_session_read_sent_again,
+                     test_no_session_sent_again_once,
+                     test_no_session_stage_sent_again,
                      test_refusal_is_authenticated,
                      test_ignores_what_is_not_its_answer,
                      test_api_misuse,

@@ -380,7 +380,6 @@ START_TEST (test_session_timeout)
   g_autoptr (ThecalRecordSession) session = NULL;
   g_autoptr (ThecalDemoWorld) world = new_world ();
   g_autoptr (ThecalDemoLink) link = NULL;
-  gboolean ok;
 
   ck_assert_msg (record != NULL, "%s", error != NULL ? error->message : "");
   session = thecal_record_session_login_sync (record, THECAL_DEMO_USER_NAME, THECAL_DEMO_USER_PASSWORD, NULL, &error);
@@ -392,11 +391,8 @@ START_TEST (test_session_timeout)
   fake_real_ms += 40000; /* 40 days */
   ck_assert_msg (connect_visit (link, "DEMO-0001", &error), "%s", error != NULL ? error->message : "");
   ck_assert_int_eq (thecal_visit_get_status (thecal_demo_link_get_visit (link))->reservoir_estimate_nl, 12000000 - 40 * 200000);
-  fake_real_ms += 60000; /* 60 days: the session ended at the pump */
-  ok = connect_visit (link, "DEMO-0001", &error);
-  g_print ("# the first read after 60 idle days: %s\n", ok ? "went through" : error->message);
-  if (!ok)
-    g_clear_error (&error);
+  fake_real_ms += 60000; /* 60 days: the session ended at the pump, the programmer still trusts it */
+  /* the pump says it has no session: a new handshake and the same read, nothing seen by the caller */
   ck_assert_msg (connect_visit (link, "DEMO-0001", &error), "%s", error != NULL ? error->message : "");
   ck_assert (thecal_visit_get_status (thecal_demo_link_get_visit (link))->reservoir_estimate_nl < 12000000 - 40 * 200000);
 }
