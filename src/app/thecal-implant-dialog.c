@@ -312,7 +312,11 @@ thecal_implant_dialog_next (ThecalImplantDialog *self)
   thecal_form_set_error (self->form_error, NULL);
   thecal_form_set_error (self->override_error, NULL);
   if (!read_request (self, &rx, &request))
-    return;
+    {
+      if (self->key_entry != NULL)
+        memset (self->key, 0, sizeof self->key); /* a key read from the field goes when it is not used */
+      return;
+    }
   show_page (self, "progress");
   gtk_spinner_start (GTK_SPINNER (self->spinner));
   self->cancellable = g_cancellable_new ();
