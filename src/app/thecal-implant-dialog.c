@@ -29,6 +29,9 @@ struct _ThecalImplantDialog
   GtkWidget *implant_date_error;
   GtkWidget *catheter_entry;
   GtkWidget *catheter_error;
+  GtkWidget *key_entry; /* a real pump's pairing key (NULL: the caller gave the key) */
+  GtkWidget *key_error;
+  GtkWidget *key_file_button;
   GtkWidget *drug_dropdown;
   GtkWidget *concentration_entry;
   GtkWidget *concentration_error;
@@ -50,7 +53,10 @@ struct _ThecalImplantDialog
   char *mrn;
   char *patient_name;
   guint8 key[THECAL_PAIRING_KEY_BYTES];
-  GCancellable *cancellable; /* the registration in flight */
+  gboolean key_entry_wanted;          /* no key given: the form asks for it */
+  GtkNativeDialog *key_chooser;       /* "Load from File…" while open */
+  GCancellable *key_file_cancellable; /* a key file being read */
+  GCancellable *cancellable;          /* the registration in flight */
   gboolean finished;
   gboolean ok;
   ThecalImplantReport report;
@@ -110,6 +116,25 @@ check_date (ThecalImplantDialog *self)
   return ok;
 }
 
+/* A real pump's pairing key, typed or pasted (or loaded from its file), parsed exactly
+ * (thecal_pairing_key_parse: 64 hexadecimal digits, separators ignored) into self->key; FALSE with
+ * the error next to the field. Nothing to check when the caller gave the key. */
+static gboolean
+check_key (ThecalImplantDialog *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->key_entry == NULL)
+    return TRUE;
+  if (!thecal_pairing_key_parse (thecal_form_entry_text (self->key_entry), self->key, &error))
+    {
+      thecal_form_set_error (self->key_error, error->message);
+      return FALSE;
+    }
+  thecal_form_set_error (self->key_error, NULL);
+  return TRUE;
+}
+
 static const char *
 selected_drug_id (ThecalImplantDialog *self)
 {
@@ -152,6 +177,7 @@ read_request (ThecalImplantDialog *self, ThecalPrescription *rx, ThecalImplantRe
          && ok;
   else
     thecal_form_set_error (self->priming_rate_error, NULL);
+  ok = check_key (self) && ok;
   if (!ok)
     return FALSE;
   g_strlcpy (rx->drug_id, selected_drug_id (self), sizeof rx->drug_id);
@@ -217,6 +243,16 @@ on_registered (GObject *source, GAsyncResult *result, gpointer user_data)
 
   g_clear_object (&self->cancellable);
   gtk_spinner_stop (GTK_SPINNER (self->spinner));
+  if (self->key_entry != NULL)
+    memset (self->key, 0, sizeof self->key); /* parsed again from the field at each Register */
+  if (!ok && g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_WRONG_KEY) && self->key_entry != NULL)
+    {
+      /* the pump did not accept the key: nothing was written; the sentence next to the key */
+      thecal_form_set_error (self->key_error, error->message);
+      show_page (self, "form");
+      gtk_widget_grab_focus (self->key_entry);
+      return;
+    }
   if (!ok && !g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_FAILED)
       && !g_error_matches (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_PAUSED))
     {
@@ -276,7 +312,11 @@ thecal_implant_dialog_next (ThecalImplantDialog *self)
   thecal_form_set_error (self->form_error, NULL);
   thecal_form_set_error (self->override_error, NULL);
   if (!read_request (self, &rx, &request))
-    return;
+    {
+      if (self->key_entry != NULL)
+        memset (self->key, 0, sizeof self->key); /* a key read from the field goes when it is not used */
+      return;
+    }
   show_page (self, "progress");
   gtk_spinner_start (GTK_SPINNER (self->spinner));
   self->cancellable = g_cancellable_new ();
@@ -304,6 +344,125 @@ on_priming_changed (ThecalImplantDialog *self)
   gtk_widget_set_sensitive (self->priming_rate_entry, gtk_switch_get_active (GTK_SWITCH (self->priming_switch)));
 }
 
+/* ---- the pairing key from its file ------------------------------------------------------------------ */
+
+/* A key file holds 64 hexadecimal digits and perhaps separators: anything larger is not one. */
+#define KEY_FILE_MAX_BYTES 4096
+
+/* Runs on the main thread: the key file was read (or not). @user_data: the dialog (a reference). */
+static void
+on_key_file_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (ThecalImplantDialog) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = g_file_get_parse_name (G_FILE (source));
+  char *contents = NULL;
+  gsize length = 0;
+  guint8 key[THECAL_PAIRING_KEY_BYTES];
+
+  gboolean loaded = g_file_load_contents_finish (G_FILE (source), result, &contents, &length, NULL, &error);
+
+  g_clear_object (&self->key_file_cancellable);
+  if (self->key_entry == NULL || !loaded)
+    {
+      /* the dialog went away (its key with it), or the file could not be read */
+      if (!loaded && self->key_entry != NULL)
+        {
+          g_autofree char *message = g_strdup_printf (_ ("Pairing key: the file %s cannot be read: %s"), name, error->message);
+
+          thecal_form_set_error (self->key_error, message);
+        }
+      if (contents != NULL)
+        memset (contents, 0, length);
+      g_free (contents);
+      return;
+    }
+  if (length > KEY_FILE_MAX_BYTES || memchr (contents, '\0', length) != NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_ ("Pairing key: the file %s is not a key file (64 hexadecimal digits)."), name);
+
+      memset (contents, 0, length);
+      g_free (contents);
+      thecal_form_set_error (self->key_error, message);
+      return;
+    }
+  /* the file's text as typed: the same parse, the same messages, here naming the file */
+  if (!thecal_pairing_key_parse (contents, key, &error))
+    {
+      g_autofree char *message = g_strdup_printf (_ ("%s (file %s)"), error->message, name);
+
+      thecal_form_set_error (self->key_error, message);
+    }
+  else
+    {
+      char hex[2 * THECAL_PAIRING_KEY_BYTES + 1];
+
+      for (gsize i = 0; i < THECAL_PAIRING_KEY_BYTES; i++)
+        g_snprintf (hex + 2 * i, 3, "%02x", key[i]);
+      gtk_editable_set_text (GTK_EDITABLE (self->key_entry), hex);
+      memset (hex, 0, sizeof hex);
+      thecal_form_set_error (self->key_error, NULL);
+    }
+  memset (key, 0, sizeof key);
+  memset (contents, 0, length);
+  g_free (contents);
+}
+
+void
+thecal_implant_dialog_load_key_file (ThecalImplantDialog *self, GFile *file)
+{
+  g_return_if_fail (THECAL_IS_IMPLANT_DIALOG (self));
+  g_return_if_fail (G_IS_FILE (file));
+  if (self->key_entry == NULL || self->key_file_cancellable != NULL)
+    return;
+  self->key_file_cancellable = g_cancellable_new ();
+  g_file_load_contents_async (file, self->key_file_cancellable, on_key_file_loaded, g_object_ref (self));
+}
+
+gboolean
+thecal_implant_dialog_get_loading_key (ThecalImplantDialog *self)
+{
+  g_return_val_if_fail (THECAL_IS_IMPLANT_DIALOG (self), FALSE);
+  return self->key_file_cancellable != NULL;
+}
+
+/* Runs on the main thread: the file chooser answered. */
+static void
+on_key_chooser_response (GtkNativeDialog *chooser, int response, gpointer user_data)
+{
+  ThecalImplantDialog *self = user_data;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+
+      if (file != NULL)
+        thecal_implant_dialog_load_key_file (self, file);
+    }
+  gtk_native_dialog_destroy (chooser);
+  g_clear_object (&self->key_chooser);
+}
+
+/* Runs on the main thread: "Load from File…". */
+static void
+on_key_file_clicked (ThecalImplantDialog *self)
+{
+  if (self->key_chooser != NULL || self->key_file_cancellable != NULL)
+    return;
+  self->key_chooser = GTK_NATIVE_DIALOG (gtk_file_chooser_native_new (_ ("Load the Pairing Key"), GTK_WINDOW (self),
+                                                                      GTK_FILE_CHOOSER_ACTION_OPEN, _ ("Load"), _ ("Cancel")));
+  gtk_native_dialog_set_modal (self->key_chooser, TRUE);
+  g_signal_connect (self->key_chooser, "response", G_CALLBACK (on_key_chooser_response), self);
+  gtk_native_dialog_show (self->key_chooser);
+}
+
+gboolean
+thecal_implant_dialog_has_key_field (ThecalImplantDialog *self)
+{
+  g_return_val_if_fail (THECAL_IS_IMPLANT_DIALOG (self), FALSE);
+  return self->key_entry != NULL;
+}
+
 /* ---- accessors ------------------------------------------------------------------------------------ */
 
 const char *
@@ -324,6 +483,7 @@ field_entry (ThecalImplantDialog *self, const char *field, gboolean error)
   } fields[] = {
     { "implant_date", self->implant_date_entry, self->implant_date_error },
     { "catheter", self->catheter_entry, self->catheter_error },
+    { "pairing_key", self->key_entry, self->key_error },
     { "concentration", self->concentration_entry, self->concentration_error },
     { "dose", self->dose_entry, self->dose_error },
     { "override", self->override_entry, self->override_error },
@@ -400,6 +560,31 @@ thecal_implant_dialog_get_busy (ThecalImplantDialog *self)
 
 /* ---- construction --------------------------------------------------------------------------------- */
 
+/* A real pump's pairing key: a password entry (its peek icon shown) with "Load from File…" beside
+ * it, its error label under them. */
+static void
+build_key_field (ThecalImplantDialog *self)
+{
+  GtkWidget *title;
+  GtkWidget *row;
+
+  self->key_entry = thecal_form_add_entry_full (self->form_box, _ ("Pairing key (the 64 hexadecimal digits delivered with the pump)"),
+                                                NULL, TRUE, "error", &self->key_error);
+  title = gtk_widget_get_prev_sibling (self->key_entry);
+  row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  g_object_ref (self->key_entry);
+  gtk_box_remove (GTK_BOX (self->form_box), self->key_entry);
+  gtk_widget_set_hexpand (self->key_entry, TRUE);
+  gtk_box_append (GTK_BOX (row), self->key_entry);
+  g_object_unref (self->key_entry);
+  self->key_file_button = gtk_button_new_with_label (_ ("Load from File…"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->key_file_button), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Load the pairing key from a file"),
+                                  -1);
+  g_signal_connect_swapped (self->key_file_button, "clicked", G_CALLBACK (on_key_file_clicked), self);
+  gtk_box_append (GTK_BOX (row), self->key_file_button);
+  gtk_box_insert_child_after (GTK_BOX (self->form_box), row, title);
+}
+
 static void
 build_form (ThecalImplantDialog *self)
 {
@@ -414,9 +599,20 @@ build_form (ThecalImplantDialog *self)
                               "keeps the pump, its catheter and its pairing key, then the pump is interrogated, the first "
                               "prescription written and, when chosen, the priming bolus given. Only a physician may do it."),
                            self->serial, self->model.id, self->patient_name, self->mrn);
+  if (self->key_entry_wanted)
+    {
+      g_autofree char *with_key = g_strdup_printf (_ ("%s The pairing key delivered with the pump is checked with the pump first: a "
+                                                      "key it does not accept is refused and nothing is recorded."),
+                                                   intro);
+
+      g_free (intro);
+      intro = g_steal_pointer (&with_key);
+    }
   thecal_form_add_text (self->form_box, intro, NULL);
   self->implant_date_entry = thecal_form_add_entry (self->form_box, _ ("Implant date (YYYY-MM-DD)"), _ ("YYYY-MM-DD"), &self->implant_date_error);
   self->catheter_entry = thecal_form_add_entry (self->form_box, _ ("Implanted catheter length"), _ ("e.g. 45 cm"), &self->catheter_error);
+  if (self->key_entry_wanted)
+    build_key_field (self);
 
   thecal_form_add_text (self->form_box, _ ("First prescription (continuous)"), "title-4");
   for (int i = 0; i < self->library->n_drugs; i++)
@@ -485,6 +681,19 @@ thecal_implant_dialog_dispose (GObject *object)
 {
   ThecalImplantDialog *self = THECAL_IMPLANT_DIALOG (object);
 
+  if (self->key_chooser != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->key_chooser, self);
+      gtk_native_dialog_destroy (self->key_chooser);
+      g_clear_object (&self->key_chooser);
+    }
+  if (self->key_file_cancellable != NULL)
+    g_cancellable_cancel (self->key_file_cancellable);
+  g_clear_object (&self->key_file_cancellable);
+  /* the key's text goes with the dialog (the password entry's own buffer is wiped by GTK) */
+  if (self->key_entry != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->key_entry), "");
+  self->key_entry = NULL;
   g_clear_object (&self->cancellable);
   g_clear_object (&self->visit);
   g_clear_pointer (&self->library, g_free);
@@ -536,7 +745,7 @@ thecal_implant_dialog_new (ThecalVisit *visit,
   ThecalImplantDialog *self;
 
   g_return_val_if_fail (THECAL_IS_VISIT (visit), NULL);
-  g_return_val_if_fail (library != NULL && model != NULL && serial != NULL && mrn != NULL && pairing_key != NULL, NULL);
+  g_return_val_if_fail (library != NULL && model != NULL && serial != NULL && mrn != NULL, NULL);
   self = g_object_new (THECAL_TYPE_IMPLANT_DIALOG, NULL);
   self->visit = g_object_ref (visit);
   self->library = g_memdup2 (library, sizeof *library);
@@ -544,7 +753,9 @@ thecal_implant_dialog_new (ThecalVisit *visit,
   self->serial = g_strdup (serial);
   self->mrn = g_strdup (mrn);
   self->patient_name = g_strdup (patient_name != NULL ? patient_name : mrn);
-  memcpy (self->key, pairing_key, sizeof self->key);
+  self->key_entry_wanted = pairing_key == NULL;
+  if (pairing_key != NULL)
+    memcpy (self->key, pairing_key, sizeof self->key);
   build_form (self);
   return self;
 }

@@ -26,7 +26,10 @@ G_DECLARE_FINAL_TYPE (ThecalImplantDialog, thecal_implant_dialog, THECAL, IMPLAN
 /* A registration through @visit (not connected: its connection answered UNKNOWN_PUMP; referenced)
  * of the pump @identity identified (serial, model) as @model's, for the existing patient @mrn
  * (@patient_name for people), paired with @pairing_key (THECAL_PAIRING_KEY_BYTES, copied, wiped
- * when the dialog goes). @library: the drug library (copied). */
+ * when the dialog goes: a demo pump's). @pairing_key NULL (a real pump): the form has a "Pairing
+ * key" field (a password entry, typed, pasted or loaded from the key file delivered with the pump;
+ * parsed by thecal_pairing_key_parse), whose text is cleared and every copy wiped when the dialog
+ * goes. @library: the drug library (copied). */
 ThecalImplantDialog *thecal_implant_dialog_new (ThecalVisit *visit,
                                                 const ThecalDrugLibrary *library,
                                                 const ThecalPumpModel *model,
@@ -35,10 +38,19 @@ ThecalImplantDialog *thecal_implant_dialog_new (ThecalVisit *visit,
                                                 const char *patient_name,
                                                 const guint8 *pairing_key);
 
+/* TRUE when the form asks for the pairing key (the caller gave none: a real pump). */
+gboolean thecal_implant_dialog_has_key_field (ThecalImplantDialog *self);
+/* Reads the pairing key from @file (what "Load from File…" does with the file chosen),
+ * asynchronously: a valid key fills the field (as 64 lower-case digits), anything else puts the
+ * parser's message, naming the file, next to it. Nothing without the key field. */
+void thecal_implant_dialog_load_key_file (ThecalImplantDialog *self, GFile *file);
+/* TRUE while a key file is read. */
+gboolean thecal_implant_dialog_get_loading_key (ThecalImplantDialog *self);
+
 /* The page shown: "form", "progress", "outcome". */
 const char *thecal_implant_dialog_get_page (ThecalImplantDialog *self);
-/* Types @text into a field: "implant_date", "catheter", "concentration", "dose" (a daily dose or
- * rate), "override", "priming_rate". */
+/* Types @text into a field: "implant_date", "catheter", "pairing_key" (with the key field only),
+ * "concentration", "dose" (a daily dose or rate), "override", "priming_rate". */
 void thecal_implant_dialog_set_field (ThecalImplantDialog *self, const char *field, const char *text);
 /* Chooses the drug by library id. FALSE when not in the library. */
 gboolean thecal_implant_dialog_set_drug (ThecalImplantDialog *self, const char *drug_id);

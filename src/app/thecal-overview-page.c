@@ -146,7 +146,7 @@ set_busy (ThecalOverviewPage *self, gboolean busy)
   gtk_widget_set_visible (self->program_button, !busy && thecal_overview_page_get_visit (self) != NULL);
   gtk_widget_set_visible (self->bolus_button, !busy && thecal_overview_page_get_visit (self) != NULL);
   gtk_widget_set_visible (self->clock_button, !busy && thecal_overview_page_get_visit (self) != NULL);
-  gtk_widget_set_visible (self->register_button, !busy && self->unknown_pump && self->demo_link != NULL);
+  gtk_widget_set_visible (self->register_button, !busy && self->unknown_pump && link_visit (self) != NULL);
   if (busy && self->pulse_id == 0)
     self->pulse_id = g_timeout_add (100, on_pulse, self);
   if (!busy)
@@ -826,11 +826,11 @@ thecal_overview_page_open_implant (ThecalOverviewPage *self)
 {
   const ThecalProtoIdentity *identity;
   const ThecalPumpModel *model;
-  guint8 key[THECAL_PAIRING_KEY_BYTES];
+  guint8 key[THECAL_PAIRING_KEY_BYTES] = { 0 };
   GtkWidget *dialog;
 
   g_return_val_if_fail (THECAL_IS_OVERVIEW_PAGE (self), NULL);
-  if (!self->unknown_pump || self->demo_link == NULL || self->cancellable != NULL || self->patient == NULL || self->library == NULL
+  if (!self->unknown_pump || link_visit (self) == NULL || self->cancellable != NULL || self->patient == NULL || self->library == NULL
       || self->models == NULL || action_dialog_open (self))
     return NULL;
   identity = thecal_visit_get_identity (link_visit (self));
@@ -840,11 +840,13 @@ thecal_overview_page_open_implant (ThecalOverviewPage *self)
       set_status (self, _ ("The pump's model is not in the pump models file: it cannot be registered here."), TRUE);
       return NULL;
     }
-  /* the demo pumps are paired with the key the demo derives from the serial (thecal-demo.h) */
+  /* the demo pumps are paired with the key the demo derives from the serial (thecal-demo.h); a
+   * pump through the wand with the key delivered with it: the dialog asks for it (NULL) */
   G_STATIC_ASSERT (THECAL_KEY_SIZE == THECAL_PAIRING_KEY_BYTES);
-  thecal_sim_pump_demo_key (identity->serial, key);
-  dialog = GTK_WIDGET (thecal_implant_dialog_new (link_visit (self), self->library, model,
-                                                  identity->serial, self->patient->mrn, self->patient->name, key));
+  if (self->demo_link != NULL)
+    thecal_sim_pump_demo_key (identity->serial, key);
+  dialog = GTK_WIDGET (thecal_implant_dialog_new (link_visit (self), self->library, model, identity->serial, self->patient->mrn,
+                                                  self->patient->name, self->demo_link != NULL ? key : NULL));
   memset (key, 0, sizeof key);
   g_signal_connect_swapped (dialog, "destroy", G_CALLBACK (on_implant_dialog_destroy), self);
   present_action_dialog (self, dialog);

@@ -70,7 +70,8 @@ GtkWidget *thecal_overview_page_open_clock_sync (ThecalOverviewPage *self);
  * pump is read again. */
 GtkWidget *thecal_overview_page_acknowledge_alarm (ThecalOverviewPage *self, ThecalProtoAlarm kind);
 /* When the connection answered THECAL_VISIT_ERROR_UNKNOWN_PUMP ("Register This Pump…" shown; in
- * demo mode the pump's key is the demo's), opens the registration of the new implant for the
+ * demo mode the pump's key is the demo's, through the USB wand the dialog asks for the key
+ * delivered with the pump), opens the registration of the new implant for the
  * selected patient (thecal-implant-dialog.h) through the same visit; once it ran and the dialog
  * is closed, the page reads the pump again. The dialog (not a new reference), or NULL. */
 GtkWidget *thecal_overview_page_open_implant (ThecalOverviewPage *self);

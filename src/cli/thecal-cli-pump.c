@@ -25,6 +25,7 @@
 #include "thecal-fault-transport.h"
 #include "thecal-loopback-transport.h"
 #include "thecal-pump-link.h"
+#include "thecal-record-types.h"
 #include "thecal-sim-pump-demo.h"
 #ifdef THECAL_HAVE_USB_TRANSPORT
 #include "thecal-usb-transport.h"
@@ -213,36 +214,23 @@ parse_link_faults (const char *text, LinkFaults *faults, GError **error)
   return FALSE;
 }
 
+/* The key file: the pairing key's text as thecal_pairing_key_parse reads it (src/record). */
 static gboolean
 read_key_file (const char *path, guint8 key[THECAL_KEY_SIZE], GError **error)
 {
   g_autofree char *contents = NULL;
-  g_autofree char *hex = NULL;
-  gsize length;
+  g_autoptr (GError) local_error = NULL;
+  gsize length = 0;
+  gboolean ok;
 
+  G_STATIC_ASSERT (THECAL_KEY_SIZE == THECAL_PAIRING_KEY_BYTES);
   if (!thecal_cli_read_file (path, &contents, &length, error))
     return FALSE;
-  hex = g_strstrip (g_strdup (contents));
-  if (strlen (hex) != 2 * THECAL_KEY_SIZE)
-    {
-      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                   _ ("--key-file %s: a pairing key is 64 hexadecimal digits, not %" G_GSIZE_FORMAT " characters"), path,
-                   strlen (hex));
-      return FALSE;
-    }
-  for (gsize i = 0; i < THECAL_KEY_SIZE; i++)
-    {
-      int high = g_ascii_xdigit_value (hex[2 * i]), low = g_ascii_xdigit_value (hex[2 * i + 1]);
-
-      if (high < 0 || low < 0)
-        {
-          g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                       _ ("--key-file %s: “%c%c” is not a hexadecimal byte"), path, hex[2 * i], hex[2 * i + 1]);
-          return FALSE;
-        }
-      key[i] = (guint8) (high * 16 + low);
-    }
-  return TRUE;
+  ok = thecal_pairing_key_parse (contents, key, &local_error);
+  memset (contents, 0, length);
+  if (!ok)
+    g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE, _ ("--key-file %s: %s"), path, local_error->message);
+  return ok;
 }
 
 static gboolean

@@ -872,38 +872,22 @@ thecal_cli_patient (ThecalCliOutput *out, int argc, char **argv, GError **error)
 
 /* ---- pump ------------------------------------------------------------------------------------- */
 
+/* The key file: the pairing key's text as thecal_pairing_key_parse reads it (src/record). */
 static gboolean
 read_pairing_key (const char *path, guint8 key[THECAL_PAIRING_KEY_BYTES], GError **error)
 {
   g_autofree char *contents = NULL;
+  g_autoptr (GError) local_error = NULL;
   gsize length = 0;
-  char *hex;
+  gboolean ok;
 
   if (!thecal_cli_read_file (path, &contents, &length, error))
     return FALSE;
-  hex = g_strstrip (contents);
-  if (strlen (hex) != THECAL_PAIRING_KEY_BYTES * 2)
-    {
-      g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                   _ ("--pairing-key-file %s: a pairing key is %d hexadecimal digits"), path, THECAL_PAIRING_KEY_BYTES * 2);
-      return FALSE;
-    }
-  for (gsize i = 0; i < THECAL_PAIRING_KEY_BYTES; i++)
-    {
-      int high = g_ascii_xdigit_value (hex[2 * i]);
-      int low = g_ascii_xdigit_value (hex[2 * i + 1]);
-
-      if (high < 0 || low < 0)
-        {
-          memset (contents, 0, length);
-          g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE,
-                       _ ("--pairing-key-file %s: a pairing key is hexadecimal digits only"), path);
-          return FALSE;
-        }
-      key[i] = (guint8) (high << 4 | low);
-    }
+  ok = thecal_pairing_key_parse (contents, key, &local_error);
   memset (contents, 0, length);
-  return TRUE;
+  if (!ok)
+    g_set_error (error, THECAL_CLI_ERROR, THECAL_CLI_ERROR_USAGE, _ ("--pairing-key-file %s: %s"), path, local_error->message);
+  return ok;
 }
 
 static gboolean

@@ -215,3 +215,70 @@ _thecal_record_json_print (cJSON *object)
   cJSON_Delete (object);
   return text;
 }
+
+/* ---- the pairing key as delivered with a pump --------------------------------------------------- */
+
+static gboolean
+is_key_separator (gunichar c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '-';
+}
+
+gboolean
+thecal_pairing_key_parse (const char *text, guint8 key[THECAL_PAIRING_KEY_BYTES], GError **error)
+{
+  /* the characters that are not separators, as code points: at most one more than a key holds
+   * is kept (enough to tell "too many"), the rest only counted */
+  gunichar digits[2 * THECAL_PAIRING_KEY_BYTES + 1];
+  gsize n = 0;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (key != NULL, FALSE);
+  memset (key, 0, THECAL_PAIRING_KEY_BYTES);
+  if (text == NULL || !g_utf8_validate (text, -1, NULL))
+    {
+      g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_INVALID,
+                   _ ("Pairing key: not text; it is 64 hexadecimal digits (0–9, a–f)."));
+      return FALSE;
+    }
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (is_key_separator (c))
+        continue;
+      if (n < G_N_ELEMENTS (digits))
+        digits[n] = c;
+      n++;
+    }
+  /* a character that is no hexadecimal digit is named first (with its neighbour: the byte) */
+  for (gsize i = 0; ok && i < MIN (n, G_N_ELEMENTS (digits)); i++)
+    if (digits[i] >= 0x80 || !g_ascii_isxdigit ((char) digits[i]))
+      {
+        gsize first = i - i % 2;
+        char pair[16] = { 0 };
+        gint length = g_unichar_to_utf8 (digits[first], pair);
+
+        if (first + 1 < MIN (n, G_N_ELEMENTS (digits)))
+          g_unichar_to_utf8 (digits[first + 1], pair + length);
+        g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_INVALID, _ ("Pairing key: “%s” is not a hexadecimal byte"), pair);
+        memset (pair, 0, sizeof pair);
+        ok = FALSE;
+      }
+  if (ok && n == 0)
+    {
+      g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_INVALID,
+                   _ ("Pairing key: enter the 64 hexadecimal digits delivered with the pump."));
+      ok = FALSE;
+    }
+  else if (ok && n != 2 * THECAL_PAIRING_KEY_BYTES)
+    {
+      g_set_error (error, THECAL_DB_ERROR, THECAL_DB_ERROR_INVALID, _ ("Pairing key: 64 hexadecimal digits, not %lu"),
+                   (unsigned long) n);
+      ok = FALSE;
+    }
+  for (gsize i = 0; ok && i < THECAL_PAIRING_KEY_BYTES; i++)
+    key[i] = (guint8) (g_ascii_xdigit_value ((char) digits[2 * i]) << 4 | g_ascii_xdigit_value ((char) digits[2 * i + 1]));
+  memset (digits, 0, sizeof digits);
+  return ok;
+}

@@ -75,6 +75,13 @@ gboolean thecal_prescription_source_from_name (const char *name, ThecalPrescript
 #define THECAL_PASSWORD_MAX_BYTES 1024
 /* The pairing key shared by a pump and the clinic (DESIGN.md "Telemetry": 256 bits). */
 #define THECAL_PAIRING_KEY_BYTES 32
+/* Parses a pairing key as delivered with a pump (typed, pasted or read from a file; the text
+ * `thecal-cli pump add --pairing-key-file` reads): 2 × THECAL_PAIRING_KEY_BYTES hexadecimal digits,
+ * upper or lower case; spaces, tabs, dashes and line breaks between them are ignored. FALSE with
+ * THECAL_DB_ERROR_INVALID naming the field and the rule ("Pairing key: 64 hexadecimal digits, not
+ * 63"; "Pairing key: “zz” is not a hexadecimal byte") and @key zeroed. The copy of the digits made
+ * here is wiped before returning; the caller wipes @text and @key. */
+gboolean thecal_pairing_key_parse (const char *text, guint8 key[THECAL_PAIRING_KEY_BYTES], GError **error);
 /* SHA-256 */
 #define THECAL_AUDIT_HASH_BYTES 32
 

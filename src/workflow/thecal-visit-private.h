@@ -59,6 +59,20 @@ void thecal_visit_update_active (ThecalVisit *self, const ThecalMsgPrescription 
  * outcome the record could not store): the visit is blocked until reconcile settles it. */
 void thecal_visit_block_on_session (ThecalVisit *self, gint64 session_id);
 
+/* Proves that @key (THECAL_KEY_SIZE bytes, copied, wiped when done) is the pairing key of the
+ * pump @serial before anything about it is recorded (a new implant): IDENTIFY, then a handshake
+ * through the visit's link with @key offered by the visit's key function for @serial only.
+ * TRUE when the pump accepted it (the link keeps the new session); FALSE with the link's error:
+ * THECAL_PROTO_ERROR_WRONG_KEY when the pump is paired with another key, WRONG_PUMP when another
+ * pump answered, or the wand's or the link's failure. */
+void thecal_visit_prove_key_async (ThecalVisit *self,
+                                   const char *serial,
+                                   const guint8 *key,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data);
+gboolean thecal_visit_prove_key_finish (ThecalVisit *self, GAsyncResult *result, GError **error);
+
 const ThecalPatientRecord *thecal_visit_get_history (ThecalVisit *self);
 gint64 thecal_visit_local_offset_ms (ThecalVisit *self);
 const ThecalDrugLibrary *thecal_visit_get_library (ThecalVisit *self);

@@ -44,6 +44,8 @@ struct _ThecalVisit
   const ThecalPumpModel *model;
   gboolean have_key;
   guint8 key[THECAL_KEY_SIZE];
+  char *probe_serial; /* thecal_visit_prove_key_async: the key offered for this serial only */
+  guint8 probe_key[THECAL_KEY_SIZE];
   ThecalPumpInterrogation *interrogation;
   ThecalPatientRecord *history;
   GPtrArray *findings;
@@ -269,6 +271,8 @@ thecal_visit_finalize (GObject *object)
   g_clear_pointer (&self->findings, g_ptr_array_unref);
   g_clear_pointer (&self->writes, g_ptr_array_unref);
   memset (self->key, 0, sizeof self->key);
+  memset (self->probe_key, 0, sizeof self->probe_key);
+  g_free (self->probe_serial);
   G_OBJECT_CLASS (thecal_visit_parent_class)->finalize (object);
 }
 
@@ -295,13 +299,21 @@ real_time_utc_ms (gpointer user_data)
   return g_get_real_time () / 1000;
 }
 
-/* Runs on the link's context: the pairing key read from the record at connect. */
+/* Runs on the link's context: the key being proved for a new implant (thecal_visit_prove_key_async),
+ * else the pairing key read from the record at connect. */
 static gboolean
 visit_key_func (const char *serial, const char *model_id, guint8 key[THECAL_KEY_SIZE], gpointer user_data)
 {
   ThecalVisit *self = user_data;
 
   (void) model_id;
+  if (self->probe_serial != NULL)
+    {
+      if (g_strcmp0 (serial, self->probe_serial) != 0)
+        return FALSE;
+      memcpy (key, self->probe_key, THECAL_KEY_SIZE);
+      return TRUE;
+    }
   if (!self->have_key || self->pump == NULL || g_strcmp0 (serial, self->pump->serial) != 0)
     return FALSE;
   memcpy (key, self->key, THECAL_KEY_SIZE);
@@ -551,6 +563,57 @@ void
 thecal_visit_block_on_session (ThecalVisit *self, gint64 session_id)
 {
   self->blocking_session_id = session_id;
+}
+
+/* Runs on the visit's context: the handshake with the key being proved ended. */
+static void
+on_key_proved (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  ThecalVisit *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  memset (self->probe_key, 0, sizeof self->probe_key);
+  g_clear_pointer (&self->probe_serial, g_free);
+  self->busy = FALSE;
+  if (thecal_pump_link_open_session_finish (THECAL_PUMP_LINK (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+  g_object_unref (task);
+}
+
+void
+thecal_visit_prove_key_async (ThecalVisit *self,
+                              const char *serial,
+                              const guint8 *key,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (THECAL_IS_VISIT (self));
+  g_return_if_fail (serial != NULL && key != NULL);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, thecal_visit_prove_key_async);
+  if (self->busy)
+    {
+      g_task_return_new_error (task, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_BUSY, _ ("Another step of this visit is still running."));
+      g_object_unref (task);
+      return;
+    }
+  self->busy = TRUE;
+  self->probe_serial = g_strdup (serial);
+  memcpy (self->probe_key, key, THECAL_KEY_SIZE);
+  thecal_pump_link_open_session_async (self->link, serial, cancellable, on_key_proved, task);
+}
+
+gboolean
+thecal_visit_prove_key_finish (ThecalVisit *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 const ThecalPatientRecord *

@@ -52,6 +52,8 @@ typedef enum
   THECAL_VISIT_ERROR_VERIFIER,      /* the second person's credentials were refused */
   THECAL_VISIT_ERROR_PAUSED,        /* the wand or the pump went away: nothing was half-applied;
                                      * reconnect and resume (the message says what the pump may run) */
+  THECAL_VISIT_ERROR_WRONG_KEY,     /* a new implant's pairing key does not open a session with the pump
+                                     * (audited "implant.refused"; nothing was written) */
 } ThecalVisitError;
 
 /* The pump's clock may differ from the clinic's by at most this much before the visit says so

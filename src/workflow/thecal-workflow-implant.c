@@ -255,16 +255,36 @@ implant_run (GTask *task, Implant *im, GAsyncResult *result)
             refuse (task, "implant.refused", refusal);
             return;
           }
-        if (im->has_new_patient)
-          {
-            thecal_record_session_add_patient_async (session, &im->new_patient, NULL, on_step, task);
-            return;
-          }
-        im->step = 3;
-        implant_run (task, im, NULL);
+        /* the key proved before anything is written: a wrong one must never reach the record */
+        thecal_visit_prove_key_async (self, im->serial, im->key, g_task_get_cancellable (task), on_step, task);
         return;
       }
     case 3:
+      if (!thecal_visit_prove_key_finish (self, result, &error))
+        {
+          if (g_error_matches (error, THECAL_PROTO_ERROR, THECAL_PROTO_ERROR_WRONG_KEY))
+            {
+              refuse (task, "implant.refused",
+                      g_error_new (THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_WRONG_KEY,
+                                   _ ("The pairing key does not open a session with pump %s: check the key delivered with the "
+                                      "pump. Nothing was registered."),
+                                   im->serial));
+              return;
+            }
+          /* the wand, the pump or the link failed: nothing was written; the form can try again */
+          g_prefix_error (&error, _ ("The pairing key could not be checked with pump %s (nothing was registered): "), im->serial);
+          implant_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      if (im->has_new_patient)
+        {
+          thecal_record_session_add_patient_async (session, &im->new_patient, NULL, on_step, task);
+          return;
+        }
+      im->step = 4;
+      implant_run (task, im, NULL);
+      return;
+    case 4:
       {
         ThecalPumpInput input = { 0 };
 
@@ -288,7 +308,7 @@ implant_run (GTask *task, Implant *im, GAsyncResult *result)
         thecal_record_session_add_pump_async (session, &input, NULL, on_step, task);
         return;
       }
-    case 4:
+    case 5:
       {
         g_autoptr (ThecalPump) pump = thecal_record_session_add_pump_finish (session, result, &error);
 
@@ -302,7 +322,7 @@ implant_run (GTask *task, Implant *im, GAsyncResult *result)
                im->report.patient_id, on_step);
         return;
       }
-    case 5:
+    case 6:
       {
         g_autoptr (ThecalAuditEntry) entry = thecal_record_append_audit_finish (thecal_record_session_get_record (session), result, &error);
 
@@ -311,7 +331,7 @@ implant_run (GTask *task, Implant *im, GAsyncResult *result)
         thecal_visit_connect_async (self, im->mrn, NULL, on_step, task);
         return;
       }
-    case 6:
+    case 7:
       if (!thecal_visit_connect_finish (self, result, &error))
         {
           fail_after_registration (task, _ ("the interrogation"), error);
@@ -326,7 +346,7 @@ implant_run (GTask *task, Implant *im, GAsyncResult *result)
       thecal_visit_program_async (self, im->review, _ ("Initial prescription after implant."), im->override_reason, NULL, on_step,
                                   task);
       return;
-    case 7:
+    case 8:
       {
         ThecalBolusRequest request = { 0 };
 
@@ -351,7 +371,7 @@ implant_run (GTask *task, Implant *im, GAsyncResult *result)
         thecal_visit_bolus_async (self, im->bolus_review, NULL, NULL, on_step, task);
         return;
       }
-    case 8:
+    case 9:
       if (!thecal_visit_bolus_finish (self, result, &im->report.priming_outcome, &error))
         {
           fail_after_registration (task, _ ("the priming bolus"), error);

@@ -5,7 +5,10 @@
  * patient, patient.create: a physician; a refusal is audited before anything is written) → the
  * serial must not be in the record yet (a serial of any patient is refused, audited
  * "implant.refused") → the initial prescription checked by the dose core (hard: refused; soft:
- * needs an override reason) → the patient (existing, or registered now) → the pump with its
+ * needs an override reason) → the pairing key proved: a handshake with the pump through the
+ * visit's link with that key (a wrong key: THECAL_VISIT_ERROR_WRONG_KEY, audited
+ * "implant.refused"; a link failure: its error, nothing audited; either way nothing is written)
+ * → the patient (existing, or registered now) → the pump with its
  * catheter length and pairing key → "implant.register" audited → the visit connects (interrogates
  * the pump with the key just recorded) → the initial prescription through the visit's two-phase
  * write (PENDING first) → the priming bolus (thecal-workflow-bolus.h). Each step is recorded by
@@ -45,7 +48,8 @@ typedef struct
 /* Registers the implant through @self (a visit not connected yet, whose session is the
  * physician's, whose link reaches the new pump). FALSE with the refusal (permission: audited;
  * a known serial: THECAL_VISIT_ERROR_WRONG_PATIENT or REFUSED, audited; the dose core: REFUSED or
- * NEEDS_REASON) or with the failure of a step (what was done before it stays recorded; the message
+ * NEEDS_REASON; a pairing key the pump does not accept: WRONG_KEY, audited; the key's proof not
+ * possible: the link's error, prefixed, nothing written) or with the failure of a step (what was done before it stays recorded; the message
  * says what is left to do). TRUE with @report when every step ran (the outcomes say how they
  * ended: an UNCERTAIN write blocks the visit, and no priming bolus is given after it). */
 void thecal_visit_register_implant_async (ThecalVisit *self,

@@ -108,15 +108,23 @@ screenshot_after (GtkWidget *widget, const char *name, gboolean background, guin
   settle (settle_ms);
   g_mkdir_with_parents (dir, 0755);
   path = g_build_filename (dir, name, NULL);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
   paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  if (background)
-    gtk_snapshot_append_color (snapshot, &(GdkRGBA){ 0.98, 0.98, 0.98, 1 }, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  ck_assert_ptr_nonnull (node);
+  /* on a loaded machine the widget may not have been drawn yet (an empty snapshot): wait for GTK
+   * a little longer, a few times, before calling it a failure */
+  for (int attempt = 0;; attempt++)
+    {
+      width = gtk_widget_get_width (widget);
+      height = gtk_widget_get_height (widget);
+      snapshot = gtk_snapshot_new ();
+      if (background)
+        gtk_snapshot_append_color (snapshot, &(GdkRGBA){ 0.98, 0.98, 0.98, 1 }, &GRAPHENE_RECT_INIT (0, 0, width, height));
+      gdk_paintable_snapshot (paintable, snapshot, width, height);
+      node = gtk_snapshot_free_to_node (snapshot);
+      if (node != NULL || attempt == 10)
+        break;
+      settle (200);
+    }
+  ck_assert_msg (node != NULL, "%s: nothing was drawn (%d × %d)", name, width, height);
   renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
   texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
   gsk_render_node_unref (node);
