@@ -8,6 +8,8 @@
 
 #include <glib/gi18n.h>
 
+#include "thecal-callback-timing.h"
+
 struct _ThecalHistoryPage
 {
   AdwWindow parent_instance;
@@ -245,6 +247,7 @@ set_audit (ThecalHistoryPage *self, const char *text, const char *icon, const ch
 static void
 on_verified (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("history: audit verified");
   g_autoptr (ThecalHistoryPage) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (ThecalAuditVerification) verification = thecal_record_session_verify_audit_finish (THECAL_RECORD_SESSION (source), result, &error);
@@ -329,6 +332,7 @@ static void schedule_fill (ThecalHistoryPage *self);
 static void
 fill_chunk (ThecalHistoryPage *self)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("history: a chunk of entries");
   guint n = g_list_model_get_n_items (self->pending);
   guint count = MIN (self->fill_chunk, n - self->pending_at);
   g_autoptr (GPtrArray) items = g_ptr_array_new_full (count, g_object_unref);
@@ -408,6 +412,7 @@ stop_fill (ThecalHistoryPage *self)
 static void
 on_built (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("history: entries built");
   ThecalHistoryPage *self = THECAL_HISTORY_PAGE (source);
   BuildData *data = g_task_get_task_data (G_TASK (result));
   g_autoptr (GListStore) store = g_task_propagate_pointer (G_TASK (result), NULL);
@@ -486,6 +491,7 @@ static void list_next_pump_writes (ThecalHistoryPage *self, BuildData *data);
 static void
 on_pump_writes_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("history: writes listed");
   ListStep *step = user_data;
   g_autoptr (ThecalHistoryPage) self = step->self;
   BuildData *data = step->data;
@@ -535,6 +541,7 @@ list_next_pump_writes (ThecalHistoryPage *self, BuildData *data)
 static void
 on_record_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("history: record read");
   g_autoptr (ThecalHistoryPage) self = user_data;
   g_autoptr (GError) error = NULL;
   ThecalPatientRecord *record = thecal_record_session_get_patient_record_finish (THECAL_RECORD_SESSION (source), result, &error);

@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "thecal-bolus-dialog.h"
+#include "thecal-callback-timing.h"
 #include "thecal-demo.h"
 #include "thecal-format.h"
 #include "thecal-program-dialog.h"
@@ -390,6 +391,7 @@ show_interrogation (ThecalOverviewPage *self)
 static void
 on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("overview: connected");
   g_autoptr (ThecalOverviewPage) self = user_data;
   g_autoptr (GError) error = NULL;
   gboolean ok = thecal_visit_connect_finish (THECAL_VISIT (source), result, &error);
@@ -978,6 +980,7 @@ dialog_open (ThecalOverviewPage *self)
 static void
 on_refreshed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("overview: read again");
   g_autoptr (ThecalOverviewPage) self = user_data;
   g_autoptr (GError) error = NULL;
   gboolean ok = thecal_visit_connect_finish (THECAL_VISIT (source), result, &error);

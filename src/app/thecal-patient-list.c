@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "thecal-callback-timing.h"
 #include "thecal-demo.h"
 
 /* ---- ThecalPatientItem ------------------------------------------------------------------- */
@@ -267,6 +268,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PageRead, page_read_free)
 static void
 on_page_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("patient list: a page read");
   g_autoptr (PageRead) read = user_data;
   ThecalPatientList *self = read->self;
   g_autoptr (GError) error = NULL;
