@@ -379,6 +379,8 @@ on_activate (GtkListView *view, guint position, ThecalPatientsPage *self)
 static void
 on_search_changed (ThecalPatientsPage *self)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("patients: search changed");
+
   if (self->list != NULL)
     thecal_patient_list_set_search (self->list, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
 }
