@@ -285,15 +285,19 @@ on_publish (gpointer user_data)
   guint position = self->published;
   guint count = MIN (self->publish_chunk, self->items->len - position);
   gint64 started = g_get_monotonic_time (), took;
+  gboolean last;
 
   self->published += count;
+  /* done before the view hears of the last chunk: reading its last rows may fetch the next page */
+  last = self->published == self->items->len;
+  if (last)
+    self->publish_id = 0;
   g_list_model_items_changed (G_LIST_MODEL (self), position, 0, count);
   took = g_get_monotonic_time () - started;
   /* the next chunk in proportion to what this one cost (at most doubling) */
   self->publish_chunk = (guint) CLAMP ((gint64) count * PUBLISH_BUDGET_US / MAX (took, 1), 1, (gint64) count * 2);
-  if (self->published < self->items->len)
+  if (!last)
     return G_SOURCE_CONTINUE;
-  self->publish_id = 0;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
   return G_SOURCE_REMOVE;
 }

@@ -8,7 +8,8 @@
  *    in the middle of it leaves the entries whole (no duplicate) or nothing behind (ASan);
  *  - the patient list shows a page read in chunks, one per idle: the first 16 items, each chunk at
  *    most twice the last, contiguous, loading until the last; a search typed meanwhile removes only
- *    what was shown; the list dropped meanwhile leaves nothing behind;
+ *    what was shown; a reader of the last chunk's rows (a view) fetches the next page; the list
+ *    dropped meanwhile leaves nothing behind;
  *  - the callbacks of ours time themselves (thecal-callback-timing.h): the longest is kept with its
  *    name, and a reset clears it.
  * No timing is asserted (DESIGN.md: bench/ measures); only the order and sizes of the changes.
@@ -345,6 +346,38 @@ START_TEST (test_patient_list_shows_in_chunks)
 }
 END_TEST
 
+/* Runs on the main thread: reads the last item added, as a list view binding its new rows does. */
+static void
+on_items_added_read_last (GListModel *model, guint position, guint removed, guint added, gpointer user_data)
+{
+  (void) removed;
+  (void) user_data;
+  if (added > 0)
+    g_object_unref (g_list_model_get_item (model, position + added - 1));
+}
+
+static gboolean
+list_has_all (gpointer list)
+{
+  return !thecal_patient_list_get_loading (list) && g_list_model_get_n_items (list) == 256;
+}
+
+/* A view reading the rows of the last chunk of a page fetches the next page (what the chunks must
+ * not hide): the 256 patients arrive page after page with nobody asking but the reader. */
+START_TEST (test_patient_list_reader_fetches_next)
+{
+  g_autoptr (ThecalRecord) record = NULL;
+  ThecalWindow *window = demo_window (&record);
+  g_autoptr (ThecalRecordSession) session = many_patients (record);
+  g_autoptr (ThecalPatientList) list = thecal_patient_list_new (session);
+
+  g_signal_connect (list, "items-changed", G_CALLBACK (on_items_added_read_last), NULL);
+  ck_assert (wait_for (list_has_all, list));
+  g_signal_handlers_disconnect_by_func (list, on_items_added_read_last, NULL);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 /* The list dropped while a page is being shown: nothing is left running (ASan would say). */
 START_TEST (test_patient_list_dropped_while_showing)
 {
@@ -413,7 +446,8 @@ stall_suite (void)
   THECAL_TEST_TCASE (suite, "timing", setup, teardown, 30, test_callback_timing);
   THECAL_TEST_TCASE (suite, "history", setup, teardown, 120, test_history_fills_in_chunks, test_history_reload_while_filling,
                      test_history_closed_while_filling);
-  THECAL_TEST_TCASE (suite, "patients", setup, teardown, 120, test_patient_list_shows_in_chunks, test_patient_list_dropped_while_showing);
+  THECAL_TEST_TCASE (suite, "patients", setup, teardown, 120, test_patient_list_shows_in_chunks, test_patient_list_reader_fetches_next,
+                     test_patient_list_dropped_while_showing);
   return suite;
 }
 
