@@ -448,6 +448,7 @@ on_built (GObject *source, GAsyncResult *result, gpointer user_data)
   }
   gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "history");
   /* the entries follow in chunks (fill_chunk); the page is loading until the last is in */
+  stop_fill (self);
   g_list_store_remove_all (self->all);
   self->pending = G_LIST_MODEL (g_steal_pointer (&store));
   self->pending_at = 0;
