@@ -8,6 +8,8 @@
 
 #include <glib/gi18n.h>
 
+#include "thecal-callback-timing.h"
+
 struct _ThecalHistoryPage
 {
   AdwWindow parent_instance;
@@ -50,7 +52,20 @@ struct _ThecalHistoryPage
   GtkCustomFilter *filter;
   guint kind_mask;
   char *search;
+  GListModel *pending; /* the built entries still to be handed to the list, or NULL */
+  guint pending_at;    /* the first of them not handed over yet */
+  guint fill_chunk;    /* how many the next call of fill_chunk hands over */
+  guint fill_id;       /* the idle that calls it (the list not on screen), or 0 */
+  guint fill_tick_id;  /* the list view's tick callback that calls it (on screen), or 0 */
 };
+
+/* The main loop must not stall (DESIGN.md: never > 16 ms): the list view makes the rows of the
+ * entries it is given at once and measures them in the next frame, a few hundred µs each, so the
+ * entries are handed over in chunks, one per frame, each chunk grown or shrunk so that handing it
+ * over takes about this long (bench-gui, docs/benchmarks.md). */
+#define FILL_BUDGET_US 2000
+#define FILL_FIRST_CHUNK 8
+#define FILL_MAX_CHUNK 4096
 
 G_DEFINE_FINAL_TYPE (ThecalHistoryPage, thecal_history_page, ADW_TYPE_WINDOW)
 
@@ -88,6 +103,8 @@ refilter (ThecalHistoryPage *self)
 }
 
 /* ---- the rows --------------------------------------------------------------------------------- */
+
+static gboolean on_row_query_tooltip (GtkWidget *row, int x, int y, gboolean keyboard, GtkTooltip *tooltip, gpointer user_data);
 
 /* Runs on the main thread: a row is made (time, kind, who; the summary and its details). */
 static void
@@ -128,6 +145,8 @@ on_setup_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer use
   gtk_box_append (GTK_BOX (row), time);
   gtk_box_append (GTK_BOX (row), kind);
   gtk_box_append (GTK_BOX (row), text);
+  gtk_widget_set_has_tooltip (row, TRUE);
+  g_signal_connect (row, "query-tooltip", G_CALLBACK (on_row_query_tooltip), item);
   gtk_list_item_set_child (item, row);
 }
 
@@ -156,11 +175,32 @@ on_bind_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user
   by = details[0] != '\0' ? g_strdup_printf (_ ("By %s · %s"), thecal_history_entry_get_who (entry), details)
                           : g_strdup_printf (_ ("By %s"), thecal_history_entry_get_who (entry));
   gtk_label_set_text (GTK_LABEL (detail), by);
-  {
-    g_autofree char *whole = g_strdup_printf ("%s\n%s", thecal_history_entry_get_summary (entry), by);
+}
 
-    gtk_widget_set_tooltip_text (row, whole);
-  }
+/* Runs on the main thread: the pointer rests on a row: its tooltip is the entry's whole text
+ * (made when asked: gtk_widget_set_tooltip_text at every bind asks the X server where the pointer
+ * is, a round trip per row while the list fills). */
+static gboolean
+on_row_query_tooltip (GtkWidget *row, int x, int y, gboolean keyboard, GtkTooltip *tooltip, gpointer user_data)
+{
+  GtkListItem *item = user_data;
+  ThecalHistoryEntry *entry = gtk_list_item_get_item (item);
+  const char *details;
+  g_autofree char *by = NULL;
+  g_autofree char *whole = NULL;
+
+  (void) row;
+  (void) x;
+  (void) y;
+  (void) keyboard;
+  if (entry == NULL)
+    return FALSE;
+  details = thecal_history_entry_get_detail (entry);
+  by = details[0] != '\0' ? g_strdup_printf (_ ("By %s · %s"), thecal_history_entry_get_who (entry), details)
+                          : g_strdup_printf (_ ("By %s"), thecal_history_entry_get_who (entry));
+  whole = g_strdup_printf ("%s\n%s", thecal_history_entry_get_summary (entry), by);
+  gtk_tooltip_set_text (tooltip, whole);
+  return TRUE;
 }
 
 /* The selected entry in full (time, kind, summary, who and details), or "" without one. */
@@ -207,6 +247,7 @@ set_audit (ThecalHistoryPage *self, const char *text, const char *icon, const ch
 static void
 on_verified (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("history: audit verified");
   g_autoptr (ThecalHistoryPage) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (ThecalAuditVerification) verification = thecal_record_session_verify_audit_finish (THECAL_RECORD_SESSION (source), result, &error);
@@ -284,14 +325,97 @@ build_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
   g_task_return_pointer (task, thecal_history_build (data->record, data->writes, data->library), g_object_unref);
 }
 
-/* Runs on the main thread: the entries are built; the page shows them, the chart and the buttons. */
+static void schedule_fill (ThecalHistoryPage *self);
+
+/* Runs on the main thread: the next chunk of the built entries goes to the list (one change per
+ * chunk); after the last, the count and the buttons. */
+static void
+fill_chunk (ThecalHistoryPage *self)
+{
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("history: a chunk of entries");
+  guint n = g_list_model_get_n_items (self->pending);
+  guint count = MIN (self->fill_chunk, n - self->pending_at);
+  g_autoptr (GPtrArray) items = g_ptr_array_new_full (count, g_object_unref);
+  gint64 started = g_get_monotonic_time (), took;
+
+  for (guint i = 0; i < count; i++)
+    g_ptr_array_add (items, g_list_model_get_item (self->pending, self->pending_at + i));
+  g_list_store_splice (self->all, g_list_model_get_n_items (G_LIST_MODEL (self->all)), 0, items->pdata, items->len);
+  self->pending_at += count;
+  update_count (self);
+  took = g_get_monotonic_time () - started;
+  /* the next chunk in proportion to what this one cost: entries beyond the rows the view makes
+   * cost little, so the chunk grows (at most doubling); it shrinks when slow */
+  self->fill_chunk = (guint) CLAMP ((gint64) count * FILL_BUDGET_US / MAX (took, 1), 1, MIN ((gint64) count * 2, FILL_MAX_CHUNK));
+  if (self->pending_at < n)
+    {
+      schedule_fill (self);
+      return;
+    }
+  g_clear_object (&self->pending);
+  self->reading = FALSE;
+  gtk_widget_set_sensitive (self->print_button, TRUE);
+  gtk_widget_set_sensitive (self->export_button, TRUE);
+}
+
+/* Runs on the main thread, in the update phase of a frame of the list (its layout and drawing of
+ * the new rows follow in the same frame). Removed when the page is reloaded or disposed. */
+static gboolean
+on_fill_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
+{
+  ThecalHistoryPage *self = user_data;
+
+  (void) widget;
+  (void) clock;
+  self->fill_tick_id = 0;
+  fill_chunk (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs on the main thread, in an idle (the list is not on screen: no frames). Removed when the
+ * page is reloaded or disposed. */
+static gboolean
+on_fill_idle (gpointer user_data)
+{
+  ThecalHistoryPage *self = user_data;
+
+  self->fill_id = 0;
+  fill_chunk (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The next chunk in the list's next frame, or in an idle while the list is not on screen. */
+static void
+schedule_fill (ThecalHistoryPage *self)
+{
+  if (gtk_widget_get_mapped (self->list_view))
+    self->fill_tick_id = gtk_widget_add_tick_callback (self->list_view, on_fill_tick, self, NULL);
+  else
+    {
+      self->fill_id = g_idle_add (on_fill_idle, self);
+      g_source_set_static_name (g_main_context_find_source_by_id (NULL, self->fill_id), "ThecalHistoryPage fill");
+    }
+}
+
+static void
+stop_fill (ThecalHistoryPage *self)
+{
+  g_clear_handle_id (&self->fill_id, g_source_remove);
+  if (self->fill_tick_id != 0)
+    gtk_widget_remove_tick_callback (self->list_view, self->fill_tick_id);
+  self->fill_tick_id = 0;
+  g_clear_object (&self->pending);
+}
+
+/* Runs on the main thread: the entries are built; the page shows the chart and the first entries
+ * (the rest follow in chunks, fill_chunk). */
 static void
 on_built (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("history: entries built");
   ThecalHistoryPage *self = THECAL_HISTORY_PAGE (source);
   BuildData *data = g_task_get_task_data (G_TASK (result));
   g_autoptr (GListStore) store = g_task_propagate_pointer (G_TASK (result), NULL);
-  g_autoptr (GPtrArray) items = NULL;
   g_autofree char *title = NULL;
   ThecalPatientRecord *record;
 
@@ -301,18 +425,11 @@ on_built (GObject *source, GAsyncResult *result, gpointer user_data)
   record = g_steal_pointer (&data->record);
   g_clear_pointer (&self->writes, g_ptr_array_unref);
   self->writes = g_steal_pointer (&data->writes);
-  self->reading = FALSE;
   gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), FALSE);
   g_clear_pointer (&self->record, thecal_patient_record_free);
   self->record = record;
   title = g_strdup_printf (_ ("%s · MRN %s"), record->patient->name, record->patient->mrn);
   adw_window_title_set_subtitle (ADW_WINDOW_TITLE (self->window_title), title);
-  /* one change for the whole list, not one per entry */
-  items = g_ptr_array_new_with_free_func (g_object_unref);
-  for (guint i = 0, n = g_list_model_get_n_items (G_LIST_MODEL (store)); i < n; i++)
-    g_ptr_array_add (items, g_list_model_get_item (G_LIST_MODEL (store), i));
-  g_list_store_splice (self->all, 0, g_list_model_get_n_items (G_LIST_MODEL (self->all)), items->pdata, items->len);
-  update_count (self);
   thecal_dose_history_chart_set_record (THECAL_DOSE_HISTORY_CHART (self->chart), record, self->models, self->library);
   {
     guint unresolved = thecal_dose_history_chart_get_n_unresolved (THECAL_DOSE_HISTORY_CHART (self->chart));
@@ -329,9 +446,15 @@ on_built (GObject *source, GAsyncResult *result, gpointer user_data)
                           "Dashed lines: refills."));
     gtk_label_set_text (GTK_LABEL (self->chart_note_label), note);
   }
-  gtk_widget_set_sensitive (self->print_button, TRUE);
-  gtk_widget_set_sensitive (self->export_button, TRUE);
   gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "history");
+  /* the entries follow in chunks (fill_chunk); the page is loading until the last is in */
+  stop_fill (self);
+  g_list_store_remove_all (self->all);
+  self->pending = G_LIST_MODEL (g_steal_pointer (&store));
+  self->pending_at = 0;
+  self->fill_chunk = FILL_FIRST_CHUNK;
+  schedule_fill (self);
+  update_count (self);
 }
 
 static void
@@ -369,6 +492,7 @@ static void list_next_pump_writes (ThecalHistoryPage *self, BuildData *data);
 static void
 on_pump_writes_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("history: writes listed");
   ListStep *step = user_data;
   g_autoptr (ThecalHistoryPage) self = step->self;
   BuildData *data = step->data;
@@ -418,6 +542,7 @@ list_next_pump_writes (ThecalHistoryPage *self, BuildData *data)
 static void
 on_record_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("history: record read");
   g_autoptr (ThecalHistoryPage) self = user_data;
   g_autoptr (GError) error = NULL;
   ThecalPatientRecord *record = thecal_record_session_get_patient_record_finish (THECAL_RECORD_SESSION (source), result, &error);
@@ -461,6 +586,7 @@ thecal_history_page_reload (ThecalHistoryPage *self)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
+  stop_fill (self);
   g_clear_pointer (&self->error, g_free);
   self->reading = TRUE;
   self->verifying = TRUE;
@@ -690,6 +816,7 @@ thecal_history_page_dispose (GObject *object)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  stop_fill (self);
   if (self->list_view != NULL)
     gtk_list_view_set_model (GTK_LIST_VIEW (self->list_view), NULL);
   if (self->selection != NULL)

@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "thecal-bolus-dialog.h"
+#include "thecal-callback-timing.h"
 #include "thecal-demo.h"
 #include "thecal-format.h"
 #include "thecal-program-dialog.h"
@@ -81,6 +82,7 @@ struct _ThecalOverviewPage
   guint refresh_tick_id;
   gint64 last_read_us;        /* real monotonic time of the last read (0: re-read soon) */
   gboolean reinterrogate_due; /* a refill returned while a re-read ran */
+  char *rows_key;             /* what the alarm and finding rows show (rows_key ()), or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (ThecalOverviewPage, thecal_overview_page, ADW_TYPE_BIN)
@@ -203,6 +205,26 @@ row_add_button (GtkWidget *row, const char *label, const char *accessible)
   return button;
 }
 
+/* What the alarm and finding rows of @st and @findings show, as one string: the rows are made
+ * again only when it changes (a re-read every 2 s in demo mode would otherwise make GTK build and
+ * measure them anew each time, main-thread work: docs/benchmarks.md). */
+static char *
+rows_key (const ThecalProtoStatus *st, GPtrArray *findings)
+{
+  GString *key = g_string_new (NULL);
+
+  for (int i = 0; i < st->n_alarms && i < THECAL_PROTO_ALARMS_MAX; i++)
+    g_string_append_printf (key, "a%d,%d,%d,%d,%d;", (int) st->alarms[i].kind, st->alarms[i].condition, st->alarms[i].raised,
+                            st->alarms[i].acknowledged, st->alarms[i].critical);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const ThecalVisitFinding *f = findings->pdata[i];
+
+      g_string_append_printf (key, "f%d,%s,%s;", (int) f->severity, f->code, f->message);
+    }
+  return g_string_free (key, FALSE);
+}
+
 /* Fills the page from the connected visit: only what the visit and the dose core say, formatted. */
 static void
 show_interrogation (ThecalOverviewPage *self)
@@ -318,6 +340,17 @@ show_interrogation (ThecalOverviewPage *self)
   else
     gtk_label_set_text (GTK_LABEL (self->eri_label), _ ("Not known"));
 
+  {
+    g_autofree char *key = rows_key (st, findings);
+
+    if (g_strcmp0 (key, self->rows_key) == 0)
+      {
+        gtk_widget_set_visible (self->content_box, TRUE);
+        return;
+      }
+    g_free (self->rows_key);
+    self->rows_key = g_steal_pointer (&key);
+  }
   list_clear (self->alarms_list);
   for (int i = 0; i < st->n_alarms && i < THECAL_PROTO_ALARMS_MAX; i++)
     {
@@ -371,6 +404,7 @@ show_interrogation (ThecalOverviewPage *self)
 static void
 on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("overview: connected");
   g_autoptr (ThecalOverviewPage) self = user_data;
   g_autoptr (GError) error = NULL;
   gboolean ok = thecal_visit_connect_finish (THECAL_VISIT (source), result, &error);
@@ -961,6 +995,7 @@ dialog_open (ThecalOverviewPage *self)
 static void
 on_refreshed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("overview: read again");
   g_autoptr (ThecalOverviewPage) self = user_data;
   g_autoptr (GError) error = NULL;
   gboolean ok = thecal_visit_connect_finish (THECAL_VISIT (source), result, &error);
@@ -1218,6 +1253,7 @@ drop_connection (ThecalOverviewPage *self)
   close_dialog (self, &self->program_dialog);
   close_dialog (self, &self->action_dialog);
   g_clear_pointer (&self->action_note, g_free);
+  g_clear_pointer (&self->rows_key, g_free);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -1370,6 +1406,7 @@ thecal_overview_page_dispose (GObject *object)
   close_dialog (self, &self->program_dialog);
   close_dialog (self, &self->action_dialog);
   g_clear_pointer (&self->action_note, g_free);
+  g_clear_pointer (&self->rows_key, g_free);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);

@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "thecal-callback-timing.h"
 #include "thecal-demo.h"
 
 /* ---- ThecalPatientItem ------------------------------------------------------------------- */
@@ -92,8 +93,18 @@ struct _ThecalPatientList
   gboolean complete;         /* no further page */
   gboolean truncated;
   char *error;
-  guint more_id; /* the idle that fetches the next page */
+  guint more_id;       /* the idle that fetches the next page */
+  guint published;     /* the items the model shows: the first of items (the rest follow) */
+  guint publish_chunk; /* how many the next call of on_publish shows */
+  guint publish_id;    /* the idle that shows the rest, chunk by chunk */
 };
+
+/* The main loop must not stall (DESIGN.md: never > 16 ms): a list view makes the rows of the items
+ * it is told about at once (about 100 µs each) and GTK measures them next, so a page read is shown
+ * in chunks, one per idle, each sized so that telling the view takes about this long
+ * (docs/benchmarks.md). */
+#define PUBLISH_BUDGET_US 2000
+#define PUBLISH_FIRST_CHUNK 16
 
 enum
 {
@@ -127,7 +138,7 @@ patient_list_get_item_type (GListModel *model)
 static guint
 patient_list_get_n_items (GListModel *model)
 {
-  return THECAL_PATIENT_LIST (model)->items->len;
+  return THECAL_PATIENT_LIST (model)->published;
 }
 
 static gpointer
@@ -135,12 +146,12 @@ patient_list_get_item (GListModel *model, guint position)
 {
   ThecalPatientList *self = THECAL_PATIENT_LIST (model);
 
-  if (position >= self->items->len)
+  if (position >= self->published)
     return NULL;
   /* the view reads what it shows: near the end of what we hold, fetch the next page (from an
    * idle: the view may be measuring or allocating now, when nothing should change under it) */
   if (position + THECAL_PATIENT_LIST_PAGE / 2 >= self->items->len && !self->complete && self->cancellable == NULL
-      && self->more_id == 0)
+      && self->more_id == 0 && self->publish_id == 0)
     self->more_id = g_idle_add (on_load_more, self);
   return g_object_ref (self->items->pdata[position]);
 }
@@ -161,6 +172,7 @@ thecal_patient_list_dispose (GObject *object)
   ThecalPatientList *self = THECAL_PATIENT_LIST (object);
 
   g_clear_handle_id (&self->more_id, g_source_remove);
+  g_clear_handle_id (&self->publish_id, g_source_remove);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -263,16 +275,43 @@ page_read_free (PageRead *read)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PageRead, page_read_free)
 
+/* Runs on the main thread, in an idle: the next chunk of what was read is shown (one change per
+ * chunk). Removed by a new search and by dispose. */
+static gboolean
+on_publish (gpointer user_data)
+{
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("patient list: a chunk shown");
+  ThecalPatientList *self = user_data;
+  guint position = self->published;
+  guint count = MIN (self->publish_chunk, self->items->len - position);
+  gint64 started = g_get_monotonic_time (), took;
+  gboolean last;
+
+  self->published += count;
+  /* done before the view hears of the last chunk: reading its last rows may fetch the next page */
+  last = self->published == self->items->len;
+  if (last)
+    self->publish_id = 0;
+  g_list_model_items_changed (G_LIST_MODEL (self), position, 0, count);
+  took = g_get_monotonic_time () - started;
+  /* the next chunk in proportion to what this one cost (at most doubling) */
+  self->publish_chunk = (guint) CLAMP ((gint64) count * PUBLISH_BUDGET_US / MAX (took, 1), 1, (gint64) count * 2);
+  if (!last)
+    return G_SOURCE_CONTINUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+  return G_SOURCE_REMOVE;
+}
+
 /* Runs on the main thread: a page (or the search's matches) arrived. */
 static void
 on_page_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("patient list: a page read");
   g_autoptr (PageRead) read = user_data;
   ThecalPatientList *self = read->self;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) patients = NULL;
   gboolean searching = read->searching;
-  guint position = self->items->len;
 
   if (searching)
     patients = thecal_record_session_search_patients_finish (THECAL_RECORD_SESSION (source), result, &error);
@@ -299,9 +338,14 @@ on_page_read (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   else
     self->complete = patients->len < THECAL_PATIENT_LIST_PAGE;
+  /* shown chunk by chunk (on_publish); loading until the last is shown */
+  if (self->published < self->items->len && self->publish_id == 0)
+    {
+      self->publish_chunk = PUBLISH_FIRST_CHUNK;
+      self->publish_id = g_idle_add (on_publish, self);
+      g_source_set_static_name (g_main_context_find_source_by_id (NULL, self->publish_id), "ThecalPatientList publish");
+    }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
-  if (patients->len > 0)
-    g_list_model_items_changed (G_LIST_MODEL (self), position, 0, patients->len);
 }
 
 void
@@ -336,13 +380,15 @@ thecal_patient_list_set_search (ThecalPatientList *self, const char *text)
   g_return_if_fail (THECAL_IS_PATIENT_LIST (self));
 
   g_clear_handle_id (&self->more_id, g_source_remove);
+  g_clear_handle_id (&self->publish_id, g_source_remove);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->search, g_free);
   if (stripped[0] != '\0')
     self->search = g_steal_pointer (&stripped);
-  removed = self->items->len;
+  removed = self->published;
+  self->published = 0;
   g_ptr_array_set_size (self->items, 0);
   self->complete = FALSE;
   if (self->truncated)
@@ -366,7 +412,7 @@ gboolean
 thecal_patient_list_get_loading (ThecalPatientList *self)
 {
   g_return_val_if_fail (THECAL_IS_PATIENT_LIST (self), FALSE);
-  return self->cancellable != NULL;
+  return self->cancellable != NULL || self->publish_id != 0;
 }
 
 gboolean

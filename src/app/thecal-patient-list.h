@@ -39,7 +39,8 @@ ThecalPatientList *thecal_patient_list_new (ThecalRecordSession *session);
 void thecal_patient_list_set_search (ThecalPatientList *self, const char *text);
 const char *thecal_patient_list_get_search (ThecalPatientList *self);
 
-/* TRUE while a page is being read ("loading" property). */
+/* TRUE while a page is being read or shown ("loading" property): what was read is shown a chunk at
+ * a time, one per idle, so that the view's rows are made a few at a time. */
 gboolean thecal_patient_list_get_loading (ThecalPatientList *self);
 /* TRUE when a search hit THECAL_PATIENT_LIST_SEARCH_MAX ("truncated" property). */
 gboolean thecal_patient_list_get_truncated (ThecalPatientList *self);

@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "thecal-callback-timing.h"
 #include "thecal-format.h"
 #include "thecal-patient-dialog.h"
 #include "thecal-patient-status.h"
@@ -117,6 +118,7 @@ typedef struct
 static void
 on_record_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("patients: a row's record read");
   StatusRead *read = user_data;
   g_autoptr (ThecalPatientRecord) record = thecal_record_session_get_patient_record_finish (THECAL_RECORD_SESSION (source), result, NULL);
   ThecalPatientsPage *self = read->self;
@@ -184,7 +186,14 @@ show_row_status (ThecalPatientsPage *self, GtkWidget *box)
 
   gtk_label_set_text (GTK_LABEL (status_label), shown != NULL ? shown : "");
   gtk_widget_set_visible (status_label, shown != NULL);
-  gtk_widget_set_tooltip_text (status_label, summary);
+  /* only when it changes: setting a tooltip asks the X server where the pointer is (a round trip
+   * per row at every bind and every refresh: docs/benchmarks.md) */
+  {
+    const char *tooltip = gtk_widget_get_tooltip_text (status_label);
+
+    if (g_strcmp0 (tooltip, summary != NULL && summary[0] != '\0' ? summary : NULL) != 0)
+      gtk_widget_set_tooltip_text (status_label, summary);
+  }
   gtk_accessible_update_property (GTK_ACCESSIBLE (box), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
 }
 
@@ -226,6 +235,7 @@ on_unbind_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer us
 static gboolean
 on_refresh_rows (gpointer user_data)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("patients: rows refreshed");
   ThecalPatientsPage *self = user_data;
 
   for (guint i = 0; i < self->bound_rows->len; i++)
@@ -327,6 +337,8 @@ on_activate (GtkListView *view, guint position, ThecalPatientsPage *self)
 static void
 on_search_changed (ThecalPatientsPage *self)
 {
+  g_auto (ThecalCallbackTiming) timing = thecal_callback_timing_begin ("patients: search changed");
+
   if (self->list != NULL)
     thecal_patient_list_set_search (self->list, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
 }
