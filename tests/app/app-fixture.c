@@ -272,6 +272,63 @@ connect_as_nurse (ThecalWindow **window_out, ThecalRecord **record_out)
   return overview;
 }
 
+static gboolean
+imported (gpointer data)
+{
+  return *(ThecalEventImport **) data != NULL;
+}
+
+/* Runs on the main thread: the record imported the events. */
+static void
+on_imported (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  *(ThecalEventImport **) user_data = thecal_record_import_events_finish (THECAL_RECORD (source), result, &error);
+  ck_assert_msg (*(ThecalEventImport **) user_data != NULL, "%s", error != NULL ? error->message : "");
+}
+
+ThecalRecordSession *
+import_thousand_events (ThecalRecord *record)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThecalRecordSession) session = thecal_record_session_login_sync (record, THECAL_DEMO_USER_NAME, THECAL_DEMO_USER_PASSWORD, NULL, &error);
+  g_autoptr (GArray) events = g_array_new (FALSE, TRUE, sizeof (ThecalPumpEventInput));
+  g_autoptr (GPtrArray) details = g_ptr_array_new_with_free_func (g_free);
+  ThecalEventImport *import = NULL;
+
+  ck_assert_msg (session != NULL, "%s", error != NULL ? error->message : "");
+  for (int i = 0; i < 1000; i++)
+    {
+      char *detail = g_strdup_printf ("{\"type\":4,\"code\":0,\"args\":[50000,%d,600000]}", i % 4 + 1);
+      ThecalPumpEventInput e = { .sequence = i + 1, .pump_time_ms = INT64_C (1700000000000) + (gint64) i * 9 * 3600 * 1000, .kind = "ptm_granted", .detail = detail };
+
+      g_ptr_array_add (details, detail);
+      g_array_append_val (events, e);
+    }
+  thecal_record_import_events_async (record, thecal_record_session_get_user (session), "TR20-000124", (const ThecalPumpEventInput *) (void *) events->data,
+                                     events->len, NULL, on_imported, &import);
+  ck_assert (wait_for (imported, &import));
+  ck_assert_uint_eq (import->inserted, 1000);
+  g_free (import);
+  return g_steal_pointer (&session);
+}
+
+GtkWidget *
+find_button (GtkWidget *widget, const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 int
 app_test_main (Suite *suite)
 {

@@ -56,6 +56,11 @@ ThecalOverviewPage *connect_low_reservoir (ThecalWindow *window);
  * signed in and connected to DEMO-0002 ROE, Richard; the overview (*@window_out, *@record_out: a
  * new ref). */
 ThecalOverviewPage *connect_as_nurse (ThecalWindow **window_out, ThecalRecord **record_out);
+/* The first descendant of @widget that is a button labelled @label, or NULL. */
+GtkWidget *find_button (GtkWidget *widget, const char *label);
+/* 1 000 PTM boluses imported into the log of ROE, Richard's pump (TR20-000124): his history then
+ * has 1 002 entries; the demo user's session on @record (a new ref). */
+ThecalRecordSession *import_thousand_events (ThecalRecord *record);
 /* main () of a test binary: skips (77) without a display, else runs @suite. */
 int app_test_main (Suite *suite);
 

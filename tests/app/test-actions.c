@@ -89,22 +89,6 @@ window_gone (gpointer data)
   return *(GtkWidget **) data == NULL;
 }
 
-/* The first descendant of @widget that is a button labelled @label, or NULL. */
-static GtkWidget *
-find_button (GtkWidget *widget, const char *label)
-{
-  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_button (child, label);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 /* Activates the response button labelled @label of a message dialog, as a person would: the
  * dialog emits "response" and closes itself. */
 static void

@@ -850,51 +850,17 @@ START_TEST (test_history_audit_broken)
 }
 END_TEST
 
-static gboolean
-imported (gpointer data)
-{
-  return *(ThecalEventImport **) data != NULL;
-}
-
-/* Runs on the main thread: the record imported the events. */
-static void
-on_imported (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GError) error = NULL;
-
-  *(ThecalEventImport **) user_data = thecal_record_import_events_finish (THECAL_RECORD (source), result, &error);
-  ck_assert_msg (*(ThecalEventImport **) user_data != NULL, "%s", error != NULL ? error->message : "");
-}
-
 /* A patient with years of history: 1 000 pump events, every one listed (the view makes rows only
  * for what is on screen). */
 START_TEST (test_history_thousand_events)
 {
   g_autoptr (ThecalRecord) record = NULL;
   ThecalWindow *window = demo_window (&record);
+  g_autoptr (ThecalRecordSession) session = import_thousand_events (record);
   g_autoptr (GError) error = NULL;
-  g_autoptr (ThecalRecordSession) session = thecal_record_session_login_sync (record, THECAL_DEMO_USER_NAME, THECAL_DEMO_USER_PASSWORD, NULL, &error);
-  g_autoptr (GArray) events = g_array_new (FALSE, TRUE, sizeof (ThecalPumpEventInput));
-  g_autoptr (GPtrArray) details = g_ptr_array_new_with_free_func (g_free);
-  ThecalEventImport *import = NULL;
   ThecalHistoryPage *page;
   gint64 start;
 
-  ck_assert_msg (session != NULL, "%s", error != NULL ? error->message : "");
-  for (int i = 0; i < 1000; i++)
-    {
-      /* a patient (PTM) bolus every 9 hours: 0.05 mL, i % 4 + 1 in the last 24 h */
-      char *detail = g_strdup_printf ("{\"type\":4,\"code\":0,\"args\":[50000,%d,600000]}", i % 4 + 1);
-      ThecalPumpEventInput e = { .sequence = i + 1, .pump_time_ms = INT64_C (1700000000000) + (gint64) i * 9 * 3600 * 1000, .kind = "ptm_granted", .detail = detail };
-
-      g_ptr_array_add (details, detail);
-      g_array_append_val (events, e);
-    }
-  thecal_record_import_events_async (record, thecal_record_session_get_user (session), "TR20-000124", (const ThecalPumpEventInput *) (void *) events->data,
-                                     events->len, NULL, on_imported, &import);
-  ck_assert (wait_for (imported, &import));
-  ck_assert_uint_eq (import->inserted, 1000);
-  g_free (import);
   start = g_get_monotonic_time ();
   page = thecal_history_page_new (session, "DEMO-0002", NULL, models, library);
   gtk_window_present (GTK_WINDOW (page));

@@ -296,22 +296,6 @@ pump_recorded (ThecalRecord *record, const char *serial)
   return pump != NULL;
 }
 
-/* The first widget under @widget that is a button labelled @label, or NULL. */
-static GtkWidget *
-find_button (GtkWidget *widget, const char *label)
-{
-  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_button (child, label);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 /* The implant dialog open (a toplevel), or NULL. */
 static ThecalImplantDialog *
 find_implant_dialog (void)
