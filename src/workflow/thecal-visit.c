@@ -18,6 +18,7 @@
 
 #include "thecal-dose-json.h"
 #include "thecal-engine.h"
+#include "thecal-format.h"
 #include "thecal-quantity.h"
 
 G_DEFINE_QUARK (thecal - visit - error - quark, thecal_visit_error)
@@ -122,27 +123,6 @@ add_finding (ThecalVisit *self, ThecalVisitSeverity severity, const char *code, 
 }
 
 static char *
-fmt (ThecalQuantityKind kind, gint64 value)
-{
-  char buf[THECAL_QUANTITY_TEXT_MAX];
-
-  return g_strdup (thecal_quantity_format (kind, value, buf, sizeof buf));
-}
-
-static char *
-format_local (gint64 local_ms)
-{
-  g_autoptr (GDateTime) dt = NULL;
-
-  if (local_ms == G_MAXINT64 || local_ms == G_MININT64)
-    return g_strdup (_ ("never"));
-  dt = g_date_time_new_from_unix_utc (local_ms / 1000);
-  if (dt == NULL)
-    return g_strdup ("?");
-  return g_date_time_format (dt, "%Y-%m-%d %H:%M");
-}
-
-static char *
 checksum_hex (const ThecalChecksum *checksum)
 {
   return g_strdup_printf ("%02x%02x%02x%02x", checksum->bytes[0], checksum->bytes[1], checksum->bytes[2], checksum->bytes[3]);
@@ -172,8 +152,8 @@ static char *
 amount_text (const ThecalDailyAmount *amount)
 {
   if (amount->basis == THECAL_BASIS_DOSE)
-    return fmt (THECAL_QUANTITY_DOSE_RATE, amount->dose_ng_per_day);
-  return fmt (THECAL_QUANTITY_VOLUME_RATE, amount->rate_nl_per_day);
+    return thecal_format_quantity (THECAL_QUANTITY_DOSE_RATE, amount->dose_ng_per_day);
+  return thecal_format_quantity (THECAL_QUANTITY_VOLUME_RATE, amount->rate_nl_per_day);
 }
 
 GPtrArray *
@@ -184,8 +164,8 @@ thecal_prescription_diff (const ThecalPrescription *a, const ThecalPrescription 
 
   g_return_val_if_fail (a != NULL && b != NULL, changes);
   add_change (changes, "drug", g_strdup (a->drug_id), g_strdup (b->drug_id));
-  add_change (changes, "concentration", fmt (THECAL_QUANTITY_CONCENTRATION, a->concentration_ng_per_ml),
-              fmt (THECAL_QUANTITY_CONCENTRATION, b->concentration_ng_per_ml));
+  add_change (changes, "concentration", thecal_format_quantity (THECAL_QUANTITY_CONCENTRATION, a->concentration_ng_per_ml),
+              thecal_format_quantity (THECAL_QUANTITY_CONCENTRATION, b->concentration_ng_per_ml));
   add_change (changes, "mode", g_strdup (thecal_mode_name (a->mode)), g_strdup (thecal_mode_name (b->mode)));
   add_change (changes, "continuous", a->mode == THECAL_MODE_CONTINUOUS ? amount_text (&a->continuous) : NULL,
               b->mode == THECAL_MODE_CONTINUOUS ? amount_text (&b->continuous) : NULL);
@@ -198,11 +178,11 @@ thecal_prescription_diff (const ThecalPrescription *a, const ThecalPrescription 
       g_autofree char *field_duration = g_strdup_printf ("flex_steps[%d].duration", i);
       g_autofree char *field_amount = g_strdup_printf ("flex_steps[%d].amount", i);
 
-      add_change (changes, field_start, in_a ? fmt (THECAL_QUANTITY_TIME_OF_DAY, a->flex_steps[i].start_min) : NULL,
-                  in_b ? fmt (THECAL_QUANTITY_TIME_OF_DAY, b->flex_steps[i].start_min) : NULL);
+      add_change (changes, field_start, in_a ? thecal_format_quantity (THECAL_QUANTITY_TIME_OF_DAY, a->flex_steps[i].start_min) : NULL,
+                  in_b ? thecal_format_quantity (THECAL_QUANTITY_TIME_OF_DAY, b->flex_steps[i].start_min) : NULL);
       add_change (changes, field_duration,
-                  in_a ? fmt (THECAL_QUANTITY_DURATION, (gint64) a->flex_steps[i].duration_min * 60000) : NULL,
-                  in_b ? fmt (THECAL_QUANTITY_DURATION, (gint64) b->flex_steps[i].duration_min * 60000) : NULL);
+                  in_a ? thecal_format_quantity (THECAL_QUANTITY_DURATION, (gint64) a->flex_steps[i].duration_min * 60000) : NULL,
+                  in_b ? thecal_format_quantity (THECAL_QUANTITY_DURATION, (gint64) b->flex_steps[i].duration_min * 60000) : NULL);
       add_change (changes, field_amount, in_a ? amount_text (&a->flex_steps[i].amount) : NULL,
                   in_b ? amount_text (&b->flex_steps[i].amount) : NULL);
     }
@@ -216,27 +196,27 @@ thecal_prescription_diff (const ThecalPrescription *a, const ThecalPrescription 
 
       if (in_a)
         {
-          g_autofree char *t = fmt (THECAL_QUANTITY_TIME_OF_DAY, a->periodic_boluses[i].start_min);
-          g_autofree char *d = fmt (THECAL_QUANTITY_AMOUNT, a->periodic_boluses[i].dose_ng);
-          g_autofree char *u = fmt (THECAL_QUANTITY_DURATION, a->periodic_boluses[i].duration_ms);
+          g_autofree char *t = thecal_format_quantity (THECAL_QUANTITY_TIME_OF_DAY, a->periodic_boluses[i].start_min);
+          g_autofree char *d = thecal_format_quantity (THECAL_QUANTITY_AMOUNT, a->periodic_boluses[i].dose_ng);
+          g_autofree char *u = thecal_format_quantity (THECAL_QUANTITY_DURATION, a->periodic_boluses[i].duration_ms);
           old_value = g_strdup_printf ("%s at %s over %s", d, t, u);
         }
       if (in_b)
         {
-          g_autofree char *t = fmt (THECAL_QUANTITY_TIME_OF_DAY, b->periodic_boluses[i].start_min);
-          g_autofree char *d = fmt (THECAL_QUANTITY_AMOUNT, b->periodic_boluses[i].dose_ng);
-          g_autofree char *u = fmt (THECAL_QUANTITY_DURATION, b->periodic_boluses[i].duration_ms);
+          g_autofree char *t = thecal_format_quantity (THECAL_QUANTITY_TIME_OF_DAY, b->periodic_boluses[i].start_min);
+          g_autofree char *d = thecal_format_quantity (THECAL_QUANTITY_AMOUNT, b->periodic_boluses[i].dose_ng);
+          g_autofree char *u = thecal_format_quantity (THECAL_QUANTITY_DURATION, b->periodic_boluses[i].duration_ms);
           new_value = g_strdup_printf ("%s at %s over %s", d, t, u);
         }
       add_change (changes, field, old_value, new_value);
     }
   add_change (changes, "ptm.enabled", g_strdup (a->ptm.enabled ? "yes" : "no"), g_strdup (b->ptm.enabled ? "yes" : "no"));
-  add_change (changes, "ptm.dose", a->ptm.enabled ? fmt (THECAL_QUANTITY_AMOUNT, a->ptm.dose_ng) : NULL,
-              b->ptm.enabled ? fmt (THECAL_QUANTITY_AMOUNT, b->ptm.dose_ng) : NULL);
-  add_change (changes, "ptm.duration", a->ptm.enabled ? fmt (THECAL_QUANTITY_DURATION, a->ptm.duration_ms) : NULL,
-              b->ptm.enabled ? fmt (THECAL_QUANTITY_DURATION, b->ptm.duration_ms) : NULL);
-  add_change (changes, "ptm.lockout", a->ptm.enabled ? fmt (THECAL_QUANTITY_DURATION, a->ptm.lockout_ms) : NULL,
-              b->ptm.enabled ? fmt (THECAL_QUANTITY_DURATION, b->ptm.lockout_ms) : NULL);
+  add_change (changes, "ptm.dose", a->ptm.enabled ? thecal_format_quantity (THECAL_QUANTITY_AMOUNT, a->ptm.dose_ng) : NULL,
+              b->ptm.enabled ? thecal_format_quantity (THECAL_QUANTITY_AMOUNT, b->ptm.dose_ng) : NULL);
+  add_change (changes, "ptm.duration", a->ptm.enabled ? thecal_format_quantity (THECAL_QUANTITY_DURATION, a->ptm.duration_ms) : NULL,
+              b->ptm.enabled ? thecal_format_quantity (THECAL_QUANTITY_DURATION, b->ptm.duration_ms) : NULL);
+  add_change (changes, "ptm.lockout", a->ptm.enabled ? thecal_format_quantity (THECAL_QUANTITY_DURATION, a->ptm.lockout_ms) : NULL,
+              b->ptm.enabled ? thecal_format_quantity (THECAL_QUANTITY_DURATION, b->ptm.lockout_ms) : NULL);
   add_change (changes, "ptm.max_per_24h", a->ptm.enabled ? g_strdup_printf ("%" PRId32, a->ptm.max_per_24h) : NULL,
               b->ptm.enabled ? g_strdup_printf ("%" PRId32, b->ptm.max_per_24h) : NULL);
   return changes;
@@ -1179,9 +1159,9 @@ validate_reservoir (ThecalVisit *self)
     }
   if (check.flagged)
     {
-      g_autofree char *expected = fmt (THECAL_QUANTITY_VOLUME, check.expected_residual_nl);
-      g_autofree char *reported = fmt (THECAL_QUANTITY_VOLUME, self->interrogation->status.reservoir_estimate_nl);
-      g_autofree char *threshold = fmt (THECAL_QUANTITY_VOLUME, check.threshold_nl);
+      g_autofree char *expected = thecal_format_quantity (THECAL_QUANTITY_VOLUME, check.expected_residual_nl);
+      g_autofree char *reported = thecal_format_quantity (THECAL_QUANTITY_VOLUME, self->interrogation->status.reservoir_estimate_nl);
+      g_autofree char *threshold = thecal_format_quantity (THECAL_QUANTITY_VOLUME, check.threshold_nl);
 
       add_finding (self, THECAL_VISIT_FINDING_ALARM, "reservoir_mismatch",
                    _ ("The pump reports %s in the reservoir but the record's history predicts %s (band %s): possible %s. "
@@ -1218,7 +1198,7 @@ report_findings (ThecalVisit *self)
     }
   if (st->eri || st->eos)
     {
-      g_autofree char *eos = format_local (st->eos_pump_ms);
+      g_autofree char *eos = thecal_format_instant (st->eos_pump_ms);
 
       add_finding (self, THECAL_VISIT_FINDING_ALARM, "replace_pump", _ ("Schedule the replacement of the pump: it stops at end of service, %s."),
                    eos);
@@ -1238,7 +1218,7 @@ report_findings (ThecalVisit *self)
        * are noise ("10 min", not "599957 ms") */
       if (!thecal_round_to_step_i64 (drift_abs, 1000, THECAL_ROUND_NEAREST_HALF_DOWN, &shown_ms))
         shown_ms = drift_abs;
-      text = fmt (THECAL_QUANTITY_DURATION, shown_ms);
+      text = thecal_format_quantity (THECAL_QUANTITY_DURATION, shown_ms);
 
       add_finding (self, THECAL_VISIT_FINDING_WARNING, "clock_drift",
                    _ ("The pump's clock is %s %s the clinic's (more than 5 min): synchronise it so that schedules run at the "

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "thecal-engine.h"
+#include "thecal-format.h"
 #include "thecal-quantity.h"
 #include "thecal-visit-private.h"
 
@@ -61,14 +62,6 @@ thecal_bolus_review_free (ThecalBolusReview *review)
   g_free (review->summary);
   g_free (review->warning);
   g_free (review);
-}
-
-static char *
-fmt (ThecalQuantityKind kind, gint64 value)
-{
-  char buf[THECAL_QUANTITY_TEXT_MAX];
-
-  return g_strdup (thecal_quantity_format (kind, value, buf, sizeof buf));
 }
 
 static const char *
@@ -169,8 +162,8 @@ check_daily_limit (ThecalVisit *self, const char *drug_id, const ThecalDeliveryP
         continue;
       if (limit->severity == THECAL_LIMIT_HARD)
         {
-          g_autofree char *day = fmt (THECAL_QUANTITY_DOSE_RATE, review->day_worst_ng);
-          g_autofree char *max = fmt (THECAL_QUANTITY_DOSE_RATE, limit->value);
+          g_autofree char *day = thecal_format_quantity (THECAL_QUANTITY_DOSE_RATE, review->day_worst_ng);
+          g_autofree char *max = thecal_format_quantity (THECAL_QUANTITY_DOSE_RATE, limit->value);
 
           g_set_error (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_REFUSED,
                        _ ("The bolus would bring the day's dose of %s to %s, above the hard limit %s (%s)."), drug->id, day, max,
@@ -218,8 +211,8 @@ review_clinician (ThecalVisit *self, const ThecalBolusRequest *request, ThecalBo
     }
   if (rate > model->bolus_rate_max_nl_per_day)
     {
-      g_autofree char *r = fmt (THECAL_QUANTITY_VOLUME_RATE, rate);
-      g_autofree char *max = fmt (THECAL_QUANTITY_VOLUME_RATE, model->bolus_rate_max_nl_per_day);
+      g_autofree char *r = thecal_format_quantity (THECAL_QUANTITY_VOLUME_RATE, rate);
+      g_autofree char *max = thecal_format_quantity (THECAL_QUANTITY_VOLUME_RATE, model->bolus_rate_max_nl_per_day);
 
       g_set_error (error, THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_REFUSED,
                    _ ("The clinician bolus would run at %s, above the %s bolus maximum %s: give it over a longer time."), r,
@@ -257,36 +250,13 @@ bridge_daily_limit (ThecalVisit *self,
   return ok;
 }
 
-/* A duration for people, "1 day 20 h 13 min 12 s": each part in the dose core's duration format
- * (thecal_quantity_format: "30 min", "2 h"), so every part can be typed back in. */
-static char *
-duration_text (gint64 ms)
-{
-  static const gint64 unit_ms[] = { INT64_C (86400000), INT64_C (3600000), INT64_C (60000), INT64_C (1000), INT64_C (1) };
-  GString *text = g_string_new (NULL);
-  gint64 rest = MAX (ms, 0);
-
-  for (gsize i = 0; i < G_N_ELEMENTS (unit_ms); i++)
-    {
-      gint64 part = rest / unit_ms[i] * unit_ms[i];
-      g_autofree char *t = NULL;
-
-      if (part == 0 && !(i + 1 == G_N_ELEMENTS (unit_ms) && text->len == 0))
-        continue;
-      rest -= part;
-      t = fmt (THECAL_QUANTITY_DURATION, part);
-      g_string_append_printf (text, "%s%s", text->len > 0 ? " " : "", t);
-    }
-  return g_string_free (text, FALSE);
-}
-
 /* One sentence: what the bolus delivers (of @drug_id), over how long. */
 static void
 summarize (ThecalBolusReview *review, const char *drug_id)
 {
-  g_autofree char *v = fmt (THECAL_QUANTITY_VOLUME, review->volume_nl);
-  g_autofree char *d = fmt (THECAL_QUANTITY_AMOUNT, review->dose_ng);
-  g_autofree char *t = duration_text (review->duration_ms);
+  g_autofree char *v = thecal_format_quantity (THECAL_QUANTITY_VOLUME, review->volume_nl);
+  g_autofree char *d = thecal_format_quantity (THECAL_QUANTITY_AMOUNT, review->dose_ng);
+  g_autofree char *t = thecal_format_duration (review->duration_ms);
 
   g_free (review->summary);
   review->summary = g_strdup_printf (_ ("A %s bolus of %s (%s of %s) over %s; the basal delivery pauses while it runs."),
@@ -784,7 +754,7 @@ thecal_visit_bolus_async (ThecalVisit *self,
     }
   if (review->over_soft_limit && (reason == NULL || g_utf8_strlen (reason, -1) < REASON_MIN_CHARS))
     {
-      g_autofree char *day = fmt (THECAL_QUANTITY_DOSE_RATE, review->day_worst_ng);
+      g_autofree char *day = thecal_format_quantity (THECAL_QUANTITY_DOSE_RATE, review->day_worst_ng);
 
       bolus_return_error (task, g_error_new (THECAL_VISIT_ERROR, THECAL_VISIT_ERROR_NEEDS_REASON,
                                              _ ("With the bolus the day's dose reaches %s, above a soft limit of the drug "
