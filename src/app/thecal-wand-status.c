@@ -91,7 +91,10 @@ update (ThecalWandStatus *self)
         }
       return;
     }
-  if (self->monitor != NULL && thecal_usb_monitor_get_count (self->monitor) == 0)
+  /* a visit's link that still works proves a wand, whatever the monitor of the preferences' ID
+   * says (the ID may have changed during the visit) */
+  if (self->monitor != NULL && thecal_usb_monitor_get_count (self->monitor) == 0
+      && (self->followed == NULL || !thecal_pump_link_is_connected (self->followed)))
     {
       show (self, "action-unavailable-symbolic", _ ("Wand absent"), _ ("No telemetry wand is plugged in"));
       return;

@@ -26,6 +26,7 @@
 #include <umockdev.h>
 
 #include "emulated-wand.h"
+#include "thecal-settings.h"
 #include "test-usb-util.h"
 #include "thecal-implant-dialog.h"
 #include "thecal-sync-call.h"
@@ -199,6 +200,19 @@ START_TEST (test_wand_connect)
     assert_wand_status (window, "Wand present, no pump in range");
     emulated_wand_set_link (wand, &weak);
     assert_wand_status (window, text);
+    /* the preferences' wand ID changed during the visit: the header watches the new ID (no such
+     * wand) but the visit's working link still proves this one */
+    {
+      g_autoptr (GSettings) settings = thecal_settings_new ();
+
+      ck_assert_ptr_nonnull (settings);
+      ck_assert (g_settings_set_string (settings, "wand-usb-id", "1209:00ff"));
+      settle (100);
+      assert_wand_status (window, text);
+      ck_assert (g_settings_set_string (settings, "wand-usb-id", "1209:0001"));
+      settle (100);
+      assert_wand_status (window, text);
+    }
   }
   ck_assert_ptr_nonnull (thecal_overview_page_get_visit (overview));
   ck_assert_ptr_null (thecal_overview_page_get_demo_link (overview));
