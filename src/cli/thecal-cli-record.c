@@ -1293,7 +1293,8 @@ thecal_cli_history (ThecalCliOutput *out, int argc, char **argv, GError **error)
   gboolean refused = FALSE;
   cJSON *array;
 
-  if (!thecal_cli_parse_command_line (_ ("MRN"), _ ("Everything recorded for a patient, in time order (UTC)."),
+  if (!thecal_cli_parse_command_line (_ ("MRN"), _ ("The patient, their pump's status at a glance (the line of the app's patient list) and "
+                                                    "everything recorded for them, in time order (UTC)."),
                                       _ (login_description), entries, out, argc, argv, &positional, error))
     return FALSE;
   if (out->help_shown)

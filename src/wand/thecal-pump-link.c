@@ -733,6 +733,14 @@ step_done (ThecalPumpLink *self)
  * for, and this takes only an answer of its own type and number). */
 #define WAND_QUERY_SEQ_FIRST 0x80000000u
 
+/* Why a link without a transport cannot take a request: what took it away, else no wand. */
+static GError *
+not_connected_error (ThecalPumpLink *self)
+{
+  return self->lost_reason != NULL ? g_error_copy (self->lost_reason)
+                                   : g_error_new_literal (THECAL_WAND_ERROR, THECAL_WAND_ERROR_NOT_FOUND, _ ("No wand connected"));
+}
+
 static GError *
 busy_draining_error (void)
 {
@@ -858,9 +866,7 @@ thecal_pump_link_read_wand_link_async (ThecalPumpLink *self, GCancellable *cance
     }
   if (!self->connected)
     {
-      g_task_return_error (task, self->lost_reason != NULL ? g_error_copy (self->lost_reason)
-                                                           : g_error_new_literal (THECAL_WAND_ERROR, THECAL_WAND_ERROR_NOT_FOUND,
-                                                                                  _ ("No wand connected")));
+      g_task_return_error (task, not_connected_error (self));
       return;
     }
   if (self->draining)
@@ -953,9 +959,7 @@ start_op (ThecalPumpLink *self,
     }
   if (!self->connected)
     {
-      g_task_return_error (task, self->lost_reason != NULL ? g_error_copy (self->lost_reason)
-                                                           : g_error_new_literal (THECAL_WAND_ERROR, THECAL_WAND_ERROR_NOT_FOUND,
-                                                                                  _ ("No wand connected")));
+      g_task_return_error (task, not_connected_error (self));
       return FALSE;
     }
   if (cancellable != NULL && g_cancellable_is_cancelled (cancellable))

@@ -329,6 +329,26 @@ find_button (GtkWidget *widget, const char *label)
   return NULL;
 }
 
+void
+refill_wizard_type_change (ThecalRefillWizard *wizard)
+{
+  ck_assert_ptr_nonnull (wizard);
+  thecal_refill_wizard_set_field (wizard, "aspirated", "1.8 mL");
+  thecal_refill_wizard_next (wizard);
+  thecal_refill_wizard_set_field (wizard, "concentration", "50 mg/mL");
+  thecal_refill_wizard_set_field (wizard, "lot", "MO-2611-B");
+  thecal_refill_wizard_set_field (wizard, "expiry", "2030-06-30");
+  thecal_refill_wizard_set_field (wizard, "added", "18 mL");
+  thecal_refill_wizard_next (wizard);
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "review");
+  thecal_refill_wizard_set_field (wizard, "override", "Fewer refills: agreed with the pain team");
+  thecal_refill_wizard_next (wizard);
+  thecal_refill_wizard_set_field (wizard, "verifier_name", THECAL_DEMO_PHYSICIAN_NAME);
+  thecal_refill_wizard_set_field (wizard, "verifier_password", THECAL_DEMO_PHYSICIAN_PASSWORD);
+  thecal_refill_wizard_next (wizard);
+  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "summary");
+}
+
 int
 app_test_main (Suite *suite)
 {

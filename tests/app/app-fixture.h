@@ -14,6 +14,7 @@
 #include "thecal-application.h"
 #include "thecal-demo.h"
 #include "thecal-test.h"
+#include "thecal-refill-wizard.h"
 #include "thecal-window.h"
 
 G_BEGIN_DECLS
@@ -61,6 +62,10 @@ GtkWidget *find_button (GtkWidget *widget, const char *label);
 /* 1 000 PTM boluses imported into the log of ROE, Richard's pump (TR20-000124): his history then
  * has 1 002 entries; the demo user's session on @record (a new ref). */
 ThecalRecordSession *import_thousand_events (ThecalRecord *record);
+/* In the refill wizard of DEMO-0002 (1.8 mL of morphine 25 mg/mL left): 1.8 mL aspirated, 18 mL of
+ * morphine 50 mg/mL added (lot MO-2611-B), the soft limit overridden with a reason, paula's
+ * verification; it ends on the summary page, before Refill is pressed. */
+void refill_wizard_type_change (ThecalRefillWizard *wizard);
 /* main () of a test binary: skips (77) without a display, else runs @suite. */
 int app_test_main (Suite *suite);
 

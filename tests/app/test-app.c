@@ -594,20 +594,7 @@ START_TEST (test_refill_change_by_nurse_refused)
 
   reread.overview = overview;
   wizard = THECAL_REFILL_WIZARD (thecal_overview_page_open_refill (overview));
-  ck_assert_ptr_nonnull (wizard);
-  thecal_refill_wizard_set_field (wizard, "aspirated", "1.8 mL");
-  thecal_refill_wizard_next (wizard);
-  thecal_refill_wizard_set_field (wizard, "concentration", "50 mg/mL");
-  thecal_refill_wizard_set_field (wizard, "lot", "MO-2611-B");
-  thecal_refill_wizard_set_field (wizard, "expiry", "2030-06-30");
-  thecal_refill_wizard_set_field (wizard, "added", "18 mL");
-  thecal_refill_wizard_next (wizard);
-  ck_assert_str_eq (thecal_refill_wizard_get_page (wizard), "review");
-  thecal_refill_wizard_set_field (wizard, "override", "Fewer refills: agreed with the pain team");
-  thecal_refill_wizard_next (wizard);
-  thecal_refill_wizard_set_field (wizard, "verifier_name", THECAL_DEMO_PHYSICIAN_NAME);
-  thecal_refill_wizard_set_field (wizard, "verifier_password", THECAL_DEMO_PHYSICIAN_PASSWORD);
-  thecal_refill_wizard_next (wizard);
+  refill_wizard_type_change (wizard);
   thecal_refill_wizard_next (wizard); /* Refill */
   ck_assert (wait_for (wizard_finished, wizard));
   ck_assert (thecal_refill_wizard_get_finished (wizard, &outcome));
